@@ -1,0 +1,35 @@
+// Model: a torch::nn::Module with one forward; built by name from the registry in
+// models/model_registry.h. Heavy header (torch nn): include it only where training or
+// evaluation happens.
+#pragma once
+
+#include <torch/nn/module.h>
+
+#include "core/model_state.h"
+#include "core/status.h"
+
+namespace flotilla {
+
+// What a model needs to know of its data.
+struct ModelSpec {
+  int64_t channels = 1;
+  int64_t height = 28;
+  int64_t width = 28;
+  int64_t num_classes = 10;
+};
+
+class Model : public torch::nn::Module {
+ public:
+  // x: float [B, C, H, W]; returns logits [B, num_classes].
+  virtual at::Tensor forward(const at::Tensor& x) = 0;
+};
+
+// The model's parameters then buffers, named as PyTorch's state_dict names them; tensors are
+// detached views of the live ones (no copy).
+ModelState model_state(const Model& model);
+
+// Copies `state` into the model's tensors; InvalidArgument (naming the tensor) when names,
+// dtypes or shapes differ.
+Status load_model_state(Model& model, const ModelState& state);
+
+}  // namespace flotilla

@@ -1,0 +1,26 @@
+// Models by name: "mnist_cnn" (FedAvg paper CNN), "mnist_net" (the peer's small MNIST CNN),
+// "cifar_cnn" (LeNet-style), "mlp".
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "models/model.h"
+
+namespace flotilla {
+
+struct ModelInfo {
+  std::string name;
+  std::string description;
+};
+
+std::vector<ModelInfo> list_models();
+
+// Builds a freshly initialised model; parameters are drawn from torch's global generator, so
+// seed it (torch::manual_seed) first for a reproducible start. Unknown name or a spec the model
+// cannot take (e.g. mnist_cnn on 32x32x3): InvalidArgument naming both.
+StatusOr<std::shared_ptr<Model>> create_model(const std::string& name, const ModelSpec& spec);
+
+}  // namespace flotilla
