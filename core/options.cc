@@ -60,7 +60,9 @@ StatusOr<int64_t> Options::get_int(const std::string& key) const {
 }
 
 StatusOr<bool> Options::get_bool(const std::string& key) const {
-  ASSIGN_OR_RETURN(std::string text, get_string(key));
+  auto found = values_.find(key);
+  if (found == values_.end()) return not_found_error("option '" + key + "' is not set");
+  const std::string& text = found->second;
   if (text == "true" || text == "1" || text == "yes" || text == "on") return true;
   if (text == "false" || text == "0" || text == "no" || text == "off") return false;
   return invalid_argument_error("option '" + key + "' = '" + text + "' is not a boolean");

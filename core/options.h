@@ -2,6 +2,7 @@
 // as they arrive from flags or a config file, with typed accessors that report bad values by name.
 #pragma once
 
+#include <initializer_list>
 #include <map>
 #include <string>
 #include <vector>
@@ -21,6 +22,7 @@ class Options {
  public:
   Options() = default;
   explicit Options(std::map<std::string, std::string> values) : values_(std::move(values)) {}
+  Options(std::initializer_list<std::pair<const std::string, std::string>> values) : values_(values) {}
 
   // Parses "key=value" strings (as given to --aggregator-opt); a string without '=' is an error.
   static StatusOr<Options> parse(const std::vector<std::string>& assignments);

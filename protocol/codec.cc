@@ -1,0 +1,333 @@
+#include "protocol/codec.h"
+
+#include <ATen/ops/empty.h>
+#include <ATen/ops/from_blob.h>
+
+#include <cstring>
+#include <set>
+
+#include "flotilla/v1/messages.pb.h"
+
+namespace flotilla {
+namespace {
+
+namespace pb = ::flotilla::v1;
+
+// ---- dtypes ---------------------------------------------------------------------------------
+
+pb::DType to_wire(at::ScalarType t) {
+  switch (t) {
+    case at::kFloat: return pb::FLOAT32;
+    case at::kDouble: return pb::FLOAT64;
+    case at::kHalf: return pb::FLOAT16;
+    case at::kBFloat16: return pb::BFLOAT16;
+    case at::kLong: return pb::INT64;
+    case at::kInt: return pb::INT32;
+    case at::kShort: return pb::INT16;
+    case at::kChar: return pb::INT8;
+    case at::kByte: return pb::UINT8;
+    case at::kBool: return pb::BOOL;
+    default: return pb::DTYPE_UNSPECIFIED;
+  }
+}
+
+StatusOr<at::ScalarType> from_wire(int dtype) {
+  switch (dtype) {
+    case pb::FLOAT32: return at::kFloat;
+    case pb::FLOAT64: return at::kDouble;
+    case pb::FLOAT16: return at::kHalf;
+    case pb::BFLOAT16: return at::kBFloat16;
+    case pb::INT64: return at::kLong;
+    case pb::INT32: return at::kInt;
+    case pb::INT16: return at::kShort;
+    case pb::INT8: return at::kChar;
+    case pb::UINT8: return at::kByte;
+    case pb::BOOL: return at::kBool;
+    default: return invalid_argument_error("unknown tensor dtype " + std::to_string(dtype));
+  }
+}
+
+// ---- encoding -------------------------------------------------------------------------------
+
+// Fills `header` and appends one frame per tensor, each owning (a reference to) its tensor.
+void encode_state(const ModelState& state, pb::StateHeader* header, Frames* frames) {
+  for (const auto& e : state.entries()) {
+    FLOTILLA_CHECK(e.tensor.device().is_cpu()) << "encode: tensor '" << e.name << "' is not on CPU";
+    auto* spec = header->add_tensors();
+    spec->set_name(e.name);
+    const pb::DType dtype = to_wire(e.tensor.scalar_type());
+    FLOTILLA_CHECK(dtype != pb::DTYPE_UNSPECIFIED) << "encode: unsupported dtype of '" << e.name << "'";
+    spec->set_dtype(dtype);
+    for (int64_t d : e.tensor.sizes()) spec->add_shape(d);
+    auto owner = std::make_shared<const at::Tensor>(e.tensor.contiguous());
+    const void* data = owner->data_ptr();
+    const size_t size = static_cast<size_t>(owner->numel()) * owner->element_size();
+    frames->push_back(Frame::from_owner(std::move(owner), data, size));
+  }
+}
+
+void to_proto(const TrainConfig& c, pb::TrainConfig* p) {
+  p->set_epochs(c.epochs);
+  p->set_batch_size(c.batch_size);
+  p->set_lr(c.lr);
+  p->set_momentum(c.momentum);
+  p->set_weight_decay(c.weight_decay);
+  p->set_seed(c.seed);
+  p->set_prox_mu(c.prox_mu);
+}
+
+TrainConfig from_proto(const pb::TrainConfig& p) {
+  TrainConfig c;
+  c.epochs = p.epochs();
+  c.batch_size = p.batch_size();
+  c.lr = p.lr();
+  c.momentum = p.momentum();
+  c.weight_decay = p.weight_decay();
+  c.seed = p.seed();
+  c.prox_mu = p.prox_mu();
+  return c;
+}
+
+void to_proto(const Experiment& e, pb::Experiment* p) {
+  p->set_dataset(e.dataset);
+  p->set_model(e.model);
+  p->set_num_clients(e.num_clients);
+  p->set_partitioner(e.partitioner);
+  for (const auto& [k, v] : e.partitioner_options) (*p->mutable_partitioner_options())[k] = v;
+  p->set_seed(e.seed);
+  p->set_holdout_fraction(e.holdout_fraction);
+}
+
+Experiment from_proto(const pb::Experiment& p) {
+  Experiment e;
+  e.dataset = p.dataset();
+  e.model = p.model();
+  e.num_clients = p.num_clients();
+  e.partitioner = p.partitioner();
+  for (const auto& [k, v] : p.partitioner_options()) e.partitioner_options[k] = v;
+  e.seed = p.seed();
+  e.holdout_fraction = p.holdout_fraction();
+  return e;
+}
+
+// Sets the envelope body; returns the state to append as frames, if any.
+struct BodyEncoder {
+  pb::Envelope* env;
+  Frames* frames;
+
+  void operator()(const msg::Register& m) const {
+    auto* b = env->mutable_register_();
+    for (int id : m.client_ids) b->add_client_ids(id);
+    auto* c = b->mutable_capabilities();
+    c->set_hostname(m.capabilities.hostname);
+    c->set_pid(m.capabilities.pid);
+    c->set_device(m.capabilities.device);
+    c->set_threads(m.capabilities.threads);
+  }
+  void operator()(const msg::Welcome& m) const {
+    auto* b = env->mutable_welcome();
+    for (int id : m.client_ids) b->add_client_ids(id);
+    to_proto(m.experiment, b->mutable_experiment());
+  }
+  void operator()(const msg::RoundTask& m) const {
+    auto* b = env->mutable_round_task();
+    b->set_round(m.round);
+    b->set_client_id(m.client_id);
+    to_proto(m.config, b->mutable_config());
+    encode_state(m.state, b->mutable_state(), frames);
+  }
+  void operator()(const msg::ClientUpdate& m) const {
+    auto* b = env->mutable_client_update();
+    b->set_round(m.round);
+    b->set_client_id(m.client_id);
+    b->set_num_samples(m.num_samples);
+    b->set_train_loss(m.train_loss);
+    b->set_train_seconds(m.train_seconds);
+    b->set_total_seconds(m.total_seconds);
+    for (const auto& [k, v] : m.metrics) (*b->mutable_metrics())[k] = v;
+    encode_state(m.state, b->mutable_state(), frames);
+  }
+  void operator()(const msg::EvaluateTask& m) const {
+    auto* b = env->mutable_evaluate_task();
+    b->set_round(m.round);
+    b->set_client_id(m.client_id);
+    encode_state(m.state, b->mutable_state(), frames);
+  }
+  void operator()(const msg::EvaluateResult& m) const {
+    auto* b = env->mutable_evaluate_result();
+    b->set_round(m.round);
+    b->set_client_id(m.client_id);
+    b->set_num_samples(m.num_samples);
+    b->set_loss(m.loss);
+    b->set_accuracy(m.accuracy);
+  }
+  void operator()(const msg::Error& m) const {
+    auto* b = env->mutable_error();
+    b->set_code(m.code);
+    b->set_message(m.message);
+    b->set_client_id(m.client_id);
+    b->set_round(m.round);
+  }
+  void operator()(const msg::Shutdown& m) const { env->mutable_shutdown()->set_reason(m.reason); }
+  void operator()(const msg::Heartbeat&) const { env->mutable_heartbeat(); }
+};
+
+// ---- decoding -------------------------------------------------------------------------------
+
+// Rebuilds a state from its header and frames [first, first + tensors). Each tensor aliases its
+// frame (kept alive by the tensor's deleter) when the frame is aligned for the dtype; otherwise
+// it is copied once.
+StatusOr<ModelState> decode_state(const pb::StateHeader& header, const Frames& frames, size_t first) {
+  const size_t n = static_cast<size_t>(header.tensors_size());
+  if (frames.size() != first + n) {
+    return data_loss_error("message has " + std::to_string(frames.size() - first) + " tensor frames, header lists " +
+                           std::to_string(n));
+  }
+  ModelState state;
+  std::set<std::string> names;
+  for (size_t i = 0; i < n; ++i) {
+    const auto& spec = header.tensors(static_cast<int>(i));
+    if (spec.name().empty()) return invalid_argument_error("tensor " + std::to_string(i) + " has no name");
+    if (!names.insert(spec.name()).second) return invalid_argument_error("duplicate tensor name '" + spec.name() + "'");
+    ASSIGN_OR_RETURN(at::ScalarType dtype, from_wire(spec.dtype()));
+    const int64_t element_size = static_cast<int64_t>(c10::elementSize(dtype));
+    std::vector<int64_t> shape(spec.shape().begin(), spec.shape().end());
+    int64_t numel = 1;
+    for (int64_t d : shape) {
+      if (d < 0) return invalid_argument_error("tensor '" + spec.name() + "' has a negative dimension");
+      if (d != 0 && numel > kMaxTensorBytes / element_size / d)
+        return invalid_argument_error("tensor '" + spec.name() + "' is larger than the 16 GiB limit");
+      numel *= d;
+    }
+    const Frame& frame = frames[first + i];
+    const int64_t expected = numel * element_size;
+    if (static_cast<int64_t>(frame.size()) != expected) {
+      return data_loss_error("tensor '" + spec.name() + "' frame has " + std::to_string(frame.size()) +
+                             " bytes, its dtype and shape need " + std::to_string(expected));
+    }
+    at::Tensor tensor;
+    const auto options = at::TensorOptions().dtype(dtype);
+    if (reinterpret_cast<uintptr_t>(frame.data()) % element_size == 0 && expected > 0) {
+      auto owner = frame.owner();
+      tensor = at::from_blob(const_cast<void*>(frame.data()), shape, [owner](void*) {}, options);
+    } else {
+      tensor = at::empty(shape, options);
+      if (expected > 0) std::memcpy(tensor.data_ptr(), frame.data(), static_cast<size_t>(expected));
+    }
+    state.add(spec.name(), std::move(tensor));
+  }
+  return state;
+}
+
+StatusOr<Message> decode_body(const pb::Envelope& env, const Frames& frames) {
+  auto no_tensors = [&]() -> Status {
+    if (frames.size() != 1)
+      return data_loss_error(std::to_string(frames.size() - 1) + " unexpected frames after a message without tensors");
+    return Status();
+  };
+  switch (env.body_case()) {
+    case pb::Envelope::kRegister: {
+      RETURN_IF_ERROR(no_tensors());
+      const auto& b = env.register_();
+      msg::Register m;
+      m.client_ids.assign(b.client_ids().begin(), b.client_ids().end());
+      m.capabilities = {b.capabilities().hostname(), b.capabilities().pid(), b.capabilities().device(),
+                        b.capabilities().threads()};
+      return Message(std::move(m));
+    }
+    case pb::Envelope::kWelcome: {
+      RETURN_IF_ERROR(no_tensors());
+      msg::Welcome m;
+      m.client_ids.assign(env.welcome().client_ids().begin(), env.welcome().client_ids().end());
+      m.experiment = from_proto(env.welcome().experiment());
+      return Message(std::move(m));
+    }
+    case pb::Envelope::kRoundTask: {
+      const auto& b = env.round_task();
+      msg::RoundTask m;
+      m.round = b.round();
+      m.client_id = b.client_id();
+      m.config = from_proto(b.config());
+      ASSIGN_OR_RETURN(m.state, decode_state(b.state(), frames, 1));
+      return Message(std::move(m));
+    }
+    case pb::Envelope::kClientUpdate: {
+      const auto& b = env.client_update();
+      msg::ClientUpdate m;
+      m.round = b.round();
+      m.client_id = b.client_id();
+      m.num_samples = b.num_samples();
+      m.train_loss = b.train_loss();
+      m.train_seconds = b.train_seconds();
+      m.total_seconds = b.total_seconds();
+      for (const auto& [k, v] : b.metrics()) m.metrics[k] = v;
+      ASSIGN_OR_RETURN(m.state, decode_state(b.state(), frames, 1));
+      return Message(std::move(m));
+    }
+    case pb::Envelope::kEvaluateTask: {
+      const auto& b = env.evaluate_task();
+      msg::EvaluateTask m;
+      m.round = b.round();
+      m.client_id = b.client_id();
+      ASSIGN_OR_RETURN(m.state, decode_state(b.state(), frames, 1));
+      return Message(std::move(m));
+    }
+    case pb::Envelope::kEvaluateResult: {
+      RETURN_IF_ERROR(no_tensors());
+      const auto& b = env.evaluate_result();
+      return Message(msg::EvaluateResult{b.round(), b.client_id(), b.num_samples(), b.loss(), b.accuracy()});
+    }
+    case pb::Envelope::kError: {
+      RETURN_IF_ERROR(no_tensors());
+      const auto& b = env.error();
+      return Message(msg::Error{b.code(), b.message(), b.client_id(), b.round()});
+    }
+    case pb::Envelope::kShutdown:
+      RETURN_IF_ERROR(no_tensors());
+      return Message(msg::Shutdown{env.shutdown().reason()});
+    case pb::Envelope::kHeartbeat:
+      RETURN_IF_ERROR(no_tensors());
+      return Message(msg::Heartbeat{});
+    case pb::Envelope::BODY_NOT_SET:
+      break;
+  }
+  return invalid_argument_error("envelope has no known message body");
+}
+
+}  // namespace
+
+const char* message_name(const Message& message) {
+  static constexpr const char* kNames[] = {"register", "welcome",  "round_task", "client_update", "evaluate_task",
+                                           "evaluate_result", "error", "shutdown", "heartbeat"};
+  return kNames[message.index()];
+}
+
+Frames encode(const Message& message) {
+  pb::Envelope env;
+  env.set_protocol_version(kProtocolVersion);
+  Frames frames(1);
+  std::visit(BodyEncoder{&env, &frames}, message);
+  frames[0] = Frame::from_string(env.SerializeAsString());
+  return frames;
+}
+
+StatusOr<Message> decode(const Frames& frames) {
+  if (frames.empty()) return data_loss_error("empty message");
+  pb::Envelope env;
+  const Frame& head = frames[0];
+  if (head.size() > static_cast<size_t>(std::numeric_limits<int>::max()) ||
+      !env.ParseFromArray(head.data(), static_cast<int>(head.size()))) {
+    return data_loss_error("envelope frame (" + std::to_string(head.size()) + " bytes) is not a valid protobuf");
+  }
+  if (env.protocol_version() != kProtocolVersion) {
+    return failed_precondition_error("peer speaks protocol version " + std::to_string(env.protocol_version()) +
+                                     ", this build speaks " + std::to_string(kProtocolVersion));
+  }
+  try {
+    return decode_body(env, frames);
+  } catch (const std::exception& e) {  // c10::Error from torch on an unexpected input
+    return internal_error(std::string("decoding failed: ") + e.what());
+  }
+}
+
+}  // namespace flotilla

@@ -1,0 +1,26 @@
+// Codec: Message <-> frames. Frame 0 is the protobuf Envelope; a message carrying a model state
+// is followed by one frame per tensor holding its raw bytes. Encoding does not copy tensor data
+// (frames keep the tensors alive); decoding wraps the received frames without copying when they
+// are suitably aligned.
+//
+// decode() validates everything: frame count, protocol version, dtype, shapes, frame sizes
+// against shapes and dtypes, duplicate names. A malformed message is a DataLoss or
+// InvalidArgument Status naming the problem, never a crash.
+#pragma once
+
+#include "core/status.h"
+#include "protocol/frame.h"
+#include "protocol/messages.h"
+
+namespace flotilla {
+
+// Largest tensor or state accepted from the wire; a header claiming more is rejected before any
+// allocation.
+inline constexpr int64_t kMaxTensorBytes = int64_t{1} << 34;  // 16 GiB
+
+// Tensors must be on CPU; non-contiguous ones are made contiguous (one copy).
+Frames encode(const Message& message);
+
+StatusOr<Message> decode(const Frames& frames);
+
+}  // namespace flotilla

@@ -1,0 +1,111 @@
+// The protocol's messages as plain C++ values. Only protocol/ sees the generated *.pb.h; the
+// rest of Flotilla builds and reads these structs and lets protocol/codec.h put them on frames.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "core/model_state.h"
+
+namespace flotilla {
+
+// Bumped on any incompatible change of messages.proto; checked at registration and on every
+// envelope.
+inline constexpr uint32_t kProtocolVersion = 1;
+
+struct Experiment {
+  std::string dataset;
+  std::string model;
+  int num_clients = 0;
+  std::string partitioner = "iid";
+  std::map<std::string, std::string> partitioner_options;
+  uint64_t seed = 0;
+  double holdout_fraction = 0.0;
+};
+
+struct TrainConfig {
+  int epochs = 1;
+  int batch_size = 32;
+  double lr = 0.01;
+  double momentum = 0.9;
+  double weight_decay = 0.0;
+  uint64_t seed = 0;     // the client derives its shuffling seed from this and its id
+  double prox_mu = 0.0;  // FedProx proximal term; 0 = plain local SGD
+};
+
+struct Capabilities {
+  std::string hostname;
+  int pid = 0;
+  std::string device;
+  int threads = 0;
+};
+
+namespace msg {
+
+struct Register {
+  std::vector<int> client_ids;
+  Capabilities capabilities;
+};
+
+struct Welcome {
+  std::vector<int> client_ids;
+  Experiment experiment;
+};
+
+struct RoundTask {
+  int round = 0;
+  int client_id = -1;
+  TrainConfig config;
+  ModelState state;
+};
+
+struct ClientUpdate {
+  int round = 0;
+  int client_id = -1;
+  int64_t num_samples = 0;
+  double train_loss = 0.0;
+  double train_seconds = 0.0;
+  double total_seconds = 0.0;
+  ModelState state;
+  std::map<std::string, double> metrics;
+};
+
+struct EvaluateTask {
+  int round = 0;
+  int client_id = -1;
+  ModelState state;
+};
+
+struct EvaluateResult {
+  int round = 0;
+  int client_id = -1;
+  int64_t num_samples = 0;
+  double loss = 0.0;
+  double accuracy = 0.0;
+};
+
+struct Error {
+  int code = 0;  // a StatusCode value
+  std::string message;
+  int client_id = -1;
+  int round = 0;
+};
+
+struct Shutdown {
+  std::string reason;
+};
+
+struct Heartbeat {};
+
+}  // namespace msg
+
+using Message = std::variant<msg::Register, msg::Welcome, msg::RoundTask, msg::ClientUpdate, msg::EvaluateTask,
+                             msg::EvaluateResult, msg::Error, msg::Shutdown, msg::Heartbeat>;
+
+// "register", "round_task", ... for logs.
+const char* message_name(const Message& message);
+
+}  // namespace flotilla

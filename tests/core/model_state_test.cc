@@ -1,0 +1,74 @@
+#include "core/model_state.h"
+
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+#include <limits>
+
+#include "core/digest.h"
+
+namespace flotilla {
+namespace {
+
+ModelState two_tensors() {
+  ModelState s;
+  s.add("a", at::ones({2, 3}));
+  s.add("b", at::zeros({4}, at::kLong));
+  return s;
+}
+
+TEST(ModelStateTest, SizesAndLookup) {
+  ModelState s = two_tensors();
+  EXPECT_EQ(s.size(), 2u);
+  EXPECT_EQ(s.numel(), 10);
+  EXPECT_EQ(s.byte_size(), 6 * 4 + 4 * 8);
+  ASSERT_NE(s.find("b"), nullptr);
+  EXPECT_EQ(s.find("c"), nullptr);
+}
+
+TEST(ModelStateTest, LayoutMismatchNamesTheTensor) {
+  ModelState a = two_tensors();
+  EXPECT_TRUE(a.check_same_layout(two_tensors()).ok());
+  ModelState shape;
+  shape.add("a", at::ones({3, 2}));
+  shape.add("b", at::zeros({4}, at::kLong));
+  Status s = a.check_same_layout(shape);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("'a' has shape [3,2], expected [2,3]"), std::string::npos);
+  ModelState dtype;
+  dtype.add("a", at::ones({2, 3}));
+  dtype.add("b", at::zeros({4}));
+  EXPECT_NE(a.check_same_layout(dtype).message().find("'b' has dtype"), std::string::npos);
+  ModelState fewer;
+  fewer.add("a", at::ones({2, 3}));
+  EXPECT_FALSE(a.check_same_layout(fewer).ok());
+}
+
+TEST(ModelStateTest, FiniteCheckNamesNaN) {
+  ModelState s = two_tensors();
+  EXPECT_TRUE(s.check_finite().ok());
+  s.mutable_entries()[0].tensor[0][1] = std::numeric_limits<float>::quiet_NaN();
+  Status st = s.check_finite();
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("'a'"), std::string::npos);
+}
+
+TEST(ModelStateTest, CloneIsDeep) {
+  ModelState s = two_tensors();
+  ModelState c = s.clone();
+  c.mutable_entries()[0].tensor.add_(1);
+  EXPECT_EQ(s[0].tensor.sum().item<float>(), 6);
+}
+
+TEST(DigestTest, Sha256KnownVectorAndModelSensitivity) {
+  EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  ModelState s = two_tensors();
+  const std::string h = model_sha256(s);
+  EXPECT_EQ(h.size(), 64u);
+  EXPECT_EQ(h, model_sha256(two_tensors()));
+  s.mutable_entries()[0].tensor[1][2] = 1.0000001f;
+  EXPECT_NE(h, model_sha256(s));
+}
+
+}  // namespace
+}  // namespace flotilla
