@@ -1,0 +1,25 @@
+// FedAvg (McMahan et al. 2017): the sample-weighted mean of the client models. With a server
+// learning rate eta != 1 the server moves the global model by eta times the averaged update
+// (w + eta * (avg - w)); eta = 1 is plain FedAvg, and with one local step it is FedSGD.
+#pragma once
+
+#include "aggregators/aggregator.h"
+
+namespace flotilla {
+
+struct FedAvgOptions {
+  double server_lr = 1.0;  // eta; > 0
+};
+
+class FedAvg final : public Aggregator {
+ public:
+  explicit FedAvg(FedAvgOptions options) : options_(options) {}
+  StatusOr<ModelState> aggregate(const AggregationRound& round) override;
+
+  static AggregatorRegistry::Entry registry_entry();
+
+ private:
+  FedAvgOptions options_;
+};
+
+}  // namespace flotilla
