@@ -8,6 +8,7 @@
 #include <variant>
 #include <vector>
 
+#include "core/experiment.h"
 #include "core/model_state.h"
 
 namespace flotilla {
@@ -15,26 +16,6 @@ namespace flotilla {
 // Bumped on any incompatible change of messages.proto; checked at registration and on every
 // envelope.
 inline constexpr uint32_t kProtocolVersion = 1;
-
-struct Experiment {
-  std::string dataset;
-  std::string model;
-  int num_clients = 0;
-  std::string partitioner = "iid";
-  std::map<std::string, std::string> partitioner_options;
-  uint64_t seed = 0;
-  double holdout_fraction = 0.0;
-};
-
-struct TrainConfig {
-  int epochs = 1;
-  int batch_size = 32;
-  double lr = 0.01;
-  double momentum = 0.9;
-  double weight_decay = 0.0;
-  uint64_t seed = 0;     // the client derives its shuffling seed from this and its id
-  double prox_mu = 0.0;  // FedProx proximal term; 0 = plain local SGD
-};
 
 struct Capabilities {
   std::string hostname;

@@ -1,0 +1,64 @@
+// flotilla-client: hosts one or more logical clients and trains them for a coordinator.
+#include <ATen/Parallel.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "client/client_host.h"
+#include "client/client_ids.h"
+#include "core/log.h"
+
+int main(int argc, char** argv) {
+  using namespace flotilla;
+  CLI::App app{"Flotilla client: trains logical clients for a coordinator.\n"
+               "Example: flotilla-client --connect tcp://host:5555 --client-ids 0-9"};
+  app.set_config("--config", "", "read options from a TOML/INI file (keys are the long option names)");
+  ClientOptions options;
+  std::string ids_text, log_level = "info";
+  int client_id = -1, threads = 0, timeout_s = 120;
+  app.add_option("--connect", options.connect, "coordinator endpoint, e.g. tcp://host:5555")->required();
+  auto* one = app.add_option("--client-id", client_id, "the one logical client this process hosts")
+                  ->check(CLI::NonNegativeNumber);
+  auto* many = app.add_option("--client-ids", ids_text, "logical clients hosted here: 0-49 or 0,3,5-7");
+  one->excludes(many);
+  app.add_option("--data-dir", options.data_dir, "dataset folder (default: the dataset's standard place)");
+  app.add_option("--device", options.device, "auto | cpu | cuda | cuda:N")->capture_default_str();
+  app.add_option("--threads", threads, "intra-op threads for LibTorch (0 = LibTorch's default)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--coordinator-timeout", timeout_s, "give up after this many idle seconds without a word")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--crash-at-round", options.crash_at_round, "fault injection: die on receiving round R's task")
+      ->group("Testing");
+  app.add_option("--log-level", log_level, "debug | info | warning | error")->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+
+  LogLevel level;
+  if (!parse_log_level(log_level, &level)) {
+    std::cerr << "error: --log-level '" << log_level << "' must be debug, info, warning or error\n";
+    return 2;
+  }
+  set_log_level(level);
+  if (client_id >= 0) ids_text = std::to_string(client_id);
+  if (ids_text.empty()) {
+    std::cerr << "error: give --client-id K or --client-ids A-B\n";
+    return 2;
+  }
+  auto ids = parse_client_ids(ids_text);
+  if (!ids.ok()) {
+    std::cerr << "error: " << ids.status().message() << "\n";
+    return 2;
+  }
+  options.client_ids = *ids;
+  options.coordinator_timeout = std::chrono::seconds(timeout_s);
+  set_log_tag("client " + ids_text);
+  if (threads > 0) at::set_num_threads(threads);
+
+  ClientHost host(options);
+  Status status = host.run();
+  if (!status.ok()) {
+    FLOTILLA_LOG(Error) << status;
+    return 1;
+  }
+  return 0;
+}

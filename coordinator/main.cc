@@ -1,0 +1,154 @@
+// flotilla-coordinator: runs federated rounds for clients that connect to it.
+#include <ATen/Parallel.h>
+
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <iostream>
+
+#include "aggregators/aggregator.h"
+#include "coordinator/coordinator.h"
+#include "core/log.h"
+#include "core/plugin_loader.h"
+#include "datasets/dataset_loader.h"
+#include "models/model_registry.h"
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+void on_signal(int) { g_stop = true; }
+
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& s : items) out += (out.empty() ? "" : ", ") + s;
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace flotilla;
+  AggregatorRegistry aggregators("aggregator");
+  if (Status s = register_builtin_aggregators(aggregators); !s.ok()) {
+    std::cerr << "error: " << s << "\n";
+    return 1;
+  }
+  std::vector<std::string> model_names;
+  for (const auto& m : list_models()) model_names.push_back(m.name);
+
+  CLI::App app{"Flotilla coordinator: runs federated rounds over ZeroMQ.\n"
+               "Example: flotilla-coordinator --bind tcp://*:5555 --clients 4 --dataset mnist --data-dir data/mnist"};
+  app.set_config("--config", "", "read options from a TOML/INI file (keys are the long option names)");
+  app.get_formatter()->column_width(36);
+  CoordinatorConfig c;
+  Experiment& ex = c.experiment;
+  ex.dataset = "fashion-mnist";
+  ex.model = "mnist_cnn";
+  ex.num_clients = 4;
+  ex.partitioner = "dirichlet";
+  ex.seed = 42;
+  double alpha = 0.5;
+  int min_partition_size = 10;
+  std::vector<std::string> aggregator_opts, partitioner_opts;
+  std::string log_level = "info";
+  int threads = 0;
+  bool list_aggregators = false;
+
+  app.add_option("--bind", c.bind, "endpoint to listen on (tcp://127.0.0.1:* = any free port)")->capture_default_str();
+  app.add_option("--endpoint-file", c.endpoint_file, "write the bound endpoint to this file");
+  app.add_option("--clients", ex.num_clients, "number of logical clients (= data partitions)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--min-clients", c.min_clients, "clients to wait for before round 1 (0 = all)")->capture_default_str();
+  app.add_option("--rounds", c.rounds, "federated rounds")->check(CLI::PositiveNumber)->capture_default_str();
+  app.add_option("--fraction", c.fraction, "share of clients sampled per round")->capture_default_str();
+  app.add_option("--min-fit", c.min_fit, "fewest clients sampled, and fewest answers to go on")->capture_default_str();
+  app.add_option("--round-timeout", c.round_timeout_s, "seconds to wait for updates")->capture_default_str();
+  app.add_option("--registration-timeout", c.registration_timeout_s, "seconds to wait for clients to register")
+      ->capture_default_str();
+  app.add_option("--dataset", ex.dataset, "dataset: " + join(dataset_names()))->capture_default_str();
+  app.add_option("--data-dir", c.data_dir, "dataset folder (default: the dataset's standard place)");
+  app.add_option("--model", ex.model, "model: " + join(model_names))->capture_default_str();
+  app.add_option("--partitioner", ex.partitioner, "iid | dirichlet")->capture_default_str();
+  app.add_option("--alpha", alpha, "Dirichlet concentration (smaller = more skewed)")->capture_default_str();
+  app.add_option("--min-partition-size", min_partition_size, "Dirichlet: fewest samples per client")
+      ->capture_default_str();
+  app.add_option("--partitioner-opt", partitioner_opts, "extra partitioner option key=value (repeatable)");
+  app.add_option("--holdout-fraction", ex.holdout_fraction, "share of each client's data held out for local accuracy")
+      ->capture_default_str();
+  app.add_option("--seed", ex.seed, "seed for partition, initial model, sampling and shuffling")->capture_default_str();
+  app.add_option("--epochs", c.train.epochs, "local epochs per round")->capture_default_str();
+  app.add_option("--batch-size", c.train.batch_size, "local batch size")->capture_default_str();
+  app.add_option("--lr", c.train.lr, "client learning rate")->capture_default_str();
+  app.add_option("--momentum", c.train.momentum, "client SGD momentum")->capture_default_str();
+  app.add_option("--weight-decay", c.train.weight_decay, "client weight decay")->capture_default_str();
+  app.add_option("--prox-mu", c.train.prox_mu, "FedProx proximal term mu (0 = off)")->capture_default_str();
+  app.add_option("--aggregator", c.aggregator, "aggregation rule: " + join(aggregators.names()))->capture_default_str();
+  app.add_option("--aggregator-opt", aggregator_opts, "aggregator option key=value (repeatable)");
+  app.add_option("--plugin", c.plugins, "shared library adding aggregators (repeatable; see docs/aggregators.md)");
+  app.add_flag("--list-aggregators", list_aggregators, "print the aggregation rules and their options, then exit");
+  app.add_option("--out", c.out_dir, "run directory (default runs/<timestamp>)");
+  app.add_option("--device", c.device, "device for evaluation: auto | cpu | cuda | cuda:N")->capture_default_str();
+  app.add_option("--threads", threads, "intra-op threads for LibTorch (0 = LibTorch's default)");
+  app.add_option("--eval-batch-size", c.eval_batch_size, "batch size for test evaluation")->capture_default_str();
+  app.add_option("--checkpoint-every", c.checkpoint_every, "checkpoint every N rounds (0 = never)")
+      ->capture_default_str();
+  app.add_option("--log-level", log_level, "debug | info | warning | error")->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+
+  // After parsing, so plugins named in a config file count too.
+  PluginRegistrar registrar{&aggregators, nullptr};
+  for (const auto& path : c.plugins) {
+    if (Status s = load_plugin(path, registrar); !s.ok()) {
+      std::cerr << "error: " << s.message() << "\n";
+      return 2;
+    }
+  }
+  if (list_aggregators) {
+    for (const auto* e : aggregators.entries()) {
+      std::cout << e->name << ": " << e->description << "\n";
+      for (const auto& o : e->options) std::cout << "    " << o.name << " (default " << o.default_value << "): " << o.help << "\n";
+    }
+    return 0;
+  }
+  LogLevel level;
+  if (!parse_log_level(log_level, &level)) {
+    std::cerr << "error: --log-level '" << log_level << "' must be debug, info, warning or error\n";
+    return 2;
+  }
+  set_log_level(level);
+  set_log_tag("coordinator");
+  if (threads > 0) at::set_num_threads(threads);
+
+  if (ex.partitioner == "dirichlet") {
+    ex.partitioner_options["alpha"] = std::to_string(alpha);
+    ex.partitioner_options["min_partition_size"] = std::to_string(min_partition_size);
+  }
+  auto extra_partitioner = Options::parse(partitioner_opts);
+  auto agg_options = Options::parse(aggregator_opts);
+  if (!extra_partitioner.ok() || !agg_options.ok()) {
+    std::cerr << "error: " << (extra_partitioner.ok() ? agg_options.status() : extra_partitioner.status()).message()
+              << "\n";
+    return 2;
+  }
+  for (const auto& [k, v] : extra_partitioner->values()) ex.partitioner_options[k] = v;
+  c.aggregator_options = *agg_options;
+  auto aggregator = aggregators.create(c.aggregator, c.aggregator_options);
+  if (!aggregator.ok()) {
+    std::cerr << "error: " << aggregator.status().message() << "\n";
+    return 2;
+  }
+  if (Status s = c.validate(); !s.ok()) {
+    std::cerr << "error: " << s.message() << "\n";
+    return 2;
+  }
+
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  Coordinator coordinator(c, std::move(aggregator).value());
+  Status status = coordinator.run(&g_stop);
+  if (!status.ok()) {
+    FLOTILLA_LOG(Error) << status;
+    return status.code() == StatusCode::kAborted ? 130 : 1;
+  }
+  return 0;
+}

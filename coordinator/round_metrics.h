@@ -1,0 +1,48 @@
+// What one round measured: per client (traffic, samples, loss, time, divergence) and for the
+// round (test accuracy, totals, where the wall time went, the model's digest).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace flotilla {
+
+struct ClientRoundMetrics {
+  int client_id = -1;
+  std::string status = "ok";  // "ok", "timeout" or "error: <message>"
+  int64_t bytes_sent = 0;      // all frames of the round task sent to it
+  int64_t bytes_received = 0;  // all frames of its update
+  int64_t num_samples = 0;
+  double train_loss = 0.0;
+  double train_seconds = 0.0;  // local training, as the client measured it
+  double total_seconds = 0.0;  // on the client, task received to update sent
+  double divergence_to_previous = 0.0;
+  double divergence_to_new = 0.0;
+  double cosine_to_update = 0.0;
+  std::map<std::string, double> extra;  // client-reported metrics (local accuracies)
+};
+
+struct RoundMetrics {
+  int round = 0;
+  std::string status = "ok";  // "ok" or "failed: <reason>"
+  std::vector<int> sampled;
+  std::vector<ClientRoundMetrics> clients;  // one per sampled client, by id
+  int answered = 0;
+  int64_t bytes_sent = 0;
+  int64_t bytes_received = 0;
+  double mean_train_loss = 0.0;
+  double mean_divergence = 0.0;  // mean of divergence_to_previous over answering clients
+  double max_divergence = 0.0;
+  double test_accuracy = 0.0;
+  double test_loss = 0.0;
+  std::vector<double> class_accuracy;
+  double wait_seconds = 0.0;       // from sending tasks to the last update (or the timeout)
+  double aggregate_seconds = 0.0;  // aggregation and divergence metrics
+  double eval_seconds = 0.0;
+  double round_seconds = 0.0;
+  std::string model_sha256;        // of the global model after this round
+};
+
+}  // namespace flotilla

@@ -1,0 +1,31 @@
+// Experiment and TrainConfig: what the coordinator tells every client so that all of them
+// rebuild the same data split and model, and train the same way.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace flotilla {
+
+struct Experiment {
+  std::string dataset;
+  std::string model;
+  int num_clients = 0;
+  std::string partitioner = "iid";
+  std::map<std::string, std::string> partitioner_options;
+  uint64_t seed = 0;
+  double holdout_fraction = 0.0;
+};
+
+struct TrainConfig {
+  int epochs = 1;
+  int batch_size = 32;
+  double lr = 0.01;
+  double momentum = 0.9;
+  double weight_decay = 0.0;
+  uint64_t seed = 0;     // the client derives its shuffling seed from this and its id
+  double prox_mu = 0.0;  // FedProx proximal term; 0 = plain local SGD
+};
+
+}  // namespace flotilla

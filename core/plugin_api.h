@@ -1,0 +1,64 @@
+// The plugin API: how a shared library adds aggregators (and later other components) to
+// Flotilla without touching or rebuilding it.
+//
+// A plugin is a shared library that defines its registration function with
+// FLOTILLA_PLUGIN(registrar) { ... }. The macro exports two C entry points: one that reports the
+// API version the plugin was built against (checked before anything else is called), and one that
+// receives a PluginRegistrar and adds factories to its registries. See
+// examples/custom_aggregator/ and docs/aggregators.md.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <exception>
+#include <string>
+
+#include "core/registry.h"
+#include "core/status.h"
+
+namespace flotilla {
+
+// Bumped whenever a type a plugin sees (Aggregator, ClientUpdate, ModelState, Registry, Options,
+// Status) changes incompatibly.
+inline constexpr uint32_t kPluginApiVersion = 1;
+
+class Aggregator;
+class Partitioner;
+
+// What a plugin may register into. Pointers are owned by the host and outlive the plugin's use.
+struct PluginRegistrar {
+  Registry<Aggregator>* aggregators = nullptr;
+  Registry<Partitioner>* partitioners = nullptr;
+};
+
+}  // namespace flotilla
+
+extern "C" {
+using flotilla_plugin_api_version_fn = uint32_t (*)();
+// Returns 0 on success; otherwise writes a message (NUL-terminated, at most `error_size` bytes).
+using flotilla_plugin_register_fn = int (*)(flotilla::PluginRegistrar* registrar, char* error, size_t error_size);
+}
+
+#define FLOTILLA_PLUGIN_VERSION_SYMBOL "flotilla_plugin_api_version"
+#define FLOTILLA_PLUGIN_REGISTER_SYMBOL "flotilla_plugin_register"
+
+// Defines the plugin's entry points around a body that returns a flotilla::Status:
+//   FLOTILLA_PLUGIN(registrar) { return registrar.aggregators->add({...}); }
+#define FLOTILLA_PLUGIN(registrar_name)                                                               \
+  static ::flotilla::Status flotilla_plugin_body(::flotilla::PluginRegistrar& registrar_name);        \
+  extern "C" __attribute__((visibility("default"))) uint32_t flotilla_plugin_api_version() {          \
+    return ::flotilla::kPluginApiVersion;                                                            \
+  }                                                                                                   \
+  extern "C" __attribute__((visibility("default"))) int flotilla_plugin_register(                    \
+      ::flotilla::PluginRegistrar* registrar, char* error, size_t error_size) {                       \
+    ::flotilla::Status status;                                                                        \
+    try {                                                                                             \
+      status = flotilla_plugin_body(*registrar);                                                      \
+    } catch (const std::exception& e) {                                                               \
+      status = ::flotilla::internal_error(e.what());                                                  \
+    }                                                                                                 \
+    if (status.ok()) return 0;                                                                        \
+    std::snprintf(error, error_size, "%s", status.to_string().c_str());                               \
+    return 1;                                                                                         \
+  }                                                                                                   \
+  static ::flotilla::Status flotilla_plugin_body(::flotilla::PluginRegistrar& registrar_name)

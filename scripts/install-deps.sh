@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs Flotilla's build and run dependencies from Debian 12 packages, only those missing.
+#   scripts/install-deps.sh            build + test dependencies and the Fashion-MNIST package
+#   scripts/install-deps.sh --peers    also what bench/ needs (Python PyTorch, mpi4py, matplotlib)
+set -euo pipefail
+
+packages=(cmake g++ make ccache pkg-config libtorch-dev libzmq3-dev cppzmq-dev libprotobuf-dev protobuf-compiler
+          libssl-dev libgtest-dev zlib1g-dev libcli11-dev nlohmann-json3-dev dataset-fashion-mnist)
+if [[ "${1:-}" == "--peers" ]]; then
+  packages+=(python3-torch python3-torchvision python3-mpi4py openmpi-bin python3-matplotlib python3-numpy python3-pil)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: everything is installed"
+  exit 0
+fi
+echo "install-deps: installing ${missing[*]}"
+sudo_cmd=()
+[[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

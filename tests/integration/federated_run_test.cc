@@ -1,0 +1,227 @@
+// End to end: a real coordinator and real client processes on loopback, on a generated dataset.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "datasets/synthetic.h"
+#include "models/model_registry.h"
+#include "process.h"
+#include "protocol/codec.h"
+#include "transport/zmq/zmq_channels.h"
+
+namespace flotilla {
+namespace {
+
+using namespace std::chrono_literals;
+using flotilla::testing::ChildProcess;
+using nlohmann::json;
+
+const std::string kBin = FLOTILLA_BIN_DIR;
+
+struct RunSpec {
+  int clients = 3;
+  int rounds = 2;
+  int min_fit = 1;
+  double round_timeout = 60;
+  int crash_client = -1;  // this client dies on receiving round `crash_round`
+  int crash_round = 0;
+  bool send_garbage = false;
+};
+
+struct RunResult {
+  int coordinator_exit = -1;
+  std::string dir;
+  std::string coordinator_log;
+  std::vector<json> rounds;
+};
+
+// The flags both the run and the tests' expectations are built from.
+const std::vector<std::string> kTrainFlags = {"--dataset", "synthetic", "--model", "mlp", "--partitioner", "iid",
+                                              "--epochs", "2", "--batch-size", "16", "--lr", "0.05", "--momentum",
+                                              "0.9", "--seed", "7", "--threads", "1"};
+
+TrainConfig expected_train_config() {
+  TrainConfig t;
+  t.epochs = 2;
+  t.batch_size = 16;
+  t.lr = 0.05;
+  t.momentum = 0.9;
+  t.seed = 7;
+  return t;
+}
+
+std::vector<json> read_jsonl(const std::string& path) {
+  std::vector<json> rows;
+  std::istringstream in(flotilla::testing::read_file(path));
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty()) rows.push_back(json::parse(line));
+  return rows;
+}
+
+RunResult run_federated(const RunSpec& spec, const std::string& name) {
+  RunResult result;
+  const std::string tmp = flotilla::testing::make_temp_dir("flotilla-" + name);
+  result.dir = tmp + "/run";
+  const std::string endpoint_file = tmp + "/endpoint";
+  std::vector<std::string> argv = {kBin + "/flotilla-coordinator", "--bind", "tcp://127.0.0.1:*", "--endpoint-file",
+                                   endpoint_file, "--clients", std::to_string(spec.clients), "--rounds",
+                                   std::to_string(spec.rounds), "--min-fit", std::to_string(spec.min_fit),
+                                   "--round-timeout", std::to_string(spec.round_timeout), "--out", result.dir,
+                                   "--registration-timeout", "60"};
+  argv.insert(argv.end(), kTrainFlags.begin(), kTrainFlags.end());
+  ChildProcess coordinator(argv, tmp + "/coordinator.log");
+  EXPECT_TRUE(coordinator.started());
+  if (!flotilla::testing::wait_for_file(endpoint_file, 60s)) {
+    ADD_FAILURE() << "coordinator never bound:\n" << coordinator.log();
+    return result;
+  }
+  std::string endpoint = flotilla::testing::read_file(endpoint_file);
+  endpoint.erase(endpoint.find_last_not_of("\n") + 1);
+
+  if (spec.send_garbage) {
+    // A rogue peer: garbage, then a message with a frame that does not match its header.
+    auto rogue = connect_client_channel(endpoint);
+    EXPECT_TRUE(rogue.ok());
+    Frames garbage{Frame::from_string("definitely not protobuf")};
+    EXPECT_TRUE((*rogue)->send(garbage).ok());
+    msg::ClientUpdate fake;
+    fake.state.add("fc1.weight", at::ones({2, 2}));
+    Frames bad = encode(fake);
+    bad.pop_back();
+    EXPECT_TRUE((*rogue)->send(bad).ok());
+    auto reply = (*rogue)->receive(10s);  // the coordinator answers with an Error
+    EXPECT_TRUE(reply.ok() && reply->has_value());
+  }
+
+  std::vector<std::unique_ptr<ChildProcess>> clients;
+  for (int k = 0; k < spec.clients; ++k) {
+    std::vector<std::string> cargs = {kBin + "/flotilla-client", "--connect", endpoint, "--client-id",
+                                      std::to_string(k), "--threads", "1"};
+    if (k == spec.crash_client) {
+      cargs.push_back("--crash-at-round");
+      cargs.push_back(std::to_string(spec.crash_round));
+    }
+    clients.push_back(std::make_unique<ChildProcess>(cargs, tmp + "/client" + std::to_string(k) + ".log"));
+  }
+  result.coordinator_exit = coordinator.wait_for(240s);
+  result.coordinator_log = coordinator.log();
+  for (auto& c : clients) c->wait_for(20s);  // told to shut down; the destructor kills stragglers
+  result.rounds = read_jsonl(result.dir + "/metrics.jsonl");
+  return result;
+}
+
+// Bytes of the round task the coordinator sends: envelope + tensor frames for this model.
+int64_t expected_task_bytes(int round, int client_id) {
+  auto model = create_model("mlp", ModelSpec{1, 12, 12, 10});
+  EXPECT_TRUE(model.ok());
+  msg::RoundTask task;
+  task.round = round;
+  task.client_id = client_id;
+  task.config = expected_train_config();
+  task.state = model_state(**model);
+  return static_cast<int64_t>(frames_byte_size(encode(task)));
+}
+
+// Bytes of a client's update, rebuilt from what the metrics say it reported.
+int64_t expected_update_bytes(int round, const json& c) {
+  auto model = create_model("mlp", ModelSpec{1, 12, 12, 10});
+  msg::ClientUpdate u;
+  u.round = round;
+  u.client_id = c["client_id"];
+  u.num_samples = c["num_samples"];
+  u.train_loss = c["train_loss"];
+  u.train_seconds = c["train_seconds"];
+  u.total_seconds = c["total_seconds"];
+  u.state = model_state(**model);
+  return static_cast<int64_t>(frames_byte_size(encode(u)));
+}
+
+TEST(FederatedRunTest, ThreeClientsTwoRoundsRecordTrafficDivergenceAndAccuracy) {
+  RunSpec spec;
+  spec.send_garbage = true;
+  RunResult r = run_federated(spec, "basic");
+  ASSERT_EQ(r.coordinator_exit, 0) << r.coordinator_log;
+  EXPECT_NE(r.coordinator_log.find("dropping malformed message"), std::string::npos) << r.coordinator_log;
+  ASSERT_EQ(r.rounds.size(), 2u);
+  for (const json& row : r.rounds) {
+    const int round = row["round"];
+    EXPECT_EQ(row["status"], "ok");
+    EXPECT_EQ(row["answered"], 3);
+    EXPECT_EQ(row["sampled"].size(), 3u);
+    EXPECT_EQ(row["model_sha256"].get<std::string>().size(), 64u);
+    int64_t sent = 0, received = 0;
+    for (const json& c : row["clients"]) {
+      EXPECT_EQ(c["status"], "ok");
+      EXPECT_EQ(c["bytes_sent"].get<int64_t>(), expected_task_bytes(round, c["client_id"])) << c.dump();
+      EXPECT_EQ(c["bytes_received"].get<int64_t>(), expected_update_bytes(round, c)) << c.dump();
+      EXPECT_GT(c["num_samples"].get<int64_t>(), 0);
+      const double d_prev = c["divergence_to_previous"], d_new = c["divergence_to_new"];
+      EXPECT_TRUE(std::isfinite(d_prev) && d_prev > 0) << c.dump();
+      EXPECT_TRUE(std::isfinite(d_new) && d_new > 0) << c.dump();
+      const double cosine = c["cosine_to_update"];
+      EXPECT_GE(cosine, -1.0);
+      EXPECT_LE(cosine, 1.0);
+      sent += c["bytes_sent"].get<int64_t>();
+      received += c["bytes_received"].get<int64_t>();
+    }
+    EXPECT_EQ(row["bytes_sent"].get<int64_t>(), sent);
+    EXPECT_EQ(row["bytes_received"].get<int64_t>(), received);
+  }
+  // 10 balanced classes: chance is 0.1.
+  EXPECT_GT(r.rounds.back()["test_accuracy"].get<double>(), 0.3);
+  for (const char* file : {"/config.json", "/partition.csv", "/rounds.csv", "/clients.csv", "/model_final.pt",
+                           "/checkpoints/round_0002.pt"})
+    EXPECT_FALSE(flotilla::testing::read_file(r.dir + file).empty()) << file;
+}
+
+TEST(FederatedRunTest, SameSeedGivesBitIdenticalModels) {
+  RunResult a = run_federated(RunSpec{}, "repro-a");
+  RunResult b = run_federated(RunSpec{}, "repro-b");
+  ASSERT_EQ(a.coordinator_exit, 0) << a.coordinator_log;
+  ASSERT_EQ(b.coordinator_exit, 0) << b.coordinator_log;
+  ASSERT_EQ(a.rounds.size(), 2u);
+  ASSERT_EQ(b.rounds.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) EXPECT_EQ(a.rounds[i]["model_sha256"], b.rounds[i]["model_sha256"]);
+  EXPECT_EQ(flotilla::testing::read_file(a.dir + "/model_final.pt"),
+            flotilla::testing::read_file(b.dir + "/model_final.pt"));
+}
+
+TEST(FederatedRunTest, KilledClientTimesOutAndTheRunGoesOn) {
+  RunSpec spec;
+  spec.rounds = 3;
+  spec.min_fit = 2;
+  spec.round_timeout = 4;
+  spec.crash_client = 2;
+  spec.crash_round = 2;
+  RunResult r = run_federated(spec, "killed");
+  ASSERT_EQ(r.coordinator_exit, 0) << r.coordinator_log;
+  ASSERT_EQ(r.rounds.size(), 3u);
+  const json& round2 = r.rounds[1];
+  EXPECT_EQ(round2["answered"], 2);
+  bool saw_timeout = false;
+  for (const json& c : round2["clients"]) saw_timeout |= c["client_id"] == 2 && c["status"] == "timeout";
+  EXPECT_TRUE(saw_timeout) << round2.dump();
+  // Round 3 no longer samples the dead client.
+  EXPECT_EQ(r.rounds[2]["sampled"].size(), 2u);
+  EXPECT_EQ(r.rounds[2]["answered"], 2);
+}
+
+TEST(FederatedRunTest, TooFewAnswersFailTheRoundWithAClearMessage) {
+  RunSpec spec;
+  spec.rounds = 2;
+  spec.min_fit = 3;
+  spec.round_timeout = 3;
+  spec.crash_client = 1;
+  spec.crash_round = 1;
+  RunResult r = run_federated(spec, "minfit");
+  EXPECT_NE(r.coordinator_exit, 0);
+  EXPECT_NE(r.coordinator_exit, -1) << "coordinator hung";
+  EXPECT_NE(r.coordinator_log.find("--min-fit is 3"), std::string::npos) << r.coordinator_log;
+  ASSERT_EQ(r.rounds.size(), 1u);
+  EXPECT_NE(r.rounds[0]["status"].get<std::string>().find("failed"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace flotilla

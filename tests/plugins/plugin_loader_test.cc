@@ -1,0 +1,64 @@
+#include "core/plugin_loader.h"
+
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+#include "aggregators/aggregator.h"
+
+namespace flotilla {
+namespace {
+
+TEST(PluginLoaderTest, ExamplePluginRegistersAWorkingAggregator) {
+  AggregatorRegistry registry("aggregator");
+  PluginRegistrar registrar{&registry, nullptr};
+  Status s = load_plugin(EXAMPLE_PLUGIN, registrar);
+  ASSERT_TRUE(s.ok()) << s;
+  ASSERT_TRUE(registry.contains("clipped_fedavg"));
+  auto aggregator = registry.create("clipped_fedavg", Options{{"max_norm", "1.0"}});
+  ASSERT_TRUE(aggregator.ok()) << aggregator.status();
+
+  // Global 0; client A moves by 10 (clipped to 1), client B by 0.5 (kept); equal weights.
+  ModelState global;
+  global.add("w", at::zeros({1}));
+  std::vector<ClientUpdate> updates(2);
+  updates[0] = {0, 1, {}, 0};
+  updates[0].state.add("w", at::full({1}, 10.0f));
+  updates[1] = {1, 1, {}, 0};
+  updates[1].state.add("w", at::full({1}, 0.5f));
+  auto out = (*aggregator)->aggregate({1, &global, updates, {}});
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_NEAR((*out)[0].tensor.item<float>(), (1.0 + 0.5) / 2, 1e-5);
+
+  EXPECT_FALSE(registry.create("clipped_fedavg", Options{{"max_norm", "-1"}}).ok());
+}
+
+TEST(PluginLoaderTest, WrongApiVersionIsRefusedByName) {
+  AggregatorRegistry registry("aggregator");
+  PluginRegistrar registrar{&registry, nullptr};
+  Status s = load_plugin(WRONG_VERSION_PLUGIN, registrar);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(s.message().find("plugin API version " + std::to_string(kPluginApiVersion + 998)), std::string::npos)
+      << s;
+  EXPECT_NE(s.message().find("rebuild"), std::string::npos);
+}
+
+TEST(PluginLoaderTest, LibraryWithoutEntryPointIsRefused) {
+  AggregatorRegistry registry("aggregator");
+  PluginRegistrar registrar{&registry, nullptr};
+  Status s = load_plugin(NOT_A_PLUGIN, registrar);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("is not a Flotilla plugin"), std::string::npos) << s;
+}
+
+TEST(PluginLoaderTest, MissingFileIsNotFound) {
+  AggregatorRegistry registry("aggregator");
+  PluginRegistrar registrar{&registry, nullptr};
+  Status s = load_plugin("/nonexistent/libnothing.so", registrar);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), StatusCode::kNotFound);
+  EXPECT_NE(s.message().find("/nonexistent/libnothing.so"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace flotilla

@@ -1,0 +1,73 @@
+#include "training/local_trainer.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/nn/functional/loss.h>
+#include <torch/optim/sgd.h>
+#include <torch/utils.h>
+
+#include <chrono>
+#include <cmath>
+
+namespace flotilla {
+
+StatusOr<TrainResult> train_local(Model& model, const TensorDataset& data, const TrainConfig& config,
+                                  c10::Device device, uint64_t shuffle_seed) {
+  const int64_t n = data.size();
+  if (n == 0) return invalid_argument_error("client has no training samples");
+  if (config.epochs < 1 || config.batch_size < 1)
+    return invalid_argument_error("epochs and batch size must be >= 1");
+  if (!(config.lr > 0) || config.momentum < 0 || config.weight_decay < 0 || config.prox_mu < 0)
+    return invalid_argument_error("lr must be > 0 and momentum, weight decay, prox mu >= 0");
+
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    model.train();
+    std::vector<at::Tensor> params = model.parameters();
+    std::vector<at::Tensor> anchor;  // w_global, for the proximal term
+    if (config.prox_mu > 0)
+      for (const auto& p : params) anchor.push_back(p.detach().clone());
+
+    torch::optim::SGD optimizer(params, torch::optim::SGDOptions(config.lr)
+                                            .momentum(config.momentum)
+                                            .weight_decay(config.weight_decay));
+    at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(shuffle_seed);
+
+    double loss_sum = 0.0;
+    int64_t steps = 0;
+    for (int epoch = 0; epoch < config.epochs; ++epoch) {
+      at::Tensor order = at::randperm(n, generator, at::TensorOptions().dtype(at::kLong)).to(device);
+      for (int64_t begin = 0; begin < n; begin += config.batch_size) {
+        const int64_t len = std::min<int64_t>(config.batch_size, n - begin);
+        at::Tensor idx = order.narrow(0, begin, len);
+        at::Tensor x = data.images.index_select(0, idx);
+        at::Tensor y = data.labels.index_select(0, idx);
+        optimizer.zero_grad();
+        at::Tensor loss = torch::nn::functional::cross_entropy(model.forward(x), y);
+        loss.backward();
+        if (config.prox_mu > 0) {
+          // d/dw of mu/2 ||w - w0||^2 is mu (w - w0): add it to the gradient directly.
+          torch::NoGradGuard no_grad;
+          for (size_t i = 0; i < params.size(); ++i)
+            if (params[i].grad().defined()) params[i].grad().add_(params[i] - anchor[i], config.prox_mu);
+        }
+        optimizer.step();
+        const double value = loss.item<double>();
+        if (!std::isfinite(value))
+          return invalid_argument_error("training loss became " + std::to_string(value) + " at step " +
+                                        std::to_string(steps) + " (lower the learning rate?)");
+        loss_sum += value * static_cast<double>(len);
+        ++steps;
+      }
+    }
+    TrainResult result;
+    result.mean_loss = loss_sum / static_cast<double>(n * config.epochs);
+    result.num_samples = n;
+    result.steps = steps;
+    result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return result;
+  } catch (const std::exception& e) {
+    return internal_error(std::string("local training failed: ") + e.what());
+  }
+}
+
+}  // namespace flotilla

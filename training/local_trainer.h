@@ -1,0 +1,31 @@
+// Local training of one logical client: SGD with momentum and weight decay over batches sliced
+// from tensors already in memory (and on the device), optionally with FedProx's proximal term.
+#pragma once
+
+#include <c10/core/Device.h>
+
+#include <cstdint>
+
+#include "core/experiment.h"
+#include "core/status.h"
+#include "datasets/dataset.h"
+#include "models/model.h"
+
+namespace flotilla {
+
+struct TrainResult {
+  double mean_loss = 0.0;   // sample-weighted mean of the batch losses over all local steps
+  int64_t num_samples = 0;  // samples in the client's training data (the aggregation weight)
+  int64_t steps = 0;
+  double seconds = 0.0;
+};
+
+// Trains `model` in place on `data` (already on `device`). The shuffling order comes from
+// `shuffle_seed` alone, so the same inputs give the same model bit for bit on CPU. With
+// config.prox_mu > 0 adds mu/2 * ||w - w_global||^2, w_global being the weights at entry.
+// InvalidArgument for an empty dataset or a bad config; DataLoss-free; a non-finite loss stops
+// training with an error naming the step.
+StatusOr<TrainResult> train_local(Model& model, const TensorDataset& data, const TrainConfig& config,
+                                  c10::Device device, uint64_t shuffle_seed);
+
+}  // namespace flotilla
