@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Installs Flotilla's build and run dependencies from Debian 12 packages, only those missing.
-#   scripts/install-deps.sh            build + test dependencies and the Fashion-MNIST package
-#   scripts/install-deps.sh --peers    also what bench/ needs (Python PyTorch, mpi4py, matplotlib)
+#   scripts/install-deps.sh            build + test dependencies, Fashion-MNIST, matplotlib (plots)
+#   scripts/install-deps.sh --peers    also what bench/ needs (Python PyTorch, torchvision, mpi4py)
 set -euo pipefail
 
 packages=(cmake g++ make ccache pkg-config libtorch-dev libzmq3-dev cppzmq-dev libprotobuf-dev protobuf-compiler
-          libssl-dev libgtest-dev zlib1g-dev libcli11-dev nlohmann-json3-dev dataset-fashion-mnist)
+          libssl-dev libgtest-dev zlib1g-dev libcli11-dev nlohmann-json3-dev dataset-fashion-mnist python3-matplotlib)
 if [[ "${1:-}" == "--peers" ]]; then
-  packages+=(python3-torch python3-torchvision python3-mpi4py openmpi-bin python3-matplotlib python3-numpy python3-pil)
+  packages+=(python3-torch python3-torchvision python3-mpi4py openmpi-bin python3-numpy python3-pil)
 fi
 
 missing=()
