@@ -1,6 +1,7 @@
 #include "client/client_host.h"
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 #include <unistd.h>
 
 #include <cstdlib>

@@ -31,7 +31,8 @@ class LogMessage {
 
 }  // namespace flotilla
 
-#define FLOTILLA_LOG(level)                                               \
-  if (!::flotilla::log_enabled(::flotilla::LogLevel::k##level)) {         \
-  } else                                                                  \
-    ::flotilla::internal::LogMessage(::flotilla::LogLevel::k##level).stream()
+// A `for` rather than an `if`, so that `if (x) FLOTILLA_LOG(Info) << ...; else ...` parses as meant.
+#define FLOTILLA_LOG(level)                                                                          \
+  for (bool flotilla_log_once_ = ::flotilla::log_enabled(::flotilla::LogLevel::k##level); flotilla_log_once_; \
+       flotilla_log_once_ = false)                                                                   \
+  ::flotilla::internal::LogMessage(::flotilla::LogLevel::k##level).stream()

@@ -1,0 +1,41 @@
+#include "models/mnist_net.h"
+
+#include <torch/nn/functional/activation.h>
+#include <torch/nn/functional/pooling.h>
+#include <torch/nn/modules/conv.h>
+#include <torch/nn/modules/linear.h>
+
+namespace flotilla {
+namespace {
+
+namespace F = torch::nn::functional;
+
+class MnistNet final : public Model {
+ public:
+  MnistNet()
+      : conv1_(register_module("conv1", torch::nn::Conv2d(torch::nn::Conv2dOptions(1, 10, 5)))),
+        conv2_(register_module("conv2", torch::nn::Conv2d(torch::nn::Conv2dOptions(10, 20, 5)))),
+        fc1_(register_module("fc1", torch::nn::Linear(320, 50))),
+        fc2_(register_module("fc2", torch::nn::Linear(50, 10))) {}
+
+  at::Tensor forward(const at::Tensor& x) override {
+    at::Tensor h = F::relu(F::max_pool2d(conv1_->forward(x), F::MaxPool2dFuncOptions(2)));
+    h = F::relu(F::max_pool2d(conv2_->forward(h), F::MaxPool2dFuncOptions(2)));
+    h = F::relu(fc1_->forward(h.reshape({-1, 320})));
+    return fc2_->forward(h);
+  }
+
+ private:
+  torch::nn::Conv2d conv1_, conv2_;
+  torch::nn::Linear fc1_, fc2_;
+};
+
+}  // namespace
+
+StatusOr<std::shared_ptr<Model>> make_mnist_net(const ModelSpec& spec) {
+  if (spec.channels != 1 || spec.height != 28 || spec.width != 28 || spec.num_classes != 10)
+    return invalid_argument_error("mnist_net takes 1x28x28 inputs and 10 classes");
+  return std::shared_ptr<Model>(std::make_shared<MnistNet>());
+}
+
+}  // namespace flotilla
