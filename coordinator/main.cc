@@ -131,6 +131,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   for (const auto& [k, v] : extra_partitioner->values()) ex.partitioner_options[k] = v;
+  c.train.seed = ex.seed;  // one seed drives partition, initial model, sampling and client shuffling
   c.aggregator_options = *agg_options;
   auto aggregator = aggregators.create(c.aggregator, c.aggregator_options);
   if (!aggregator.ok()) {

@@ -27,7 +27,7 @@ class ClippedFedAvg final : public Aggregator {
       double squared = 0;
       for (size_t i = 0; i < global.size(); ++i)
         if (global[i].tensor.is_floating_point())
-          squared += (u.state[i].tensor - global[i].tensor).double().square().sum().item<double>();
+          squared += (u.state[i].tensor - global[i].tensor).to(at::kDouble).square().sum().item<double>();
       const double scale = std::min(1.0, max_norm_ / (std::sqrt(squared) + 1e-12));
       ClientUpdate c{u.client_id, u.num_samples, ModelState(), u.train_loss};
       for (size_t i = 0; i < global.size(); ++i) {
