@@ -297,6 +297,7 @@ class Coordinator::Impl {
       if (stopping()) return aborted_error("stopped during round " + std::to_string(round));
       RETURN_IF_ERROR(pump(&pending));
     }
+    if (stopping()) return aborted_error("stopped during round " + std::to_string(round));
     metrics.wait_seconds = seconds_since(wait_start);
     std::vector<int> failures;
     for (auto& [id, m] : pending.clients) {

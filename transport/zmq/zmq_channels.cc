@@ -2,6 +2,7 @@
 
 #include <zmq.hpp>
 
+#include <cerrno>
 #include <vector>
 
 namespace flotilla {
@@ -56,9 +57,16 @@ Frames receive_rest(zmq::socket_t& socket, zmq::message_t first) {
   return frames;
 }
 
+// False on timeout, and when a signal interrupted the wait: callers check their stop flag and
+// poll again, so Ctrl-C ends a run cleanly instead of failing a receive.
 bool poll_in(zmq::socket_t& socket, std::chrono::milliseconds timeout) {
   zmq::pollitem_t item{socket.handle(), 0, ZMQ_POLLIN, 0};
-  zmq::poll(&item, 1, timeout);
+  try {
+    zmq::poll(&item, 1, timeout);
+  } catch (const zmq::error_t& e) {
+    if (e.num() == EINTR) return false;
+    throw;
+  }
   return item.revents & ZMQ_POLLIN;
 }
 

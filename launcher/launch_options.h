@@ -1,0 +1,40 @@
+// What the user asked flotilla-run for, as parsed from its command line (command_line.h) and
+// before validation (LaunchPlan::create checks it once).
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace flotilla {
+
+struct LaunchOptions {
+  // Logical clients (= data partitions); required, at least 1.
+  int clients = 0;
+  // Client processes that host them; 0 = min(clients, 4). At most `clients`.
+  int processes = 0;
+  // Clients the coordinator waits for before round 1; 0 = all of them (all are started here).
+  int min_clients = 0;
+  // Folder holding flotilla-coordinator and flotilla-client; empty = the folder of flotilla-run.
+  std::string bin_dir;
+  // Coordinator port on 127.0.0.1; "*" lets the kernel pick a free one.
+  std::string port = "*";
+  // LibTorch threads for every child; 0 = share the CPUs (see LaunchPlan::create).
+  int threads = 0;
+  // Passed to the coordinator and every client when not empty.
+  std::string config;
+  std::string data_dir;
+  std::string device;
+  std::string log_level;
+  // Passed to the coordinator when not empty.
+  std::string out_dir;
+  // Seconds the coordinator has to bind and write its endpoint before the run is given up.
+  double startup_timeout_s = 60;
+  // Seconds clients have to exit on their own after the coordinator finished well.
+  double client_grace_s = 10;
+  // Seconds between SIGTERM and SIGKILL when stopping children.
+  double stop_timeout_s = 5;
+  // Options flotilla-run does not know, verbatim and in order, for the coordinator.
+  std::vector<std::string> coordinator_args;
+};
+
+}  // namespace flotilla

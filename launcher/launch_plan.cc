@@ -1,0 +1,177 @@
+#include "launcher/launch_plan.h"
+
+#include <sched.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <filesystem>
+#include <system_error>
+#include <thread>
+#include <utility>
+
+#include "core/log.h"
+
+namespace flotilla {
+namespace {
+
+constexpr int kDefaultMaxProcesses = 4;
+constexpr const char* kCoordinatorBinary = "flotilla-coordinator";
+constexpr const char* kClientBinary = "flotilla-client";
+
+StatusOr<std::string> find_binary(const std::string& dir, const char* name) {
+  const std::string path = (std::filesystem::path(dir) / name).string();
+  if (::access(path.c_str(), X_OK) != 0) {
+    return not_found_error(path + " is missing or not executable (use --bin-dir to point at the folder holding " +
+                           kCoordinatorBinary + " and " + kClientBinary + ")");
+  }
+  return path;
+}
+
+Status check_port(const std::string& port) {
+  if (port == "*") return Status();
+  int value = 0;
+  const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+  if (ec != std::errc() || end != port.data() + port.size() || value < 1 || value > 65535) {
+    return invalid_argument_error("--port must be * or a number from 1 to 65535, got '" + port + "'");
+  }
+  return Status();
+}
+
+// The launcher wires coordinator and clients together itself; a second value would either
+// clash (CLI11 rejects repeated options) or silently disconnect them.
+Status check_no_reserved(const std::vector<std::string>& args) {
+  static constexpr std::array<const char*, 5> kReserved = {"--bind", "--endpoint-file", "--connect", "--client-id",
+                                                           "--client-ids"};
+  for (const auto& arg : args) {
+    for (const char* name : kReserved) {
+      const std::string flag = name;
+      if (arg == flag || arg.rfind(flag + "=", 0) == 0) {
+        return invalid_argument_error(flag + " is set by flotilla-run itself (use --port to pick the port)");
+      }
+    }
+  }
+  return Status();
+}
+
+Status check_seconds(const char* flag, double value) {
+  if (!(value > 0))
+    return invalid_argument_error(std::string(flag) + " must be positive, got " + std::to_string(value));
+  return Status();
+}
+
+}  // namespace
+
+StatusOr<LaunchPlan> LaunchPlan::create(LaunchOptions options, int cpus) {
+  if (options.clients < 1) {
+    return invalid_argument_error("--clients N (at least 1) is required, got " + std::to_string(options.clients));
+  }
+  if (options.processes == 0) options.processes = std::min(options.clients, kDefaultMaxProcesses);
+  if (options.min_clients < 0 || options.min_clients > options.clients) {
+    return invalid_argument_error("--min-clients must be between 0 and --clients, got " +
+                                  std::to_string(options.min_clients));
+  }
+  if (options.min_clients == 0) options.min_clients = options.clients;
+  if (options.threads < 0) {
+    return invalid_argument_error("--threads must be positive, got " + std::to_string(options.threads));
+  }
+  RETURN_IF_ERROR(check_port(options.port));
+  RETURN_IF_ERROR(check_seconds("--startup-timeout", options.startup_timeout_s));
+  RETURN_IF_ERROR(check_seconds("--client-grace", options.client_grace_s));
+  RETURN_IF_ERROR(check_seconds("--stop-timeout", options.stop_timeout_s));
+  RETURN_IF_ERROR(check_no_reserved(options.coordinator_args));
+  if (!options.log_level.empty()) {
+    LogLevel level;
+    if (!parse_log_level(options.log_level, &level)) {
+      return invalid_argument_error("--log-level must be debug, info, warning or error, got '" + options.log_level +
+                                    "'");
+    }
+  }
+  if (options.bin_dir.empty()) return invalid_argument_error("no folder to look for the binaries in");
+
+  LaunchPlan plan;
+  ASSIGN_OR_RETURN(plan.ranges_, split_client_ranges(options.clients, options.processes));
+  ASSIGN_OR_RETURN(plan.coordinator_path_, find_binary(options.bin_dir, kCoordinatorBinary));
+  ASSIGN_OR_RETURN(plan.client_path_, find_binary(options.bin_dir, kClientBinary));
+  cpus = std::max(1, cpus);
+  if (options.threads > 0) {
+    plan.coordinator_threads_ = plan.client_threads_ = options.threads;
+  } else {
+    // Rounds are synchronous: clients train while the coordinator waits, and the coordinator
+    // aggregates and evaluates while the clients wait. So clients share the CPUs among
+    // themselves and the coordinator may use all of them, without oversubscribing either phase.
+    plan.client_threads_ = std::max(1, cpus / options.processes);
+    plan.coordinator_threads_ = cpus;
+  }
+  plan.options_ = std::move(options);
+  return plan;
+}
+
+std::string LaunchPlan::bind_endpoint() const { return "tcp://127.0.0.1:" + options_.port; }
+
+void LaunchPlan::append_shared(std::vector<std::string>* argv) const {
+  const std::pair<const char*, const std::string*> shared[] = {{"--config", &options_.config},
+                                                               {"--data-dir", &options_.data_dir},
+                                                               {"--device", &options_.device},
+                                                               {"--log-level", &options_.log_level}};
+  for (const auto& [flag, value] : shared) {
+    if (value->empty()) continue;
+    argv->push_back(flag);
+    argv->push_back(*value);
+  }
+}
+
+std::vector<std::string> LaunchPlan::coordinator_argv(const std::string& endpoint_file) const {
+  std::vector<std::string> argv = {coordinator_path_,
+                                   "--bind",
+                                   bind_endpoint(),
+                                   "--endpoint-file",
+                                   endpoint_file,
+                                   "--clients",
+                                   std::to_string(options_.clients),
+                                   "--min-clients",
+                                   std::to_string(options_.min_clients),
+                                   "--threads",
+                                   std::to_string(coordinator_threads_)};
+  append_shared(&argv);
+  if (!options_.out_dir.empty()) {
+    argv.push_back("--out");
+    argv.push_back(options_.out_dir);
+  }
+  argv.insert(argv.end(), options_.coordinator_args.begin(), options_.coordinator_args.end());
+  return argv;
+}
+
+std::vector<std::string> LaunchPlan::client_argv(std::size_t index, const std::string& endpoint) const {
+  std::vector<std::string> argv = {client_path_,
+                                   "--connect",
+                                   endpoint,
+                                   "--client-ids",
+                                   ranges_.at(index).to_string(),
+                                   "--threads",
+                                   std::to_string(client_threads_)};
+  append_shared(&argv);
+  return argv;
+}
+
+std::string LaunchPlan::client_name(std::size_t index) const {
+  const ClientRange& range = ranges_.at(index);
+  return (range.size() == 1 ? "client " : "clients ") + range.to_string();
+}
+
+int available_cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (::sched_getaffinity(0, sizeof set, &set) == 0) return std::max(1, CPU_COUNT(&set));
+  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+}
+
+StatusOr<std::string> executable_dir() {
+  std::error_code ec;
+  const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return not_found_error("cannot read /proc/self/exe (" + ec.message() + "); give --bin-dir");
+  return self.parent_path().string();
+}
+
+}  // namespace flotilla

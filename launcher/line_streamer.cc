@@ -1,0 +1,72 @@
+#include "launcher/line_streamer.h"
+
+#include <poll.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace flotilla {
+namespace {
+
+// False when the reader is gone (EPIPE) or the descriptor is unusable.
+bool write_all(int fd, const std::string& data) {
+  std::size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n >= 0) {
+      done += static_cast<std::size_t>(n);
+    } else if (errno == EAGAIN) {
+      // Our stdout may be non-blocking if a parent shell made it so; wait for room.
+      pollfd p{fd, POLLOUT, 0};
+      ::poll(&p, 1, 1000);
+    } else if (errno != EINTR) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+LineStreamer::LineStreamer(int out_fd, std::string prefix, LineCallback on_line)
+    : out_fd_(out_fd), prefix_(std::move(prefix)), on_line_(std::move(on_line)) {}
+
+void LineStreamer::feed(std::string_view data) {
+  while (!data.empty()) {
+    const std::size_t newline = data.find('\n');
+    if (newline == std::string_view::npos) {
+      partial_.append(data);
+      while (partial_.size() >= kMaxLine) {
+        emit(std::string_view(partial_).substr(0, kMaxLine));
+        partial_.erase(0, kMaxLine);
+      }
+      return;
+    }
+    if (partial_.empty()) {
+      emit(data.substr(0, newline));
+    } else {
+      partial_.append(data.substr(0, newline));
+      emit(partial_);
+      partial_.clear();
+    }
+    data.remove_prefix(newline + 1);
+  }
+}
+
+void LineStreamer::finish() {
+  if (partial_.empty()) return;
+  emit(partial_);
+  partial_.clear();
+}
+
+void LineStreamer::emit(std::string_view line) {
+  if (!out_closed_) {
+    std::string buffer;
+    buffer.reserve(prefix_.size() + line.size() + 1);
+    buffer.append(prefix_).append(line).push_back('\n');
+    out_closed_ = !write_all(out_fd_, buffer);
+  }
+  if (on_line_) on_line_(line);
+}
+
+}  // namespace flotilla

@@ -1,0 +1,152 @@
+#include "launcher/launch_plan.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/launcher/launcher_harness.h"
+
+namespace flotilla {
+namespace {
+
+// A bin dir with two stand-in executables: the plan only checks that they can be executed.
+class LaunchPlanTest : public ::testing::Test {
+ protected:
+  LaunchPlanTest() {
+    testing::write_script(bin_.file("flotilla-coordinator"), "exit 0\n");
+    testing::write_script(bin_.file("flotilla-client"), "exit 0\n");
+  }
+
+  LaunchOptions options(int clients) const {
+    LaunchOptions o;
+    o.clients = clients;
+    o.bin_dir = bin_.path();
+    return o;
+  }
+
+  testing::TempDir bin_;
+};
+
+TEST_F(LaunchPlanTest, CoordinatorGetsWiringSharedOptionsThenPassThroughVerbatim) {
+  LaunchOptions o = options(10);
+  o.processes = 3;
+  o.data_dir = "/data";
+  o.config = "run.toml";
+  o.out_dir = "runs/a";
+  o.coordinator_args = {"--rounds", "5", "--aggregator-opt", "k=v"};
+  auto plan = LaunchPlan::create(o, 8);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(plan->coordinator_argv("/tmp/ep"), (std::vector<std::string>{bin_.file("flotilla-coordinator"),
+                                                                         "--bind",
+                                                                         "tcp://127.0.0.1:*",
+                                                                         "--endpoint-file",
+                                                                         "/tmp/ep",
+                                                                         "--clients",
+                                                                         "10",
+                                                                         "--min-clients",
+                                                                         "10",
+                                                                         "--threads",
+                                                                         "8",
+                                                                         "--config",
+                                                                         "run.toml",
+                                                                         "--data-dir",
+                                                                         "/data",
+                                                                         "--out",
+                                                                         "runs/a",
+                                                                         "--rounds",
+                                                                         "5",
+                                                                         "--aggregator-opt",
+                                                                         "k=v"}));
+}
+
+TEST_F(LaunchPlanTest, ClientsGetTheirRangeAndOnlyTheSharedOptions) {
+  LaunchOptions o = options(10);
+  o.processes = 3;
+  o.device = "cpu";
+  o.log_level = "warning";
+  o.coordinator_args = {"--rounds", "5"};
+  auto plan = LaunchPlan::create(o, 6);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(plan->client_argv(1, "tcp://127.0.0.1:4000"),
+            (std::vector<std::string>{bin_.file("flotilla-client"), "--connect", "tcp://127.0.0.1:4000", "--client-ids",
+                                      "4-6", "--threads", "2", "--device", "cpu", "--log-level", "warning"}));
+  EXPECT_EQ(plan->client_name(0), "clients 0-3");
+  EXPECT_EQ(plan->client_name(2), "clients 7-9");
+}
+
+TEST_F(LaunchPlanTest, DefaultsProcessesThreadsAndPort) {
+  auto plan = LaunchPlan::create(options(10), 8);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(plan->ranges().size(), 4u);  // min(clients, 4)
+  EXPECT_EQ(plan->client_threads(), 2);  // 8 CPUs over 4 client processes
+  EXPECT_EQ(plan->coordinator_threads(), 8);
+  EXPECT_EQ(plan->bind_endpoint(), "tcp://127.0.0.1:*");
+
+  auto small = LaunchPlan::create(options(2), 1);
+  ASSERT_TRUE(small.ok());
+  EXPECT_EQ(small->ranges().size(), 2u);
+  EXPECT_EQ(small->client_threads(), 1);  // never 0
+  EXPECT_EQ(small->client_name(1), "client 1");
+}
+
+TEST_F(LaunchPlanTest, ExplicitThreadsMinClientsAndPort) {
+  LaunchOptions o = options(4);
+  o.threads = 3;
+  o.min_clients = 2;
+  o.port = "5555";
+  auto plan = LaunchPlan::create(o, 64);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(plan->client_threads(), 3);
+  EXPECT_EQ(plan->coordinator_threads(), 3);
+  EXPECT_EQ(plan->bind_endpoint(), "tcp://127.0.0.1:5555");
+  const auto argv = plan->coordinator_argv("ep");
+  EXPECT_EQ(argv[8], "2");  // --min-clients 2
+}
+
+TEST_F(LaunchPlanTest, RejectsBadValues) {
+  auto expect_invalid = [&](LaunchOptions o, const std::string& fragment) {
+    auto plan = LaunchPlan::create(o, 4);
+    ASSERT_FALSE(plan.ok()) << fragment;
+    EXPECT_EQ(plan.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(plan.status().message().find(fragment), std::string::npos) << plan.status();
+  };
+  expect_invalid(options(0), "--clients");
+  LaunchOptions o = options(2);
+  o.processes = 3;
+  expect_invalid(o, "--processes");
+  o = options(2);
+  o.min_clients = 3;
+  expect_invalid(o, "--min-clients");
+  o = options(2);
+  o.port = "70000";
+  expect_invalid(o, "--port");
+  o = options(2);
+  o.log_level = "loud";
+  expect_invalid(o, "--log-level");
+  o = options(2);
+  o.stop_timeout_s = 0;
+  expect_invalid(o, "--stop-timeout");
+  for (const char* reserved : {"--bind", "--endpoint-file=x", "--connect", "--client-ids"}) {
+    o = options(2);
+    o.coordinator_args = {"--rounds", "2", reserved, "x"};
+    expect_invalid(o, "set by flotilla-run");
+  }
+}
+
+TEST_F(LaunchPlanTest, MissingBinaryIsNotFound) {
+  testing::TempDir empty;
+  LaunchOptions o = options(2);
+  o.bin_dir = empty.path();
+  auto plan = LaunchPlan::create(o, 4);
+  ASSERT_FALSE(plan.ok());
+  EXPECT_EQ(plan.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(plan.status().message().find("flotilla-coordinator"), std::string::npos);
+}
+
+TEST(LaunchPlanHelpers, CpusAndExecutableDir) {
+  EXPECT_GE(available_cpus(), 1);
+  auto dir = executable_dir();
+  ASSERT_TRUE(dir.ok()) << dir.status();
+  EXPECT_FALSE(dir->empty());
+}
+
+}  // namespace
+}  // namespace flotilla

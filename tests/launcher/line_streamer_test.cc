@@ -1,0 +1,84 @@
+#include "launcher/line_streamer.h"
+
+#include <gtest/gtest.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <string>
+#include <vector>
+
+namespace flotilla {
+namespace {
+
+// An in-memory file standing in for the launcher's stdout.
+class Sink {
+ public:
+  Sink() : fd_(::memfd_create("sink", MFD_CLOEXEC)) {}
+  ~Sink() { ::close(fd_); }
+  int fd() const { return fd_; }
+  std::string text() const {
+    std::string out;
+    char buffer[4096];
+    ssize_t n;
+    off_t offset = 0;
+    while ((n = ::pread(fd_, buffer, sizeof buffer, offset)) > 0) {
+      out.append(buffer, static_cast<std::size_t>(n));
+      offset += n;
+    }
+    return out;
+  }
+
+ private:
+  int fd_;
+};
+
+TEST(LineStreamer, PrefixesWholeLinesAcrossArbitraryChunks) {
+  Sink sink;
+  std::vector<std::string> seen;
+  LineStreamer streamer(sink.fd(), "[c] ", [&](std::string_view line) { seen.emplace_back(line); });
+  streamer.feed("rou");
+  EXPECT_EQ(sink.text(), "") << "a partial line must wait for its end";
+  streamer.feed("nd 1\nround 2\nlog");
+  streamer.feed(" line\n\n");
+  EXPECT_EQ(sink.text(), "[c] round 1\n[c] round 2\n[c] log line\n[c] \n");
+  EXPECT_EQ(seen, (std::vector<std::string>{"round 1", "round 2", "log line", ""}));
+}
+
+TEST(LineStreamer, FinishWritesAnUnterminatedLastLine) {
+  Sink sink;
+  LineStreamer streamer(sink.fd(), "[x] ");
+  streamer.feed("a\nno newline");
+  streamer.finish();
+  streamer.finish();  // nothing left: no empty line
+  EXPECT_EQ(sink.text(), "[x] a\n[x] no newline\n");
+}
+
+TEST(LineStreamer, SplitsOverlongLinesInsteadOfBufferingForever) {
+  Sink sink;
+  std::size_t lines = 0;
+  LineStreamer streamer(sink.fd(), "", [&](std::string_view) { ++lines; });
+  const std::string chunk(LineStreamer::kMaxLine / 2 + 1, 'x');
+  streamer.feed(chunk);
+  EXPECT_EQ(lines, 0u);
+  streamer.feed(chunk);
+  EXPECT_EQ(lines, 1u);
+  streamer.finish();
+  EXPECT_EQ(lines, 2u);
+  EXPECT_EQ(sink.text().size(), 2 * chunk.size() + 2);
+}
+
+TEST(LineStreamer, KeepsCallingBackWhenTheOutputIsGone) {
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  ::close(fds[0]);
+  std::signal(SIGPIPE, SIG_IGN);  // as flotilla-run does
+  int lines = 0;
+  LineStreamer streamer(fds[1], "[c] ", [&](std::string_view) { ++lines; });
+  streamer.feed("round 1\nround 2\n");
+  EXPECT_EQ(lines, 2);
+  ::close(fds[1]);
+}
+
+}  // namespace
+}  // namespace flotilla
