@@ -1,0 +1,27 @@
+// FedAvgM (Hsu et al. 2019, "Measuring the Effects of Non-Identical Data Distribution"): FedAvg
+// with server momentum. With the pseudo-gradient d = w - mean_k(w_k):
+//   v <- beta * v + d;   w <- w - server_lr * v        (v starts at 0)
+// Integer tensors (counters) take the weighted average, rounded.
+#pragma once
+
+#include "aggregators/aggregator.h"
+
+namespace flotilla {
+
+struct FedAvgMOptions {
+  double server_lr = 1.0;
+  double momentum = 0.9;  // beta
+};
+
+class FedAvgM final : public Aggregator {
+ public:
+  explicit FedAvgM(FedAvgMOptions options) : options_(options) {}
+  StatusOr<ModelState> aggregate(const AggregationRound& round) override;
+  static AggregatorRegistry::Entry registry_entry();
+
+ private:
+  FedAvgMOptions options_;
+  ModelState velocity_;  // one tensor per floating-point entry; empty before round 1
+};
+
+}  // namespace flotilla
