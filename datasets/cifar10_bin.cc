@@ -1,89 +1,155 @@
 #include "datasets/cifar10_bin.h"
 
-#include <ATen/ATen.h>
+#include <ATen/ops/empty.h>
 
+#include <array>
 #include <filesystem>
 #include <fstream>
-#include <cstring>
+#include <vector>
 
+#include "core/log.h"
+#include "datasets/byte_tensor.h"
 #include "datasets/file_bytes.h"
+#include "datasets/torch_errors.h"
 
 namespace flotilla {
 namespace {
 
 namespace fs = std::filesystem;
 
+// Per-channel (R, G, B) pixel statistics of the training set.
+constexpr std::array<double, 3> kMean = {0.4914, 0.4822, 0.4465};
+constexpr std::array<double, 3> kStd = {0.2470, 0.2435, 0.2616};
+
+// Concatenates the files' records into one float tensor, normalising in place: the uint8 -> float
+// copy is the only pass that allocates.
 StatusOr<TensorDataset> load_files(const std::vector<std::string>& paths) {
-  std::vector<at::Tensor> images, labels;
+  std::vector<CifarRecords> parts;
+  int64_t total = 0;
   for (const auto& path : paths) {
     ASSIGN_OR_RETURN(CifarRecords r, read_cifar10_bin(path));
-    images.push_back(r.images);
-    labels.push_back(r.labels);
+    total += r.labels.size(0);
+    parts.push_back(std::move(r));
   }
   TensorDataset d;
-  const at::Tensor mean = at::tensor({0.4914, 0.4822, 0.4465}, at::kFloat).view({1, 3, 1, 1});
-  const at::Tensor std = at::tensor({0.2470, 0.2435, 0.2616}, at::kFloat).view({1, 3, 1, 1});
-  d.images = at::cat(images).to(at::kFloat).div_(255.0).sub_(mean).div_(std);
-  d.labels = at::cat(labels);
+  d.images = at::empty({total, 3, 32, 32}, at::kFloat);
+  d.labels = at::empty({total}, at::kLong);
+  int64_t offset = 0;
+  for (const CifarRecords& r : parts) {
+    const int64_t n = r.labels.size(0);
+    d.images.narrow(0, offset, n).copy_(r.images);
+    d.labels.narrow(0, offset, n).copy_(r.labels);
+    offset += n;
+  }
+  // (x / 255 - mean) / std == (x - 255 mean) / (255 std), one channel plane at a time.
+  for (int64_t c = 0; c < 3; ++c) d.images.select(1, c).sub_(255.0 * kMean[c]).div_(255.0 * kStd[c]);
   d.num_classes = 10;
   return d;
 }
 
+std::string trim(const std::string& s) {
+  const char* space = " \t\r\n";
+  const size_t begin = s.find_first_not_of(space);
+  return begin == std::string::npos ? "" : s.substr(begin, s.find_last_not_of(space) - begin + 1);
+}
+
 std::vector<std::string> class_names(const fs::path& folder) {
-  std::vector<std::string> names;
+  const std::vector<std::string> standard = {"airplane", "automobile", "bird", "cat", "deer",
+                                             "dog",      "frog",       "horse", "ship", "truck"};
   std::ifstream in(folder / "batches.meta.txt");
-  for (std::string line; std::getline(in, line);)
-    if (!line.empty()) names.push_back(line);
-  if (names.size() != 10)
-    names = {"airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"};
-  return names;
+  if (!in) return standard;
+  std::vector<std::string> names;
+  for (std::string line; std::getline(in, line);) {
+    if (std::string name = trim(line); !name.empty()) names.push_back(std::move(name));
+  }
+  if (names.size() == 10) return names;
+  FLOTILLA_LOG(Warning) << (folder / "batches.meta.txt").string() << " lists " << names.size()
+                        << " class names, not 10; using the standard names";
+  return standard;
+}
+
+Status check_labels(const std::string& path, const std::string& bytes) {
+  for (size_t i = 0; i < bytes.size(); i += kCifarRecordBytes) {
+    const unsigned label = static_cast<unsigned char>(bytes[i]);
+    if (label > 9) {
+      return data_loss_error(path + ": record " + std::to_string(i / kCifarRecordBytes) + " has label " +
+                             std::to_string(label) + ", not in 0..9");
+    }
+  }
+  return Status();
 }
 
 }  // namespace
 
 StatusOr<CifarRecords> read_cifar10_bin(const std::string& path) {
-  ASSIGN_OR_RETURN(std::string bytes, read_file_bytes(path));
-  if (bytes.empty() || bytes.size() % kCifarRecordBytes != 0) {
-    return data_loss_error(path + ": " + std::to_string(bytes.size()) + " bytes is not a whole number of " +
-                           std::to_string(kCifarRecordBytes) + "-byte CIFAR-10 records");
-  }
-  const int64_t n = static_cast<int64_t>(bytes.size()) / kCifarRecordBytes;
-  at::Tensor raw = at::empty({n, kCifarRecordBytes}, at::kByte);
-  std::memcpy(raw.data_ptr(), bytes.data(), bytes.size());
-  CifarRecords r;
-  r.labels = raw.select(1, 0).to(at::kLong);
-  const int64_t bad = r.labels.gt(9).nonzero().numel() > 0 ? r.labels.gt(9).nonzero()[0][0].item<int64_t>() : -1;
-  if (bad >= 0)
-    return data_loss_error(path + ": record " + std::to_string(bad) + " has label " +
-                           std::to_string(r.labels[bad].item<int64_t>()) + ", not in 0..9");
-  r.images = raw.narrow(1, 1, kCifarRecordBytes - 1).reshape({n, 3, 32, 32}).contiguous();
-  return r;
+  return status_from_exceptions("reading " + path, [&]() -> StatusOr<CifarRecords> {
+    ASSIGN_OR_RETURN(std::string bytes, read_file_bytes(path));
+    if (bytes.empty() || bytes.size() % kCifarRecordBytes != 0) {
+      return data_loss_error(path + ": " + std::to_string(bytes.size()) + " bytes is not a positive multiple of the " +
+                             std::to_string(kCifarRecordBytes) + "-byte CIFAR-10 record");
+    }
+    RETURN_IF_ERROR(check_labels(path, bytes));
+    const int64_t n = static_cast<int64_t>(bytes.size()) / kCifarRecordBytes;
+    const at::Tensor records = byte_tensor(std::move(bytes), 0, {n, kCifarRecordBytes});
+    CifarRecords r;
+    r.labels = records.select(1, 0).to(at::kLong);
+    // The record already holds the R, G, B planes in order, so a view is the [3, 32, 32] image.
+    r.images = records.narrow(1, 1, kCifarImageBytes).view({n, 3, 32, 32});
+    return r;
+  });
 }
 
 StatusOr<DatasetSplits> load_cifar10_dir(const std::string& dir) {
-  fs::path folder = fs::path(dir) / "cifar-10-batches-bin";
-  if (!fs::exists(folder)) folder = dir;
+  std::error_code ec;
+  const fs::path nested = fs::path(dir) / "cifar-10-batches-bin";
+  const fs::path folder = fs::is_directory(nested, ec) ? nested : fs::path(dir);
   std::vector<std::string> train_files;
   for (int i = 1; i <= 5; ++i) train_files.push_back((folder / ("data_batch_" + std::to_string(i) + ".bin")).string());
-  for (const auto& f : train_files)
-    if (!fs::exists(f))
-      return not_found_error("missing " + f + " (expected cifar-10-batches-bin/data_batch_1..5.bin and test_batch.bin; "
-                             "scripts/download-data.sh cifar10 fetches them)");
   const std::string test_file = (folder / "test_batch.bin").string();
-  if (!fs::exists(test_file)) return not_found_error("missing " + test_file);
-  DatasetSplits s;
-  s.name = "cifar10";
-  ASSIGN_OR_RETURN(s.train, load_files(train_files));
-  ASSIGN_OR_RETURN(s.test, load_files({test_file}));
-  s.class_names = class_names(folder);
-  return s;
+  std::vector<std::string> all = train_files;
+  all.push_back(test_file);
+  // Check every file before reading any: a missing batch should not cost reading the others.
+  for (const auto& f : all) {
+    if (!fs::exists(f, ec)) {
+      return not_found_error(f + ": no such file (looked for data_batch_1..5.bin and test_batch.bin in " + dir +
+                             "/cifar-10-batches-bin and " + dir +
+                             "; scripts/download-data.sh cifar10 fetches and extracts them)");
+    }
+  }
+  return status_from_exceptions("loading cifar10 from " + dir, [&]() -> StatusOr<DatasetSplits> {
+    DatasetSplits s;
+    s.name = "cifar10";
+    ASSIGN_OR_RETURN(s.train, load_files(train_files));
+    ASSIGN_OR_RETURN(s.test, load_files({test_file}));
+    s.class_names = class_names(folder);
+    return s;
+  });
 }
 
 Status write_cifar10_bin(const std::string& path, const at::Tensor& images, const at::Tensor& labels) {
-  const int64_t n = images.size(0);
-  at::Tensor records = at::cat({labels.to(at::kByte).view({n, 1}), images.to(at::kByte).reshape({n, -1})}, 1).contiguous();
-  return write_file_bytes(path, std::string(static_cast<const char*>(records.data_ptr()), static_cast<size_t>(records.numel())),
-                          false);
+  if (!images.defined() || images.scalar_type() != at::kByte || images.dim() != 4 || images.size(1) != 3 ||
+      images.size(2) != 32 || images.size(3) != 32) {
+    return invalid_argument_error("CIFAR-10 images must be uint8 [N, 3, 32, 32]");
+  }
+  if (!labels.defined() || !c10::isIntegralType(labels.scalar_type(), /*includeBool=*/false) || labels.dim() != 1 ||
+      labels.size(0) != images.size(0)) {
+    return invalid_argument_error("CIFAR-10 labels must be integers [N] with N = images.size(0)");
+  }
+  return status_from_exceptions("writing " + path, [&]() -> Status {
+    const at::Tensor pixels = images.cpu().contiguous();
+    const at::Tensor l = labels.cpu().to(at::kLong).contiguous();
+    const int64_t n = l.size(0);
+    const auto* label = l.data_ptr<int64_t>();
+    const auto* pixel = static_cast<const char*>(pixels.data_ptr());
+    std::string bytes;
+    bytes.reserve(static_cast<size_t>(n * kCifarRecordBytes));
+    for (int64_t i = 0; i < n; ++i) {
+      if (label[i] < 0 || label[i] > 255) return invalid_argument_error("CIFAR-10 labels must be in 0..255");
+      bytes.push_back(static_cast<char>(label[i]));
+      bytes.append(pixel + i * kCifarImageBytes, kCifarImageBytes);
+    }
+    return write_file_bytes(path, bytes, false);
+  });
 }
 
 }  // namespace flotilla

@@ -1,9 +1,11 @@
-// CIFAR-10, binary version: records of 1 label byte + 3072 pixel bytes (R, G, B planes of 32x32)
-// in data_batch_1..5.bin (train) and test_batch.bin (test).
+// CIFAR-10, binary version: records of 1 label byte + 3072 pixel bytes (the R, G and B planes of a
+// 32x32 image, each row-major) in data_batch_1..5.bin (train) and test_batch.bin (test), as
+// extracted from cifar-10-binary.tar.gz. Functions are thread-compatible.
 #pragma once
 
 #include <ATen/core/Tensor.h>
 
+#include <cstdint>
 #include <string>
 
 #include "core/status.h"
@@ -11,20 +13,30 @@
 
 namespace flotilla {
 
-inline constexpr int64_t kCifarRecordBytes = 1 + 3 * 32 * 32;
+inline constexpr int64_t kCifarImageBytes = 3 * 32 * 32;
+inline constexpr int64_t kCifarRecordBytes = 1 + kCifarImageBytes;
 
-// Raw records of one file: images uint8 [N, 3, 32, 32], labels int64 [N]. A size that is not a
-// whole number of records, or a label above 9, is DataLoss naming the file (and the record).
+// The records of one file, without a copy: both tensors view the file's bytes (so `images` is
+// strided; call .contiguous() for a packed copy).
 struct CifarRecords {
-  at::Tensor images;
-  at::Tensor labels;
+  at::Tensor images;  // uint8 [N, 3, 32, 32], channels R, G, B
+  at::Tensor labels;  // int64 [N], each in 0..9
 };
+
+// DataLoss naming the file when it is empty or its size is not a multiple of 3073 bytes, or
+// naming the file and the record when a label is above 9; NotFound when it is missing.
 StatusOr<CifarRecords> read_cifar10_bin(const std::string& path);
 
-// DIR holding cifar-10-batches-bin/, or that folder itself. Normalised per channel.
+// DIR/cifar-10-batches-bin/ if that folder exists, else DIR itself: train = data_batch_1..5.bin in
+// order, test = test_batch.bin. Images become float32 [N, 3, 32, 32], (x / 255 - mean[c]) / std[c]
+// with mean (0.4914, 0.4822, 0.4465), std (0.2470, 0.2435, 0.2616); class names come from
+// batches.meta.txt when it lists ten, else the standard ones. NotFound names the first missing
+// file and the folder searched; file errors are those of read_cifar10_bin.
 StatusOr<DatasetSplits> load_cifar10_dir(const std::string& dir);
 
-// For tests and tools: images uint8 [N, 3, 32, 32], labels [N].
+// For tests and tools: writes `path` (replacing it) as CIFAR-10 records. images: uint8
+// [N, 3, 32, 32]; labels: integer [N] in 0..255 (the reader enforces 0..9, so tests can write bad
+// files). InvalidArgument for other shapes or types.
 Status write_cifar10_bin(const std::string& path, const at::Tensor& images, const at::Tensor& labels);
 
 }  // namespace flotilla

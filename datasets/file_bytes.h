@@ -1,4 +1,5 @@
-// Reads a whole file, gunzipping it when it is gzip-compressed (by its magic bytes, not its name).
+// Whole-file byte I/O for the dataset readers, gunzipping by content (the gzip magic bytes), not
+// by name, so a renamed or already-decompressed file still reads. Thread-compatible: no state.
 #pragma once
 
 #include <string>
@@ -7,10 +8,14 @@
 
 namespace flotilla {
 
-// NotFound when the file cannot be opened; DataLoss for a truncated or corrupt gzip stream.
+// The file's bytes, decompressed when they start with the gzip magic (concatenated gzip members
+// are joined, as gunzip does). NotFound when the path does not exist; FailedPrecondition when it
+// exists but cannot be read (a directory, no permission); DataLoss for a truncated or corrupt
+// gzip stream or data after its end. Every message names the path.
 StatusOr<std::string> read_file_bytes(const std::string& path);
 
-// Writes bytes, gzip-compressed when `gzip` is true (tests and tools make small data sets).
+// Writes `bytes` to `path` (replacing it), gzip-compressed when `gzip` is true. Tests and tools
+// use it to make small data sets. Unavailable when the file cannot be written.
 Status write_file_bytes(const std::string& path, const std::string& bytes, bool gzip);
 
 }  // namespace flotilla

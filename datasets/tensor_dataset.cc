@@ -1,21 +1,32 @@
-#include <ATen/ATen.h>
+#include <ATen/core/Tensor.h>
 
+#include "core/check.h"
 #include "datasets/dataset.h"
 
 namespace flotilla {
 
 TensorDataset TensorDataset::select(const at::Tensor& indices) const {
+  // Indices come from our own partitioners, so a bad one is a bug: fail loudly here rather than
+  // let a c10::Error escape from deep inside index_select.
+  FLOTILLA_CHECK(indices.defined() && indices.dim() == 1 && indices.scalar_type() == at::kLong)
+      << "TensorDataset::select wants int64 [K] indices";
+  if (indices.numel() > 0) {
+    const int64_t lo = indices.min().item<int64_t>(), hi = indices.max().item<int64_t>();
+    FLOTILLA_CHECK(lo >= 0 && hi < size()) << "TensorDataset::select index range [" << lo << ", " << hi
+                                           << "] outside a dataset of " << size();
+  }
   TensorDataset out;
-  const at::Tensor idx = indices.to(images.device());
-  out.images = images.index_select(0, idx);
-  out.labels = labels.index_select(0, idx.to(labels.device()));
+  out.images = images.index_select(0, indices.to(images.device()));
+  out.labels = labels.index_select(0, indices.to(labels.device()));
   out.num_classes = num_classes;
   return out;
 }
 
 std::vector<int64_t> TensorDataset::label_vector() const {
-  const at::Tensor l = labels.to(at::kCPU).to(at::kLong).contiguous();
-  return std::vector<int64_t>(l.data_ptr<int64_t>(), l.data_ptr<int64_t>() + l.numel());
+  if (!labels.defined()) return {};
+  const at::Tensor l = labels.to(at::kCPU, at::kLong).contiguous();
+  const int64_t* p = l.data_ptr<int64_t>();
+  return std::vector<int64_t>(p, p + l.numel());
 }
 
 }  // namespace flotilla
