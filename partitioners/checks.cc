@@ -5,6 +5,7 @@
 namespace flotilla {
 
 Status check_partition_arguments(std::span<const int64_t> labels, int64_t num_classes, int num_clients) {
+  if (num_classes < 1) return invalid_argument_error("number of classes must be >= 1, got " + std::to_string(num_classes));
   if (num_clients < 1) return invalid_argument_error("number of clients must be >= 1, got " + std::to_string(num_clients));
   if (static_cast<size_t>(num_clients) > labels.size())
     return invalid_argument_error(std::to_string(num_clients) + " clients but only " + std::to_string(labels.size()) +

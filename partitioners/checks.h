@@ -1,4 +1,4 @@
-// Argument checks every partitioner shares.
+// Argument checks every partitioner shares, so that all of them reject bad input the same way.
 #pragma once
 
 #include <span>

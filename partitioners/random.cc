@@ -1,6 +1,9 @@
 #include "partitioners/random.h"
 
+#include <algorithm>
 #include <cmath>
+
+#include "core/check.h"
 
 namespace flotilla {
 
@@ -12,7 +15,8 @@ uint64_t derive_seed(uint64_t seed, uint64_t stream) {
 }
 
 uint64_t Rng::uniform_int(uint64_t n) {
-  // Rejection sampling on the top of the range (Lemire's threshold).
+  FLOTILLA_CHECK(n > 0) << "uniform_int(0)";
+  // Reject the lowest (2^64 mod n) words so every residue is equally likely (Lemire's threshold).
   const uint64_t threshold = (0 - n) % n;
   for (;;) {
     const uint64_t r = engine_();
@@ -38,6 +42,8 @@ double Rng::normal() {
 }
 
 double Rng::gamma(double shape) {
+  // A NaN or infinite shape would make the rejection loop below spin forever.
+  FLOTILLA_CHECK(std::isfinite(shape) && shape > 0) << "gamma shape " << shape;
   if (shape < 1.0) {
     // Gamma(a) = Gamma(a + 1) * U^(1/a)
     double u;
@@ -59,18 +65,32 @@ double Rng::gamma(double shape) {
   }
 }
 
-std::vector<double> Rng::dirichlet(double alpha, int k) {
-  std::vector<double> p(static_cast<size_t>(k));
+double Rng::log_gamma_variate(double shape) {
+  if (shape >= 1.0) return std::log(gamma(shape));
+  // Same draws, in the same order, as gamma(shape): u first, then Gamma(shape + 1).
+  FLOTILLA_CHECK(std::isfinite(shape) && shape > 0) << "gamma shape " << shape;
+  double u;
+  do u = uniform(); while (u == 0.0);
+  return std::log(gamma(shape + 1.0)) + std::log(u) / shape;
+}
+
+std::vector<double> Rng::dirichlet(std::span<const double> alpha) {
+  FLOTILLA_CHECK(!alpha.empty()) << "dirichlet over no categories";
+  std::vector<double> p(alpha.size());
+  for (size_t i = 0; i < alpha.size(); ++i) p[i] = log_gamma_variate(alpha[i]);
+  // Normalise in log space: exp(log g_i - max) keeps the largest component at 1, so the sum is
+  // >= 1 and the ratios survive even when every g_i itself would underflow.
+  const double top = *std::max_element(p.begin(), p.end());
   double sum = 0;
-  for (auto& x : p) sum += (x = gamma(alpha));
-  if (sum <= 0) {
-    // Every draw underflowed (tiny alpha): all mass on one category, as the limit says.
-    p.assign(p.size(), 0.0);
-    p[uniform_int(static_cast<uint64_t>(k))] = 1.0;
-    return p;
-  }
+  for (auto& x : p) sum += (x = std::exp(x - top));
   for (auto& x : p) x /= sum;
   return p;
+}
+
+std::vector<double> Rng::dirichlet(double alpha, int k) {
+  FLOTILLA_CHECK(k >= 1) << "dirichlet over " << k << " categories";
+  const std::vector<double> alphas(static_cast<size_t>(k), alpha);
+  return dirichlet(alphas);
 }
 
 }  // namespace flotilla
