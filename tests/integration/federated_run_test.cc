@@ -1,6 +1,7 @@
 // End to end: a real coordinator and real client processes on loopback, on a generated dataset.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -221,6 +222,32 @@ TEST(FederatedRunTest, TooFewAnswersFailTheRoundWithAClearMessage) {
   EXPECT_NE(r.coordinator_log.find("--min-fit is 3"), std::string::npos) << r.coordinator_log;
   ASSERT_EQ(r.rounds.size(), 1u);
   EXPECT_NE(r.rounds[0]["status"].get<std::string>().find("failed"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace flotilla
+
+namespace flotilla {
+namespace {
+
+// 100 logical clients in 4 processes, 10% sampled per round, as in the FedAvg paper's setups.
+TEST(FederatedRunTest, HundredLogicalClientsInFourProcesses) {
+  const std::string tmp = flotilla::testing::make_temp_dir("flotilla-hundred");
+  std::vector<std::string> argv = {kBin + "/flotilla-run", "--clients", "100", "--processes", "4", "--fraction",
+                                   "0.1", "--rounds", "2", "--dataset", "synthetic", "--model", "mlp",
+                                   "--partitioner", "iid", "--threads", "1", "--out", tmp + "/run"};
+  ChildProcess run(argv, tmp + "/run.log");
+  ASSERT_EQ(run.wait_for(300s), 0) << run.log();
+  const auto rounds = read_jsonl(tmp + "/run/metrics.jsonl");
+  ASSERT_EQ(rounds.size(), 2u);
+  for (const json& r : rounds) {
+    EXPECT_EQ(r["sampled"].size(), 10u);
+    EXPECT_EQ(r["answered"], 10);
+  }
+  EXPECT_NE(rounds[0]["sampled"], rounds[1]["sampled"]) << "sampling should differ between rounds";
+  // partition.csv: a header and one row per logical client.
+  const std::string partition = flotilla::testing::read_file(tmp + "/run/partition.csv");
+  EXPECT_EQ(std::count(partition.begin(), partition.end(), '\n'), 101);
 }
 
 }  // namespace
