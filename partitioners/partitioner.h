@@ -35,7 +35,8 @@ class Partitioner {
 
 using PartitionerRegistry = Registry<Partitioner>;
 
-// Adds "iid" and "dirichlet" (and later schemes) with their options.
+// Adds "iid", "dirichlet", "shards", "label_split", "quantity_skew" and "inner_dirichlet" with their
+// options.
 Status register_builtin_partitioners(PartitionerRegistry& registry);
 
 }  // namespace flotilla

@@ -15,6 +15,7 @@ using testing::balanced_labels;
 using testing::client_sizes;
 using testing::expect_exact_cover;
 using testing::mean_max_class_share;
+using testing::mnist_like_labels;
 
 TEST(DirichletPartitionerTest, MinimumSizeRespected) {
   const auto labels = balanced_labels(500);
@@ -77,6 +78,27 @@ TEST(DirichletPartitionerTest, UnreachableMinimumStopsAfterMaxRetriesWithAClearE
   EXPECT_NE(m.find("each of 7 draws"), std::string::npos) << m;
   EXPECT_NE(m.find("smallest client had"), std::string::npos) << m;
   EXPECT_NE(m.find("lower --min-partition-size or raise --alpha"), std::string::npos) << m;
+}
+
+TEST(DirichletPartitionerTest, TinyAlphaWithManyClientsEndsWithASplitOrAClearError) {
+  // Where other frameworks' re-draw loops hang: MNIST, 1000 clients, alpha 0.01, default options.
+  // Dir(0.01) gives each class to one client or two, so nearly every client is empty in every
+  // draw; the retries are bounded, and the answer must be a valid split or an error that says
+  // what to change. (How long it takes is measured, never asserted on.)
+  const auto labels = mnist_like_labels();
+  DirichletOptions options;
+  options.alpha = 0.01;
+  auto p = DirichletPartitioner(options).partition(labels, 10, 1000, 42);
+  if (p.ok()) {
+    expect_exact_cover(*p, labels.size());
+    for (size_t s : client_sizes(*p)) EXPECT_GE(s, 10u);
+  } else {
+    const std::string& m = p.status().message();
+    EXPECT_EQ(p.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(m.find("1000 clients"), std::string::npos) << m;
+    EXPECT_NE(m.find("each of 100 draws"), std::string::npos) << m;
+    EXPECT_NE(m.find("lower --min-partition-size or raise --alpha"), std::string::npos) << m;
+  }
 }
 
 TEST(DirichletPartitionerTest, TinyAlphaStillCoversEverySample) {

@@ -1,6 +1,7 @@
 // The contract every registered partitioner keeps, run over each one (and each option set that
 // changes its code path): exact cover, sorted non-empty parts, determinism by seed, and the same
-// InvalidArgument for impossible requests.
+// InvalidArgument for impossible requests. The one documented exception: label_split leaves out
+// the classes nobody holds when clients x labels_per_client < classes.
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -13,12 +14,16 @@ namespace flotilla {
 namespace {
 
 using testing::balanced_labels;
+using testing::expect_disjoint;
 using testing::expect_exact_cover;
 
 struct Scheme {
   std::string label;  // test name suffix
   std::string name;   // registry name
   Options options;
+  // label_split's labels_per_client (K): every index is used only when clients * K >= classes,
+  // and at most once otherwise. 0 for the schemes that always use every index.
+  int labels_per_client = 0;
 };
 
 void PrintTo(const Scheme& s, std::ostream* os) { *os << s.label; }
@@ -38,11 +43,16 @@ TEST_P(PartitionerContractTest, EveryIndexExactlyOnce) {
   auto p = make();
   ASSERT_NE(p, nullptr);
   const auto labels = balanced_labels(97);
+  const int k = GetParam().labels_per_client;
   for (int clients : {1, 3, 10}) {
     auto part = p->partition(labels, 10, clients, 5);
     ASSERT_TRUE(part.ok()) << part.status();
     EXPECT_EQ(part->num_clients(), clients);
-    expect_exact_cover(*part, labels.size());
+    if (k == 0 || clients * k >= 10) {
+      expect_exact_cover(*part, labels.size());
+    } else {
+      expect_disjoint(*part, labels.size());
+    }
   }
 }
 
@@ -96,7 +106,15 @@ INSTANTIATE_TEST_SUITE_P(
                       // min size 1: the contract cases have few samples per client.
                       Scheme{"dirichlet", "dirichlet", {{"min_partition_size", "1"}}},
                       Scheme{"dirichlet_unbalanced", "dirichlet", {{"min_partition_size", "1"}, {"balance", "false"}}},
-                      Scheme{"dirichlet_skewed", "dirichlet", {{"min_partition_size", "1"}, {"alpha", "0.05"}}}),
+                      Scheme{"dirichlet_skewed", "dirichlet", {{"min_partition_size", "1"}, {"alpha", "0.05"}}},
+                      Scheme{"shards", "shards", {}}, Scheme{"shards_5", "shards", {{"shards_per_client", "5"}}},
+                      Scheme{"label_split", "label_split", {}, 2},
+                      Scheme{"label_split_3", "label_split", {{"labels_per_client", "3"}}, 3},
+                      Scheme{"quantity_skew", "quantity_skew", {}},
+                      Scheme{"quantity_skew_skewed", "quantity_skew", {{"min_partition_size", "1"}, {"alpha", "0.05"}}},
+                      Scheme{"inner_dirichlet", "inner_dirichlet", {}},
+                      Scheme{"inner_dirichlet_skewed", "inner_dirichlet", {{"alpha", "0.01"}}},
+                      Scheme{"inner_dirichlet_flat", "inner_dirichlet", {{"alpha", "1000"}}}),
     [](const ::testing::TestParamInfo<Scheme>& param_info) { return param_info.param.label; });
 
 }  // namespace

@@ -1,0 +1,105 @@
+#include "partitioners/label_split.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "partition_test_util.h"
+
+namespace flotilla {
+namespace {
+
+using testing::balanced_labels;
+using testing::classes_per_client;
+using testing::expect_disjoint;
+using testing::expect_exact_cover;
+using testing::mnist_like_labels;
+
+TEST(LabelSplitPartitionerTest, EveryClientHoldsExactlyKClasses) {
+  const auto labels = mnist_like_labels();
+  for (int64_t k : {1, 2, 3, 5, 10}) {
+    auto p = LabelSplitPartitioner(LabelSplitOptions{k}).partition(labels, 10, 100, 3);
+    ASSERT_TRUE(p.ok()) << p.status();
+    expect_exact_cover(*p, labels.size());
+    for (int classes : classes_per_client(*p, labels, 10)) EXPECT_EQ(classes, k);
+  }
+}
+
+TEST(LabelSplitPartitionerTest, HoldersAreEvenAndShareTheirClassEvenly) {
+  // 7 clients x 3 classes = 21 slots over 10 classes: each class has 2 or 3 holders, and each
+  // holder gets floor or ceil of the class size over its holders.
+  const auto labels = balanced_labels(100);
+  auto p = LabelSplitPartitioner(LabelSplitOptions{3}).partition(labels, 10, 7, 11);
+  ASSERT_TRUE(p.ok()) << p.status();
+  expect_exact_cover(*p, labels.size());
+  const auto counts = p->class_counts(labels, 10);
+  for (size_t c = 0; c < 10; ++c) {
+    int64_t holders = 0, smallest = 100, largest = 0;
+    for (const auto& client : counts) {
+      if (client[c] == 0) continue;
+      ++holders;
+      smallest = std::min(smallest, client[c]);
+      largest = std::max(largest, client[c]);
+    }
+    EXPECT_TRUE(holders == 2 || holders == 3) << "class " << c << " has " << holders << " holders";
+    EXPECT_EQ(smallest, 100 / holders) << "class " << c;
+    EXPECT_LE(largest - smallest, 1) << "class " << c;
+  }
+}
+
+TEST(LabelSplitPartitionerTest, TooFewSlotsLeaveOutWholeUnheldClassesOnly) {
+  // 3 clients x 2 classes cover 6 of 10 classes: those 6 are used whole, the other 4 not at all.
+  const auto labels = balanced_labels(50);
+  auto p = LabelSplitPartitioner(LabelSplitOptions{2}).partition(labels, 10, 3, 5);
+  ASSERT_TRUE(p.ok()) << p.status();
+  expect_disjoint(*p, labels.size());
+  for (int classes : classes_per_client(*p, labels, 10)) EXPECT_EQ(classes, 2);
+  std::vector<int64_t> per_class(10, 0);
+  for (const auto& client : p->class_counts(labels, 10))
+    for (size_t c = 0; c < 10; ++c) per_class[c] += client[c];
+  EXPECT_EQ(std::count(per_class.begin(), per_class.end(), 50), 6);
+  EXPECT_EQ(std::count(per_class.begin(), per_class.end(), 0), 4);
+}
+
+TEST(LabelSplitPartitionerTest, OnlyClassesWithSamplesAreDealt) {
+  // Classes 1, 3 and 4 of 5 are empty: a client given one would hold fewer than K classes.
+  std::vector<int64_t> labels;
+  for (int i = 0; i < 30; ++i) labels.push_back(i % 2 == 0 ? 0 : 2);
+  auto p = LabelSplitPartitioner(LabelSplitOptions{2}).partition(labels, 5, 4, 1);
+  ASSERT_TRUE(p.ok()) << p.status();
+  expect_exact_cover(*p, labels.size());
+  for (int classes : classes_per_client(*p, labels, 5)) EXPECT_EQ(classes, 2);
+
+  auto too_many = LabelSplitPartitioner(LabelSplitOptions{3}).partition(labels, 5, 4, 1);
+  ASSERT_FALSE(too_many.ok());
+  EXPECT_EQ(too_many.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(too_many.status().message().find("only 2 of the 5 classes have samples"), std::string::npos)
+      << too_many.status();
+}
+
+TEST(LabelSplitPartitionerTest, ImpossibleRequestsAreInvalidArgument) {
+  const auto labels = balanced_labels(10);
+  auto above = LabelSplitPartitioner(LabelSplitOptions{11}).partition(labels, 10, 2, 1);
+  ASSERT_FALSE(above.ok());
+  EXPECT_EQ(above.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(above.status().message().find("labels_per_client=11 must be in [1, 10]"), std::string::npos)
+      << above.status();
+
+  for (int64_t bad : {0, -2}) {
+    EXPECT_FALSE(check_label_split_options(LabelSplitOptions{bad}).ok());
+    auto p = LabelSplitPartitioner(LabelSplitOptions{bad}).partition(labels, 10, 2, 1);
+    ASSERT_FALSE(p.ok());
+    EXPECT_NE(p.status().message().find("labels_per_client"), std::string::npos) << p.status();
+  }
+
+  // Class 0 has 1 sample, but with 2 classes each 2 clients both hold it.
+  const std::vector<int64_t> rare = {0, 1, 1, 1, 1, 1};
+  auto thin = LabelSplitPartitioner(LabelSplitOptions{2}).partition(rare, 2, 2, 1);
+  ASSERT_FALSE(thin.ok());
+  EXPECT_EQ(thin.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(thin.status().message().find("class 0 has 1 samples"), std::string::npos) << thin.status();
+  EXPECT_NE(thin.status().message().find("2 holders"), std::string::npos) << thin.status();
+}
+
+}  // namespace
+}  // namespace flotilla
