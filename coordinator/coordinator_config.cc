@@ -28,6 +28,8 @@ Status CoordinatorConfig::validate() const {
   if (train.momentum < 0 || train.momentum >= 1) return invalid_argument_error("--momentum must be in [0, 1)");
   if (train.weight_decay < 0) return invalid_argument_error("--weight-decay must be >= 0");
   if (train.prox_mu < 0) return invalid_argument_error("--prox-mu must be >= 0");
+  if (!is_known_augment(train.augment))
+    return invalid_argument_error("--augment must be none or crop_flip, got '" + train.augment + "'");
   if (experiment.holdout_fraction < 0 || experiment.holdout_fraction >= 1)
     return invalid_argument_error("--holdout-fraction must be in [0, 1)");
   if (eval_batch_size < 1) return invalid_argument_error("--eval-batch-size must be >= 1");
@@ -60,6 +62,7 @@ std::string to_json(const CoordinatorConfig& c) {
       {"momentum", t.momentum},
       {"weight_decay", t.weight_decay},
       {"prox_mu", t.prox_mu},
+      {"augment", t.augment},
       {"aggregator", c.aggregator},
       {"aggregator_options", c.aggregator_options.values()},
       {"plugins", c.plugins},

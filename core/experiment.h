@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 
 namespace flotilla {
 
@@ -26,6 +27,17 @@ struct TrainConfig {
   double weight_decay = 0.0;
   uint64_t seed = 0;     // the client derives its shuffling seed from this and its id
   double prox_mu = 0.0;  // FedProx proximal term; 0 = plain local SGD
+  // Training-batch augmentation: one of the kAugment* names below.
+  std::string augment = "none";
 };
+
+// TrainConfig::augment values. Kept here, not in training/, because the codec and the coordinator
+// validate them without linking torch.
+inline constexpr std::string_view kAugmentNone = "none";
+// Random crop after zero padding by 4 pixels, then random horizontal flip (training/augment.h).
+// Meant for natural images such as CIFAR-10; flipping hurts digits and text.
+inline constexpr std::string_view kAugmentCropFlip = "crop_flip";
+
+inline bool is_known_augment(std::string_view name) { return name == kAugmentNone || name == kAugmentCropFlip; }
 
 }  // namespace flotilla

@@ -4,6 +4,7 @@
 #include "models/mlp.h"
 #include "models/mnist_cnn.h"
 #include "models/mnist_net.h"
+#include "models/resnet.h"
 
 namespace flotilla {
 namespace {
@@ -19,6 +20,14 @@ const std::vector<Builder>& builders() {
       {{"mlp", "two hidden layers of 200 units (the FedAvg paper's 2NN)"}, make_mlp},
       {{"mnist_cnn", "the FedAvg paper's CNN: conv 32, conv 64, dense 512 (1.66M parameters)"}, make_mnist_cnn},
       {{"mnist_net", "small MNIST CNN of the PyTorch tutorial / FedAvg peer (22k parameters)"}, make_mnist_net},
+      {{"resnet8",
+        "CIFAR ResNet (He et al. 2016): 3 stages of 1 basic block, 16/32/64 channels, GroupNorm with 2 groups "
+        "instead of BatchNorm (78,042 parameters on 3x32x32)"},
+       make_resnet8},
+      {{"resnet18",
+        "CIFAR ResNet-18: 4 stages of 2 basic blocks, 64-512 channels, GroupNorm with 2 groups instead of BatchNorm "
+        "(11.17M parameters on 3x32x32)"},
+       make_resnet18},
   };
   return all;
 }

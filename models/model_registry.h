@@ -1,5 +1,5 @@
 // Models by name: "mnist_cnn" (FedAvg paper CNN), "mnist_net" (the peer's small MNIST CNN),
-// "cifar_cnn" (LeNet-style), "mlp".
+// "cifar_cnn" (LeNet-style), "mlp", "resnet8" and "resnet18" (CIFAR ResNets with GroupNorm).
 #pragma once
 
 #include <memory>

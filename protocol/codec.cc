@@ -74,9 +74,10 @@ void to_proto(const TrainConfig& c, pb::TrainConfig* p) {
   p->set_weight_decay(c.weight_decay);
   p->set_seed(c.seed);
   p->set_prox_mu(c.prox_mu);
+  p->set_augment(c.augment);
 }
 
-TrainConfig from_proto(const pb::TrainConfig& p) {
+StatusOr<TrainConfig> from_proto(const pb::TrainConfig& p) {
   TrainConfig c;
   c.epochs = p.epochs();
   c.batch_size = p.batch_size();
@@ -85,6 +86,10 @@ TrainConfig from_proto(const pb::TrainConfig& p) {
   c.weight_decay = p.weight_decay();
   c.seed = p.seed();
   c.prox_mu = p.prox_mu();
+  // Unset on the wire means the peer predates augmentation, which trained without it.
+  c.augment = p.augment().empty() ? std::string(kAugmentNone) : p.augment();
+  if (!is_known_augment(c.augment))
+    return invalid_argument_error("unknown augmentation '" + c.augment + "' in the train config");
   return c;
 }
 
@@ -247,7 +252,7 @@ StatusOr<Message> decode_body(const pb::Envelope& env, const Frames& frames) {
       msg::RoundTask m;
       m.round = b.round();
       m.client_id = b.client_id();
-      m.config = from_proto(b.config());
+      ASSIGN_OR_RETURN(m.config, from_proto(b.config()));
       ASSIGN_OR_RETURN(m.state, decode_state(b.state(), frames, 1));
       return Message(std::move(m));
     }

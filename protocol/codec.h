@@ -4,8 +4,8 @@
 // are suitably aligned.
 //
 // decode() validates everything: frame count, protocol version, dtype, shapes, frame sizes
-// against shapes and dtypes, duplicate names. A malformed message is a DataLoss or
-// InvalidArgument Status naming the problem, never a crash.
+// against shapes and dtypes, duplicate names, enumerated strings (TrainConfig::augment). A
+// malformed message is a DataLoss or InvalidArgument Status naming the problem, never a crash.
 #pragma once
 
 #include "core/status.h"

@@ -8,16 +8,19 @@
 #include <chrono>
 #include <cmath>
 
+#include "training/augment.h"
+
 namespace flotilla {
 
 StatusOr<TrainResult> train_local(Model& model, const TensorDataset& data, const TrainConfig& config,
                                   c10::Device device, uint64_t shuffle_seed) {
   const int64_t n = data.size();
   if (n == 0) return invalid_argument_error("client has no training samples");
-  if (config.epochs < 1 || config.batch_size < 1)
-    return invalid_argument_error("epochs and batch size must be >= 1");
+  if (config.epochs < 1 || config.batch_size < 1) return invalid_argument_error("epochs and batch size must be >= 1");
   if (!(config.lr > 0) || config.momentum < 0 || config.weight_decay < 0 || config.prox_mu < 0)
     return invalid_argument_error("lr must be > 0 and momentum, weight decay, prox mu >= 0");
+  if (!is_known_augment(config.augment))
+    return invalid_argument_error("unknown augmentation '" + config.augment + "' (none | crop_flip)");
 
   const auto start = std::chrono::steady_clock::now();
   try {
@@ -27,10 +30,12 @@ StatusOr<TrainResult> train_local(Model& model, const TensorDataset& data, const
     if (config.prox_mu > 0)
       for (const auto& p : params) anchor.push_back(p.detach().clone());
 
-    torch::optim::SGD optimizer(params, torch::optim::SGDOptions(config.lr)
-                                            .momentum(config.momentum)
-                                            .weight_decay(config.weight_decay));
+    torch::optim::SGD optimizer(
+        params, torch::optim::SGDOptions(config.lr).momentum(config.momentum).weight_decay(config.weight_decay));
     at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(shuffle_seed);
+    // Augmentation draws from its own stream so that turning it on leaves the batch order
+    // unchanged (a cleaner comparison); the constant only decorrelates the two seeds.
+    at::Generator augment_generator = at::make_generator<at::CPUGeneratorImpl>(shuffle_seed ^ 0x9e3779b97f4a7c15ULL);
 
     double loss_sum = 0.0;
     int64_t steps = 0;
@@ -39,7 +44,8 @@ StatusOr<TrainResult> train_local(Model& model, const TensorDataset& data, const
       for (int64_t begin = 0; begin < n; begin += config.batch_size) {
         const int64_t len = std::min<int64_t>(config.batch_size, n - begin);
         at::Tensor idx = order.narrow(0, begin, len);
-        at::Tensor x = data.images.index_select(0, idx);
+        // Only training batches are augmented; evaluation (training/evaluator.h) sees raw data.
+        at::Tensor x = augment_batch(data.images.index_select(0, idx), config.augment, augment_generator);
         at::Tensor y = data.labels.index_select(0, idx);
         optimizer.zero_grad();
         at::Tensor loss = torch::nn::functional::cross_entropy(model.forward(x), y);

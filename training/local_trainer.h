@@ -1,5 +1,6 @@
 // Local training of one logical client: SGD with momentum and weight decay over batches sliced
-// from tensors already in memory (and on the device), optionally with FedProx's proximal term.
+// from tensors already in memory (and on the device), optionally with FedProx's proximal term and
+// batch augmentation.
 #pragma once
 
 #include <c10/core/Device.h>
@@ -23,6 +24,8 @@ struct TrainResult {
 // Trains `model` in place on `data` (already on `device`). The shuffling order comes from
 // `shuffle_seed` alone, so the same inputs give the same model bit for bit on CPU. With
 // config.prox_mu > 0 adds mu/2 * ||w - w_global||^2, w_global being the weights at entry.
+// config.augment (training/augment.h) transforms each training batch, with random draws seeded
+// from `shuffle_seed` too, on a stream separate from the shuffling (same order either way).
 // InvalidArgument for an empty dataset or a bad config; DataLoss-free; a non-finite loss stops
 // training with an error naming the step.
 StatusOr<TrainResult> train_local(Model& model, const TensorDataset& data, const TrainConfig& config,

@@ -36,6 +36,7 @@ TEST(CoordinatorConfigTest, EachBadFieldIsNamed) {
       {[](CoordinatorConfig& c) { c.train.batch_size = 0; }, "--batch-size"},
       {[](CoordinatorConfig& c) { c.train.epochs = 0; }, "--epochs"},
       {[](CoordinatorConfig& c) { c.experiment.holdout_fraction = 1; }, "--holdout-fraction"},
+      {[](CoordinatorConfig& c) { c.train.augment = "flip"; }, "--augment"},
   };
   for (const auto& tc : cases) {
     CoordinatorConfig c = valid();
@@ -56,6 +57,7 @@ TEST(CoordinatorConfigTest, JsonCarriesEverySetting) {
   EXPECT_EQ(j["aggregator_options"]["server_lr"], "0.5");
   EXPECT_EQ(j["partitioner_options"]["alpha"], "0.1");
   EXPECT_DOUBLE_EQ(j["lr"].get<double>(), 0.01);
+  EXPECT_EQ(j["augment"], "none");
 }
 
 }  // namespace

@@ -5,6 +5,10 @@
 #include <torch/nn/functional/loss.h>
 #include <torch/optim/sgd.h>
 
+#include <cmath>
+#include <map>
+#include <regex>
+
 namespace flotilla {
 namespace {
 
@@ -31,6 +35,10 @@ TEST(ModelRegistryTest, ShapesAndParameterCounts) {
       {"mnist_net", {1, 28, 28, 10}, 21840},
       {"cifar_cnn", {3, 32, 32, 10}, 62006},
       {"mlp", {1, 28, 28, 10}, 199210},  // the paper's 2NN
+      {"resnet8", {3, 32, 32, 10}, 78042},
+      {"resnet8", {1, 28, 28, 10}, 77754},  // 288 fewer stem weights: 2 channels x 16 x 3 x 3
+      {"resnet8", {2, 8, 8, 10}, 77898},    // the smallest input it takes
+      {"resnet18", {3, 32, 32, 10}, 11173962},
   };
   for (const auto& c : cases) {
     auto model = make(c.name, c.spec);
@@ -48,6 +56,61 @@ TEST(ModelRegistryTest, StateNamesFollowPyTorch) {
   for (const auto& e : s.entries()) names.push_back(e.name);
   EXPECT_EQ(names, (std::vector<std::string>{"conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias", "fc1.weight",
                                              "fc1.bias", "fc2.weight", "fc2.bias"}));
+}
+
+TEST(ModelRegistryTest, ResNetStateNamesAreUniqueAndPyTorchStyle) {
+  auto model = make("resnet8", {3, 32, 32, 10});
+  ASSERT_NE(model, nullptr);
+  ModelState s = model_state(*model);
+  const std::regex dotted("[a-z_][a-z0-9_]*(\\.[a-z0-9_]+)*");
+  std::map<std::string, std::vector<int64_t>> shapes;
+  for (const auto& e : s.entries()) {
+    EXPECT_TRUE(std::regex_match(e.name, dotted)) << e.name;
+    EXPECT_TRUE(shapes.emplace(e.name, e.tensor.sizes().vec()).second) << "duplicate " << e.name;
+  }
+  // Stem 3, one block without projection 6, two blocks with one 9 each, fc 2; GroupNorm has no
+  // buffers.
+  EXPECT_EQ(s.size(), 29u);
+  EXPECT_EQ(s[0].name, "conv1.weight");
+  EXPECT_EQ(shapes["conv1.weight"], (std::vector<int64_t>{16, 3, 3, 3}));
+  EXPECT_EQ(shapes["layer1.0.conv2.weight"], (std::vector<int64_t>{16, 16, 3, 3}));
+  EXPECT_EQ(shapes["layer2.0.conv1.weight"], (std::vector<int64_t>{32, 16, 3, 3}));
+  EXPECT_EQ(shapes["layer2.0.shortcut.0.weight"], (std::vector<int64_t>{32, 16, 1, 1}));
+  EXPECT_EQ(shapes["layer3.0.shortcut.1.bias"], (std::vector<int64_t>{64}));
+  EXPECT_EQ(shapes["layer3.0.gn2.weight"], (std::vector<int64_t>{64}));
+  EXPECT_EQ(shapes["fc.weight"], (std::vector<int64_t>{10, 64}));
+  EXPECT_EQ(shapes.count("layer1.0.shortcut.0.weight"), 0u) << "identity shortcut where shapes match";
+}
+
+TEST(ModelRegistryTest, ResNetIsKaimingInitialisedAndHalvesTheMapPerStage) {
+  at::manual_seed(0);
+  auto model = make("resnet8", {3, 32, 32, 10});
+  ASSERT_NE(model, nullptr);
+  ModelState s = model_state(*model);
+  for (const auto& e : s.entries()) {
+    if (e.tensor.dim() != 4) continue;
+    // Kaiming normal, fan-out mode: std = sqrt(2 / (out_channels * kh * kw)).
+    const double expected =
+        std::sqrt(2.0 / static_cast<double>(e.tensor.size(0) * e.tensor.size(2) * e.tensor.size(3)));
+    EXPECT_NEAR(e.tensor.std().item<double>(), expected, 0.15 * expected) << e.name;
+  }
+  // A 9x9 input: 9 -> 5 -> 3 after the two stride-2 stages, still one logit row per sample.
+  EXPECT_EQ(model->forward(at::randn({2, 3, 9, 9})).sizes(), (at::IntArrayRef{2, 10}));
+}
+
+TEST(ModelRegistryTest, ResNetSgdStepLowersTheLossOnATinyBatch) {
+  at::manual_seed(0);
+  auto model = make("resnet8", {3, 32, 32, 10});
+  ASSERT_NE(model, nullptr);
+  at::Tensor x = at::randn({8, 3, 32, 32});
+  at::Tensor y = at::arange(8, at::kLong);
+  torch::optim::SGD opt(model->parameters(), torch::optim::SGDOptions(0.05));
+  at::Tensor before = torch::nn::functional::cross_entropy(model->forward(x), y);
+  opt.zero_grad();
+  before.backward();
+  opt.step();
+  at::Tensor after = torch::nn::functional::cross_entropy(model->forward(x), y);
+  EXPECT_LT(after.item<double>(), before.item<double>());
 }
 
 TEST(ModelRegistryTest, LoadStateRoundTripsAndRejectsMismatches) {
@@ -76,6 +139,9 @@ TEST(ModelRegistryTest, BadNamesAndSpecsAreErrors) {
   EXPECT_FALSE(create_model("mnist_net", {3, 32, 32, 10}).ok());
   EXPECT_FALSE(create_model("mnist_cnn", {1, 30, 30, 10}).ok());
   EXPECT_FALSE(create_model("mlp", {1, 28, 28, 1}).ok());
+  auto tiny = create_model("resnet8", {3, 7, 32, 10});
+  ASSERT_FALSE(tiny.ok());
+  EXPECT_NE(tiny.status().message().find("8x8"), std::string::npos) << tiny.status();
 }
 
 TEST(ModelRegistryTest, SeededInitIsReproducible) {

@@ -72,7 +72,7 @@ TEST(CodecTest, RoundTaskCarriesConfig) {
   msg::RoundTask task;
   task.round = 2;
   task.client_id = 5;
-  task.config = {3, 64, 0.05, 0.9, 1e-4, 42, 0.01};
+  task.config = {3, 64, 0.05, 0.9, 1e-4, 42, 0.01, "crop_flip"};
   task.state.add("w", at::ones({2, 2}));
   auto decoded = decode(through_wire(encode(task)));
   ASSERT_TRUE(decoded.ok()) << decoded.status();
@@ -83,6 +83,27 @@ TEST(CodecTest, RoundTaskCarriesConfig) {
   EXPECT_DOUBLE_EQ(out.config.weight_decay, 1e-4);
   EXPECT_EQ(out.config.seed, 42u);
   EXPECT_DOUBLE_EQ(out.config.prox_mu, 0.01);
+  EXPECT_EQ(out.config.augment, "crop_flip");
+}
+
+TEST(CodecTest, AugmentDefaultsToNoneAndUnknownValuesAreRejected) {
+  msg::RoundTask task;
+  task.state.add("w", at::ones({2}));
+  auto plain = decode(through_wire(encode(task)));
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_EQ(std::get<msg::RoundTask>(*plain).config.augment, "none");
+
+  // An empty field is what a peer that predates augmentation sends: it trained without.
+  task.config.augment = "";
+  auto old_peer = decode(through_wire(encode(task)));
+  ASSERT_TRUE(old_peer.ok()) << old_peer.status();
+  EXPECT_EQ(std::get<msg::RoundTask>(*old_peer).config.augment, "none");
+
+  task.config.augment = "cutout";
+  auto bad = decode(through_wire(encode(task)));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("cutout"), std::string::npos) << bad.status();
 }
 
 TEST(CodecTest, ControlMessagesRoundTrip) {
