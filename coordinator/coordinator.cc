@@ -112,7 +112,8 @@ class Coordinator::Impl {
     run_dir_ = config_.out_dir.empty() ? default_run_dir() : config_.out_dir;
     ASSIGN_OR_RETURN(recorder_, RunRecorder::create(run_dir_));
     RETURN_IF_ERROR(recorder_->write_config(config_json()));
-    RETURN_IF_ERROR(recorder_->write_partition(partition.class_counts(data_.train.label_vector(), data_.train.num_classes)));
+    client_class_counts_ = partition.class_counts(data_.train.label_vector(), data_.train.num_classes);
+    RETURN_IF_ERROR(recorder_->write_partition(client_class_counts_));
     FLOTILLA_LOG(Info) << ex.dataset << ": " << data_.train.size() << " train / " << data_.test.size()
                        << " test samples; model " << ex.model << " (" << global_.numel() << " parameters, "
                        << megabytes(global_.byte_size()) << "); evaluating on " << device_.str();
@@ -281,6 +282,7 @@ class Coordinator::Impl {
       ClientRoundMetrics& m = pending.clients[id];
       m.client_id = id;
       m.status = "pending";
+      m.label_histogram = client_class_counts_[static_cast<size_t>(id)];
       m.bytes_sent = static_cast<int64_t>(frames_byte_size(frames));
       Status sent = channel_->send(registry_.find(id)->peer, frames);
       if (!sent.ok()) {
@@ -380,6 +382,7 @@ class Coordinator::Impl {
   const std::atomic<bool>* stop_ = nullptr;
   c10::Device device_{c10::kCPU};
   DatasetSplits data_;
+  std::vector<std::vector<int64_t>> client_class_counts_;  // [client][class], of the partition
   TensorDataset test_;
   std::shared_ptr<Model> model_;
   ModelState global_;

@@ -2,8 +2,10 @@
 #include <ATen/Parallel.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <csignal>
 #include <iostream>
+#include <tuple>
 
 #include "aggregators/aggregator.h"
 #include "coordinator/coordinator.h"
@@ -11,6 +13,8 @@
 #include "core/plugin_loader.h"
 #include "datasets/dataset_loader.h"
 #include "models/model_registry.h"
+#include "partitioners/partitioner.h"
+#include "partitioners/partitioner_flags.h"
 
 namespace {
 
@@ -35,8 +39,9 @@ int main(int argc, char** argv) {
   std::vector<std::string> model_names;
   for (const auto& m : list_models()) model_names.push_back(m.name);
 
-  CLI::App app{"Flotilla coordinator: runs federated rounds over ZeroMQ.\n"
-               "Example: flotilla-coordinator --bind tcp://*:5555 --clients 4 --dataset mnist --data-dir data/mnist"};
+  CLI::App app{
+      "Flotilla coordinator: runs federated rounds over ZeroMQ.\n"
+      "Example: flotilla-coordinator --bind tcp://*:5555 --clients 4 --dataset mnist --data-dir data/mnist"};
   app.set_config("--config", "", "read options from a TOML/INI file (keys are the long option names)");
   app.get_formatter()->column_width(36);
   CoordinatorConfig c;
@@ -46,9 +51,14 @@ int main(int argc, char** argv) {
   ex.num_clients = 4;
   ex.partitioner = "dirichlet";
   ex.seed = 42;
-  double alpha = 0.5;
-  int min_partition_size = 10;
-  std::vector<std::string> aggregator_opts, partitioner_opts;
+  // Every run measures each client's accuracy on its own held-out data before and after local
+  // training, where non-IID drift shows first; 10% of a client's partition is held out for it.
+  ex.holdout_fraction = 0.1;
+  // The partitioner flags (partitioners/partitioner_flags.h). The shard and label counts are
+  // copied in only when given, so that otherwise the scheme's own default applies.
+  PartitionerFlags partitioner_flags;
+  int shards_per_client = 2, labels_per_client = 2;
+  std::vector<std::string> aggregator_opts;
   std::string log_level = "info";
   int threads = 0;
   bool list_aggregators = false;
@@ -68,12 +78,42 @@ int main(int argc, char** argv) {
   app.add_option("--dataset", ex.dataset, "dataset: " + join(dataset_names()))->capture_default_str();
   app.add_option("--data-dir", c.data_dir, "dataset folder (default: the dataset's standard place)");
   app.add_option("--model", ex.model, "model: " + join(model_names))->capture_default_str();
-  app.add_option("--partitioner", ex.partitioner, "iid | dirichlet")->capture_default_str();
-  app.add_option("--alpha", alpha, "Dirichlet concentration (smaller = more skewed)")->capture_default_str();
-  app.add_option("--min-partition-size", min_partition_size, "Dirichlet: fewest samples per client")
+  PartitionerRegistry partitioners("partitioner");
+  if (Status s = register_builtin_partitioners(partitioners); !s.ok()) {
+    std::cerr << "error: " << s << "\n";
+    return 1;
+  }
+  // Each partitioner flag sets the scheme option of the same name; the help lists, from the
+  // registry, the schemes that have it.
+  auto takes = [](const PartitionerRegistry::Entry& scheme, const std::string& option) {
+    return std::any_of(scheme.options.begin(), scheme.options.end(),
+                       [&](const OptionSpec& spec) { return spec.name == option; });
+  };
+  auto schemes_taking = [&](const std::string& option) {
+    std::vector<std::string> names;
+    for (const auto* e : partitioners.entries())
+      if (takes(*e, option)) names.push_back(e->name);
+    return " (" + join(names) + ")";
+  };
+  app.add_option("--partitioner", ex.partitioner, "data split: " + join(partitioners.names()))
+      ->check(CLI::IsMember(partitioners.names()))
       ->capture_default_str();
-  app.add_option("--partitioner-opt", partitioner_opts, "extra partitioner option key=value (repeatable)");
-  app.add_option("--holdout-fraction", ex.holdout_fraction, "share of each client's data held out for local accuracy")
+  CLI::Option* alpha_flag = app.add_option("--alpha", partitioner_flags.alpha,
+                                           "Dirichlet concentration, smaller = more skewed" + schemes_taking("alpha"))
+                                ->capture_default_str();
+  CLI::Option* min_size_flag = app.add_option("--min-partition-size", partitioner_flags.min_partition_size,
+                                              "fewest samples per client" + schemes_taking("min_partition_size"))
+                                   ->capture_default_str();
+  CLI::Option* shards_flag = app.add_option("--shards-per-client", shards_per_client,
+                                            "label-sorted shards per client" + schemes_taking("shards_per_client"))
+                                 ->capture_default_str();
+  CLI::Option* labels_flag = app.add_option("--labels-per-client", labels_per_client,
+                                            "classes per client" + schemes_taking("labels_per_client"))
+                                 ->capture_default_str();
+  app.add_option("--partitioner-opt", partitioner_flags.extra,
+                 "extra partitioner option key=value (repeatable; wins over the flags above)");
+  app.add_option("--holdout-fraction", ex.holdout_fraction,
+                 "share of each client's data held out for local accuracy before/after training (0 = off)")
       ->capture_default_str();
   app.add_option("--seed", ex.seed, "seed for partition, initial model, sampling and shuffling")->capture_default_str();
   app.add_option("--epochs", c.train.epochs, "local epochs per round")->capture_default_str();
@@ -82,6 +122,8 @@ int main(int argc, char** argv) {
   app.add_option("--momentum", c.train.momentum, "client SGD momentum")->capture_default_str();
   app.add_option("--weight-decay", c.train.weight_decay, "client weight decay")->capture_default_str();
   app.add_option("--prox-mu", c.train.prox_mu, "FedProx proximal term mu (0 = off)")->capture_default_str();
+  app.add_option("--augment", c.train.augment, "training-batch augmentation: none | crop_flip (pad-4 crop + flip)")
+      ->capture_default_str();
   app.add_option("--aggregator", c.aggregator, "aggregation rule: " + join(aggregators.names()))->capture_default_str();
   app.add_option("--aggregator-opt", aggregator_opts, "aggregator option key=value (repeatable)");
   app.add_option("--plugin", c.plugins, "shared library adding aggregators (repeatable; see docs/aggregators.md)");
@@ -106,7 +148,8 @@ int main(int argc, char** argv) {
   if (list_aggregators) {
     for (const auto* e : aggregators.entries()) {
       std::cout << e->name << ": " << e->description << "\n";
-      for (const auto& o : e->options) std::cout << "    " << o.name << " (default " << o.default_value << "): " << o.help << "\n";
+      for (const auto& o : e->options)
+        std::cout << "    " << o.name << " (default " << o.default_value << "): " << o.help << "\n";
     }
     return 0;
   }
@@ -119,18 +162,39 @@ int main(int argc, char** argv) {
   set_log_tag("coordinator");
   if (threads > 0) at::set_num_threads(threads);
 
-  if (ex.partitioner == "dirichlet") {
-    ex.partitioner_options["alpha"] = std::to_string(alpha);
-    ex.partitioner_options["min_partition_size"] = std::to_string(min_partition_size);
+  // A partitioner flag given for a scheme without that option (--alpha with shards) is a mistake
+  // to report, not a value to drop. --partitioner was checked against the registry by CLI11.
+  const PartitionerRegistry::Entry& scheme = *partitioners.find(ex.partitioner);
+  const std::tuple<const char*, const CLI::Option*, const char*> partitioner_flag_options[] = {
+      {"--alpha", alpha_flag, "alpha"},
+      {"--min-partition-size", min_size_flag, "min_partition_size"},
+      {"--shards-per-client", shards_flag, "shards_per_client"},
+      {"--labels-per-client", labels_flag, "labels_per_client"}};
+  for (const auto& [flag, given, option] : partitioner_flag_options) {
+    if (given->count() == 0 || takes(scheme, option)) continue;
+    std::vector<std::string> options;
+    for (const auto& spec : scheme.options) options.push_back(spec.name);
+    std::cerr << "error: " << flag << " does not apply to --partitioner " << ex.partitioner << " ("
+              << (options.empty() ? "it takes no options" : "its options: " + join(options)) << ")\n";
+    return 2;
   }
-  auto extra_partitioner = Options::parse(partitioner_opts);
+  if (shards_flag->count() > 0) partitioner_flags.shards_per_client = shards_per_client;
+  if (labels_flag->count() > 0) partitioner_flags.labels_per_client = labels_per_client;
+  // The same mapping as flotilla-partition's, so that a preview with these flags is this run's split.
+  auto partitioner_options = partitioner_options_from_flags(ex.partitioner, partitioner_flags);
   auto agg_options = Options::parse(aggregator_opts);
-  if (!extra_partitioner.ok() || !agg_options.ok()) {
-    std::cerr << "error: " << (extra_partitioner.ok() ? agg_options.status() : extra_partitioner.status()).message()
+  if (!partitioner_options.ok() || !agg_options.ok()) {
+    std::cerr << "error: " << (partitioner_options.ok() ? agg_options.status() : partitioner_options.status()).message()
               << "\n";
     return 2;
   }
-  for (const auto& [k, v] : extra_partitioner->values()) ex.partitioner_options[k] = v;
+  ex.partitioner_options = *partitioner_options;
+  // Bad option values (--alpha 0, a misspelt --partitioner-opt key) fail now rather than after the
+  // clients have connected and loaded their data.
+  if (auto made = partitioners.create(ex.partitioner, Options(ex.partitioner_options)); !made.ok()) {
+    std::cerr << "error: " << made.status().message() << "\n";
+    return 2;
+  }
   c.train.seed = ex.seed;  // one seed drives partition, initial model, sampling and client shuffling
   c.aggregator_options = *agg_options;
   auto aggregator = aggregators.create(c.aggregator, c.aggregator_options);

@@ -11,7 +11,7 @@ namespace flotilla {
 
 struct ClientRoundMetrics {
   int client_id = -1;
-  std::string status = "ok";  // "ok", "timeout" or "error: <message>"
+  std::string status = "ok";   // "ok", "timeout" or "error: <message>"
   int64_t bytes_sent = 0;      // all frames of the round task sent to it
   int64_t bytes_received = 0;  // all frames of its update
   int64_t num_samples = 0;
@@ -21,7 +21,8 @@ struct ClientRoundMetrics {
   double divergence_to_previous = 0.0;
   double divergence_to_new = 0.0;
   double cosine_to_update = 0.0;
-  std::map<std::string, double> extra;  // client-reported metrics (local accuracies)
+  std::map<std::string, double> extra;   // client-reported metrics (local accuracies)
+  std::vector<int64_t> label_histogram;  // samples of each class in the client's partition
 };
 
 struct RoundMetrics {
@@ -42,7 +43,7 @@ struct RoundMetrics {
   double aggregate_seconds = 0.0;  // aggregation and divergence metrics
   double eval_seconds = 0.0;
   double round_seconds = 0.0;
-  std::string model_sha256;        // of the global model after this round
+  std::string model_sha256;  // of the global model after this round
 };
 
 }  // namespace flotilla

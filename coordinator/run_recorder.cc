@@ -8,6 +8,8 @@
 #include <iomanip>
 #include <nlohmann/json.hpp>
 
+#include "partitioners/partition_report.h"
+
 namespace flotilla {
 namespace {
 
@@ -46,6 +48,7 @@ json client_json(const ClientRoundMetrics& c) {
           {"divergence_to_previous", number(c.divergence_to_previous)},
           {"divergence_to_new", number(c.divergence_to_new)},
           {"cosine_to_update", number(c.cosine_to_update)},
+          {"label_histogram", c.label_histogram},
           {"metrics", extra}};
 }
 
@@ -71,24 +74,9 @@ Status RunRecorder::write_config(const std::string& config_json) {
 }
 
 Status RunRecorder::write_partition(const std::vector<std::vector<int64_t>>& counts) {
-  std::ostringstream csv;
-  json rows = json::array();
-  const size_t classes = counts.empty() ? 0 : counts[0].size();
-  csv << "client_id";
-  for (size_t c = 0; c < classes; ++c) csv << ",class_" << c;
-  csv << ",total\n";
-  for (size_t k = 0; k < counts.size(); ++k) {
-    int64_t total = 0;
-    csv << k;
-    for (int64_t v : counts[k]) {
-      csv << "," << v;
-      total += v;
-    }
-    csv << "," << total << "\n";
-    rows.push_back({{"client_id", k}, {"class_counts", counts[k]}, {"total", total}});
-  }
-  RETURN_IF_ERROR(write_file(dir_ + "/partition.csv", csv.str()));
-  return write_file(dir_ + "/partition.json", json{{"clients", rows}}.dump(1));
+  const PartitionStats stats = compute_partition_stats(counts);
+  RETURN_IF_ERROR(write_file(dir_ + "/partition.csv", partition_csv(stats)));
+  return write_file(dir_ + "/partition.json", partition_json(stats));
 }
 
 Status RunRecorder::record_round(const RoundMetrics& m) {
@@ -125,9 +113,9 @@ Status RunRecorder::record_round(const RoundMetrics& m) {
     for (size_t c = 0; c < num_classes_; ++c) rounds_csv_ << ",class_" << c << "_accuracy";
     rounds_csv_ << "\n";
   }
-  rounds_csv_ << m.round << "," << (m.status == "ok" ? "ok" : "failed") << "," << m.sampled.size() << ","
-              << m.answered << "," << m.bytes_sent << "," << m.bytes_received << "," << csv_number(m.mean_train_loss)
-              << "," << csv_number(m.mean_divergence) << "," << csv_number(m.max_divergence) << ","
+  rounds_csv_ << m.round << "," << (m.status == "ok" ? "ok" : "failed") << "," << m.sampled.size() << "," << m.answered
+              << "," << m.bytes_sent << "," << m.bytes_received << "," << csv_number(m.mean_train_loss) << ","
+              << csv_number(m.mean_divergence) << "," << csv_number(m.max_divergence) << ","
               << csv_number(m.test_accuracy) << "," << csv_number(m.test_loss) << "," << csv_number(m.wait_seconds)
               << "," << csv_number(m.aggregate_seconds) << "," << csv_number(m.eval_seconds) << ","
               << csv_number(m.round_seconds) << "," << m.model_sha256;
@@ -143,8 +131,8 @@ Status RunRecorder::record_round(const RoundMetrics& m) {
     };
     const std::string status = c.status.substr(0, c.status.find(':'));  // ok | timeout | error
     clients_csv_ << m.round << "," << c.client_id << "," << status << "," << c.bytes_sent << "," << c.bytes_received
-                 << "," << c.num_samples << "," << csv_number(c.train_loss) << "," << csv_number(c.train_seconds)
-                 << "," << csv_number(c.total_seconds) << "," << csv_number(c.divergence_to_previous) << ","
+                 << "," << c.num_samples << "," << csv_number(c.train_loss) << "," << csv_number(c.train_seconds) << ","
+                 << csv_number(c.total_seconds) << "," << csv_number(c.divergence_to_previous) << ","
                  << csv_number(c.divergence_to_new) << "," << csv_number(c.cosine_to_update) << ","
                  << extra("local_acc_before") << "," << extra("local_acc_after") << "\n";
   }

@@ -1,6 +1,7 @@
 // RunRecorder: writes a run directory.
 //   config.json       the full run configuration
-//   partition.csv     per-client class counts (and partition.json)
+//   partition.csv     per-client class counts, classes held and EMD (and partition.json, with a
+//                     summary); the format of partitioners/partition_report.h
 //   metrics.jsonl     one JSON object per round, clients included
 //   rounds.csv        one row per round
 //   clients.csv       one row per (round, sampled client)
@@ -14,9 +15,9 @@
 #include <string>
 #include <vector>
 
+#include "coordinator/round_metrics.h"
 #include "core/model_state.h"
 #include "core/status.h"
-#include "coordinator/round_metrics.h"
 
 namespace flotilla {
 
@@ -29,6 +30,7 @@ class RunRecorder {
 
   // `config_json` is a serialized JSON object.
   Status write_config(const std::string& config_json);
+  // `class_counts` as Partition::class_counts returns them.
   Status write_partition(const std::vector<std::vector<int64_t>>& class_counts);
   Status record_round(const RoundMetrics& metrics);
   Status save_checkpoint(const ModelState& state, int round);

@@ -3,8 +3,8 @@
 
     scripts/plot_partition.py PARTITION_CSV_OR_RUN_DIR [--out FILE.png] [--max-clients N]
 
-Reads partition.csv (client_id, class_0 .. class_{C-1}, total), as written into every run
-directory and by flotilla-partition. Needs Debian's python3-matplotlib (no PyPI).
+Reads partition.csv (client_id, class_0 .. class_{C-1}, total, then classes and emd, which are
+not drawn), as written into every run directory and by flotilla-partition. Needs Debian's python3-matplotlib (no PyPI).
 """
 import argparse
 import csv

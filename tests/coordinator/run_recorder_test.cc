@@ -37,6 +37,7 @@ TEST(RunRecorderTest, WritesRoundsClientsPartitionAndCheckpoints) {
   c.bytes_sent = 100;
   c.cosine_to_update = std::nan("");
   c.extra["local_acc_after"] = 0.75;
+  c.label_histogram = {1, 4};
   m.clients = {c};
   ASSERT_TRUE((*rec)->record_round(m).ok());
 
@@ -45,7 +46,22 @@ TEST(RunRecorderTest, WritesRoundsClientsPartitionAndCheckpoints) {
   EXPECT_TRUE(row["class_accuracy"][1].is_null()) << "NaN must become null";
   EXPECT_TRUE(row["clients"][0]["cosine_to_update"].is_null());
   EXPECT_EQ(row["clients"][0]["bytes_sent"], 100);
-  EXPECT_EQ(slurp(dir + "/partition.csv"), "client_id,class_0,class_1,total\n0,5,0,5\n1,1,4,5\n");
+  EXPECT_EQ(row["clients"][0]["label_histogram"], nlohmann::json({1, 4}));
+  EXPECT_EQ(row["clients"][0]["metrics"]["local_acc_after"], 0.75);
+  // Global distribution (0.6, 0.4): client 0 (1, 0) and client 1 (0.2, 0.8) are both 0.8 away.
+  EXPECT_EQ(slurp(dir + "/partition.csv"),
+            "client_id,class_0,class_1,total,classes,emd\n0,5,0,5,1,0.8\n1,1,4,5,2,0.8\n");
+  auto partition = nlohmann::json::parse(slurp(dir + "/partition.json"));
+  ASSERT_EQ(partition["clients"].size(), 2u);
+  EXPECT_EQ(partition["clients"][1]["class_counts"], nlohmann::json({1, 4}));
+  EXPECT_EQ(partition["clients"][1]["total"], 5);
+  EXPECT_EQ(partition["clients"][1]["classes"], 2);
+  const auto& summary = partition["summary"];
+  EXPECT_EQ(summary["num_clients"], 2);
+  EXPECT_EQ(summary["total_samples"], 10);
+  EXPECT_EQ(summary["global_class_counts"], nlohmann::json({6, 4}));
+  EXPECT_EQ(summary["classes_per_client"]["median"], 1.5);
+  EXPECT_NEAR(summary["emd"]["mean"].get<double>(), 0.8, 1e-12);
   const std::string clients = slurp(dir + "/clients.csv");
   EXPECT_NE(clients.find("\n1,1,ok,100,"), std::string::npos) << clients;
   EXPECT_NE(clients.find(",0.75\n"), std::string::npos) << clients;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
+#include <numeric>
 #include <sstream>
 
 #include "datasets/synthetic.h"
@@ -135,6 +136,7 @@ int64_t expected_update_bytes(int round, const json& c) {
   u.train_loss = c["train_loss"];
   u.train_seconds = c["train_seconds"];
   u.total_seconds = c["total_seconds"];
+  for (const auto& [key, value] : c["metrics"].items()) u.metrics[key] = value.get<double>();
   u.state = model_state(**model);
   return static_cast<int64_t>(frames_byte_size(encode(u)));
 }
@@ -158,6 +160,17 @@ TEST(FederatedRunTest, ThreeClientsTwoRoundsRecordTrafficDivergenceAndAccuracy) 
       EXPECT_EQ(c["bytes_sent"].get<int64_t>(), expected_task_bytes(round, c["client_id"])) << c.dump();
       EXPECT_EQ(c["bytes_received"].get<int64_t>(), expected_update_bytes(round, c)) << c.dump();
       EXPECT_GT(c["num_samples"].get<int64_t>(), 0);
+      // The histogram is of the whole partition; 10% of it is held out for local accuracy.
+      const auto histogram = c["label_histogram"].get<std::vector<int64_t>>();
+      ASSERT_EQ(histogram.size(), 10u) << c.dump();
+      const int64_t partition_size = std::accumulate(histogram.begin(), histogram.end(), int64_t{0});
+      const auto held_out = static_cast<int64_t>(0.1 * static_cast<double>(partition_size));
+      EXPECT_EQ(c["num_samples"].get<int64_t>(), partition_size - held_out) << c.dump();
+      for (const char* key : {"local_acc_before", "local_acc_after"}) {
+        ASSERT_TRUE(c["metrics"].contains(key)) << c.dump();
+        EXPECT_GE(c["metrics"][key].get<double>(), 0.0);
+        EXPECT_LE(c["metrics"][key].get<double>(), 1.0);
+      }
       const double d_prev = c["divergence_to_previous"], d_new = c["divergence_to_new"];
       EXPECT_TRUE(std::isfinite(d_prev) && d_prev > 0) << c.dump();
       EXPECT_TRUE(std::isfinite(d_new) && d_new > 0) << c.dump();

@@ -19,7 +19,8 @@ JSON
   for r in 1 2 3; do
     echo "{\"round\": $r, \"status\": \"ok\", \"test_accuracy\": 0.$((r + 4)), \"test_loss\": 1.$r, \"bytes_sent\": 1000000, \"bytes_received\": 990000, \"mean_divergence\": 0.0$r, \"max_divergence\": 0.1$r, \"class_accuracy\": [0.5, null, 0.7]}" >> "$tmp/$run/metrics.jsonl"
   done
-  printf 'client_id,class_0,class_1,class_2,total\n0,5,0,1,6\n1,0,7,2,9\n2,3,3,3,9\n' > "$tmp/$run/partition.csv"
+  # As partitioners/partition_report.h writes it: the class columns, total, then classes and emd.
+  printf 'client_id,class_0,class_1,class_2,total,classes,emd\n0,5,0,1,6,2,1\n1,0,7,2,9,2,0.7222222222\n2,3,3,3,9,3,0.1666666667\n' > "$tmp/$run/partition.csv"
 done
 
 "$py" "$source_dir/scripts/plot_metrics.py" "$tmp/a" "$tmp/b" --out "$tmp/plots"
