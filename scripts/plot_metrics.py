@@ -31,14 +31,24 @@ def load_run(path):
     return rows, config
 
 
+def compact(value):
+    """'0.500000' -> '0.5'; anything that is not a number stays as it is."""
+    try:
+        return f"{float(value):g}"
+    except (TypeError, ValueError):
+        return str(value)
+
+
 def label_of(path, config):
     """A legend entry that tells runs apart: what differs in practice."""
     if not config:
         return os.path.basename(os.path.normpath(path))
     parts = [config.get("aggregator", "?"), config.get("partitioner", "?")]
-    alpha = config.get("partitioner_options", {}).get("alpha")
-    if config.get("partitioner") == "dirichlet" and alpha is not None:
-        parts[-1] += f"({float(alpha):g})"
+    # The options that shape the skew; sizes and retry limits would only clutter the legend.
+    options = config.get("partitioner_options", {})
+    shown = [compact(options[k]) for k in ("alpha", "shards_per_client", "labels_per_client") if k in options]
+    if shown:
+        parts[-1] += "(" + ",".join(shown) + ")"
     if config.get("prox_mu"):
         parts.append(f"mu={config['prox_mu']:g}")
     parts.append(f"{config.get('clients', '?')} clients")
