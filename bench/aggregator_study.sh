@@ -27,7 +27,7 @@ declare -A variants=(
 for name in fedavg fedavgm fedadam fedprox; do
   echo "== $name: ${variants[$name]}"
   # shellcheck disable=SC2086
-  "$bin/flotilla-run" "${common[@]}" ${variants[$name]} --out "$out/$name" | grep -E '^\[coordinator\] (round|done)'
+  "$bin/flotilla-run" "${common[@]}" ${variants[$name]} --out "$out/$name" | grep --line-buffered -E '^\[coordinator\] (round|done)'
 done
 /usr/bin/python3 "$root/scripts/summarize_runs.py" "$out"/fedavg "$out"/fedavgm "$out"/fedadam "$out"/fedprox \
   --target 0.95 --csv "$out/summary.csv"
