@@ -96,8 +96,8 @@ def main():
     ax_acc.set(title="Global test accuracy", xlabel="round", ylabel="accuracy")
     ax_loss.set(title="Global test loss", xlabel="round", ylabel="cross-entropy")
     for ax in (ax_acc, ax_loss):
-        ax.grid(alpha=0.3)
-    ax_acc.legend(fontsize=8)
+        style_round_axis(ax)
+    ax_acc.legend(fontsize=8, framealpha=0.7)
     written.append(save(fig, out, "accuracy.png"))
 
     fig, ax = plt.subplots(figsize=(7, 4.5))
@@ -107,8 +107,8 @@ def main():
         ax.plot(xs, [b / 1e6 for b in sent], marker="o", ms=3, label=f"{label} (to clients)")
         ax.plot(xs, [b / 1e6 for b in received], marker="x", ms=3, ls="--", label=f"{label} (from clients)")
     ax.set(title="Traffic per round", xlabel="round", ylabel="MB")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    style_round_axis(ax)
+    ax.legend(fontsize=8, framealpha=0.7)
     written.append(save(fig, out, "bytes.png"))
 
     fig, ax = plt.subplots(figsize=(7, 4.5))
@@ -116,8 +116,8 @@ def main():
         line, = ax.plot(*series(rows, "mean_divergence"), marker="o", ms=3, label=f"{label} mean")
         ax.plot(*series(rows, "max_divergence"), ls="--", color=line.get_color(), label=f"{label} max")
     ax.set(title="Client drift ||w_k - w_prev|| / ||w_prev||", xlabel="round", ylabel="relative divergence")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    style_round_axis(ax)
+    ax.legend(fontsize=8, framealpha=0.7)
     written.append(save(fig, out, "divergence.png"))
 
     fig, axes = plt.subplots(1, len(runs), figsize=(6 * len(runs), 4.5), squeeze=False)
@@ -128,13 +128,20 @@ def main():
                 ys = [r["class_accuracy"][c] for r in ok]
                 ax.plot([r["round"] for r in ok], [y if y is not None else float("nan") for y in ys], label=f"class {c}")
         ax.set(title=f"Per-class accuracy\n{label}", xlabel="round", ylabel="accuracy", ylim=(0, 1))
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=7, ncol=2)
+        style_round_axis(ax)
+        ax.legend(fontsize=7, ncol=2, framealpha=0.7)
     written.append(save(fig, out, "class_accuracy.png"))
 
     for path in written:
         print(path)
     return 0
+
+
+def style_round_axis(ax):
+    """Rounds are whole numbers: no 2.5 on the x axis."""
+    from matplotlib.ticker import MaxNLocator
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.grid(alpha=0.3)
 
 
 def save(fig, out, name):

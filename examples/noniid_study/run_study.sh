@@ -70,7 +70,7 @@ for name in "${names[@]}"; do
   # The partition flags are words on purpose: split them.
   # shellcheck disable=SC2086
   "$bin/flotilla-run" "${common[@]}" ${partition[$name]} "${extra[@]}" --out "$out/$name" |
-    grep -E '^\[coordinator\] (round|done)' || { echo "run_study: the $name run failed" >&2; exit 1; }
+    grep --line-buffered -E '^\[coordinator\] (round|done)' || { echo "run_study: the $name run failed" >&2; exit 1; }
   runs+=("$out/$name")
 done
 
