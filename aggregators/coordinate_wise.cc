@@ -13,7 +13,8 @@ namespace flotilla {
 StatusOr<ModelState> CoordinateWise::aggregate(const AggregationRound& round) {
   ASSIGN_OR_RETURN(ModelState next, weighted_average(round.updates));  // counters, and the layout
   const int64_t n = static_cast<int64_t>(round.updates.size());
-  const int64_t trim = trim_fraction_ < 0 ? 0 : static_cast<int64_t>(std::floor(trim_fraction_ * static_cast<double>(n)));
+  const int64_t trim =
+      trim_fraction_ < 0 ? 0 : static_cast<int64_t>(std::floor(trim_fraction_ * static_cast<double>(n)));
   if (trim_fraction_ >= 0 && 2 * trim >= n) {
     return invalid_argument_error("trimmed_mean with beta " + std::to_string(trim_fraction_) + " trims " +
                                   std::to_string(2 * trim) + " of " + std::to_string(n) + " updates: nothing is left");

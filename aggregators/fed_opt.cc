@@ -28,9 +28,15 @@ StatusOr<ModelState> FedOpt::aggregate(const AggregationRound& round) {
     at::Tensor& v = v_.mutable_entries()[i].tensor;
     m.mul_(b1).add_(delta, 1 - b1);
     switch (kind_) {
-      case FedOptKind::kAdagrad: v.add_(delta2); break;
-      case FedOptKind::kAdam: v.mul_(b2).add_(delta2, 1 - b2); break;
-      case FedOptKind::kYogi: v.sub_((1 - b2) * delta2 * at::sign(v - delta2)); break;
+      case FedOptKind::kAdagrad:
+        v.add_(delta2);
+        break;
+      case FedOptKind::kAdam:
+        v.mul_(b2).add_(delta2, 1 - b2);
+        break;
+      case FedOptKind::kYogi:
+        v.sub_((1 - b2) * delta2 * at::sign(v - delta2));
+        break;
     }
     next.mutable_entries()[i].tensor = w + options_.server_lr * m / (v.sqrt() + options_.tau);
   }

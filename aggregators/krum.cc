@@ -20,8 +20,8 @@ std::vector<double> krum_scores(std::span<const ClientUpdate> updates, int64_t b
       if (e.tensor.is_floating_point()) parts.push_back(e.tensor.flatten().to(at::kDouble));
     flat.push_back(at::cat(parts));
   }
-  const at::Tensor x = at::stack(flat);                       // [n, P]
-  const at::Tensor d2 = at::cdist(x, x).square();             // squared distances, [n, n]
+  const at::Tensor x = at::stack(flat);            // [n, P]
+  const at::Tensor d2 = at::cdist(x, x).square();  // squared distances, [n, n]
   const int64_t neighbours = n - byzantine - 2;
   std::vector<double> scores;
   for (int64_t i = 0; i < n; ++i) {
@@ -40,7 +40,8 @@ StatusOr<ModelState> Krum::aggregate(const AggregationRound& round) {
                                   " updates, got " + std::to_string(n));
   }
   const int64_t m = options_.selected == 0 ? n - f : options_.selected;
-  if (m > n) return invalid_argument_error("multi_krum selects m=" + std::to_string(m) + " of only " + std::to_string(n));
+  if (m > n)
+    return invalid_argument_error("multi_krum selects m=" + std::to_string(m) + " of only " + std::to_string(n));
   const std::vector<double> scores = krum_scores(round.updates, f);
   std::vector<size_t> order(scores.size());
   std::iota(order.begin(), order.end(), 0);

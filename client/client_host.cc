@@ -46,8 +46,8 @@ class ClientHost::Impl {
     reg.client_ids = options_.client_ids;
     reg.capabilities = {host_name(), static_cast<int>(getpid()), device_.str(), at::get_num_threads()};
     RETURN_IF_ERROR(channel_->send(encode(reg)));
-    FLOTILLA_LOG(Info) << "registering " << options_.client_ids.size() << " logical client(s) with "
-                       << options_.connect << " (device " << device_.str() << ")";
+    FLOTILLA_LOG(Info) << "registering " << options_.client_ids.size() << " logical client(s) with " << options_.connect
+                       << " (device " << device_.str() << ")";
 
     auto last_heard = Clock::now();
     for (;;) {
@@ -140,8 +140,8 @@ class ClientHost::Impl {
       auto before = evaluate(*model_, holdout, device_);
       if (before.ok()) update.metrics["local_acc_before"] = before->accuracy;
     }
-    const uint64_t shuffle_seed =
-        derive_seed(derive_seed(task.config.seed, static_cast<uint64_t>(task.round)), static_cast<uint64_t>(task.client_id));
+    const uint64_t shuffle_seed = derive_seed(derive_seed(task.config.seed, static_cast<uint64_t>(task.round)),
+                                              static_cast<uint64_t>(task.client_id));
     auto trained = train_local(*model_, it->second.data.train, task.config, device_, shuffle_seed);
     if (!trained.ok()) return reply_error(task.client_id, task.round, trained.status());
     if (holdout.size() > 0) {

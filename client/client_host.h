@@ -14,10 +14,10 @@
 namespace flotilla {
 
 struct ClientOptions {
-  std::string connect;                 // coordinator endpoint, e.g. tcp://host:5555
-  std::vector<int> client_ids;         // logical clients hosted here
-  std::string data_dir;                // empty: the dataset's default folder
-  std::string device = "auto";         // auto | cpu | cuda[:N]
+  std::string connect;          // coordinator endpoint, e.g. tcp://host:5555
+  std::vector<int> client_ids;  // logical clients hosted here
+  std::string data_dir;         // empty: the dataset's default folder
+  std::string device = "auto";  // auto | cpu | cuda[:N]
   // Give up when the coordinator has said nothing for this long while we were idle.
   std::chrono::seconds coordinator_timeout{120};
   // Fault injection for tests: the process dies (exit 137, like SIGKILL) on receiving a task

@@ -10,8 +10,9 @@
 
 int main(int argc, char** argv) {
   using namespace flotilla;
-  CLI::App app{"Flotilla client: trains logical clients for a coordinator.\n"
-               "Example: flotilla-client --connect tcp://host:5555 --client-ids 0-9"};
+  CLI::App app{
+      "Flotilla client: trains logical clients for a coordinator.\n"
+      "Example: flotilla-client --connect tcp://host:5555 --client-ids 0-9"};
   app.set_config("--config", "", "read options from a TOML/INI file (keys are the long option names)");
   ClientOptions options;
   std::string ids_text, log_level = "info";

@@ -120,7 +120,8 @@ class Coordinator::Impl {
 
     ASSIGN_OR_RETURN(channel_, bind_server_channel(config_.bind));
     FLOTILLA_LOG(Info) << "listening on " << channel_->endpoint() << "; run directory " << run_dir_;
-    if (!config_.endpoint_file.empty()) RETURN_IF_ERROR(write_endpoint_file(config_.endpoint_file, channel_->endpoint()));
+    if (!config_.endpoint_file.empty())
+      RETURN_IF_ERROR(write_endpoint_file(config_.endpoint_file, channel_->endpoint()));
     return Status();
   }
 
@@ -157,7 +158,8 @@ class Coordinator::Impl {
   }
 
   void send_error(const std::string& peer, const Status& status, int client_id, int round) {
-    Status sent = channel_->send(peer, encode(msg::Error{static_cast<int>(status.code()), status.message(), client_id, round}));
+    Status sent =
+        channel_->send(peer, encode(msg::Error{static_cast<int>(status.code()), status.message(), client_id, round}));
     if (!sent.ok()) FLOTILLA_LOG(Debug) << "could not tell " << peer_name(peer) << " about the error: " << sent;
   }
 
@@ -171,7 +173,8 @@ class Coordinator::Impl {
         return send_error(peer, bad, id, 0);
       }
     }
-    if (reg.client_ids.empty()) return send_error(peer, invalid_argument_error("registration lists no client ids"), -1, 0);
+    if (reg.client_ids.empty())
+      return send_error(peer, invalid_argument_error("registration lists no client ids"), -1, 0);
     for (int id : reg.client_ids) {
       if (const auto* old = registry_.find(id); old && old->peer != peer)
         FLOTILLA_LOG(Warning) << "client " << id << " re-registered from a new process; the new one takes over";
@@ -262,9 +265,8 @@ class Coordinator::Impl {
     metrics.round = round;
     const std::vector<int> available = registry_.active_ids();
     if (static_cast<int>(available.size()) < config_.min_fit) {
-      return failed_precondition_error("round " + std::to_string(round) + ": only " +
-                                       std::to_string(available.size()) + " responsive clients, --min-fit is " +
-                                       std::to_string(config_.min_fit));
+      return failed_precondition_error("round " + std::to_string(round) + ": only " + std::to_string(available.size()) +
+                                       " responsive clients, --min-fit is " + std::to_string(config_.min_fit));
     }
     metrics.sampled = sample_clients(available, config_.sample_size(static_cast<int>(available.size())),
                                      config_.experiment.seed, round);
@@ -364,10 +366,11 @@ class Coordinator::Impl {
     if (config_.checkpoint_every > 0 && round % config_.checkpoint_every == 0)
       RETURN_IF_ERROR(recorder_->save_checkpoint(global_, round));
 
-    std::printf("round %d/%d acc %.4f loss %.4f clients %d/%zu sent %s recv %s time %.2fs (wait %.2f agg %.2f eval %.2f)\n",
-                round, config_.rounds, eval.accuracy, eval.loss, metrics.answered, metrics.sampled.size(),
-                megabytes(metrics.bytes_sent).c_str(), megabytes(metrics.bytes_received).c_str(), metrics.round_seconds,
-                metrics.wait_seconds, metrics.aggregate_seconds, metrics.eval_seconds);
+    std::printf(
+        "round %d/%d acc %.4f loss %.4f clients %d/%zu sent %s recv %s time %.2fs (wait %.2f agg %.2f eval %.2f)\n",
+        round, config_.rounds, eval.accuracy, eval.loss, metrics.answered, metrics.sampled.size(),
+        megabytes(metrics.bytes_sent).c_str(), megabytes(metrics.bytes_received).c_str(), metrics.round_seconds,
+        metrics.wait_seconds, metrics.aggregate_seconds, metrics.eval_seconds);
     std::fflush(stdout);
     return Status();
   }

@@ -29,7 +29,6 @@ struct Voidify {
 
 }  // namespace flotilla::internal
 
-#define FLOTILLA_CHECK(condition)                    \
-  (condition) ? (void)0                              \
-              : ::flotilla::internal::Voidify() &    \
-                    ::flotilla::internal::CheckFailure(__FILE__, __LINE__, #condition)
+#define FLOTILLA_CHECK(condition) \
+  (condition) ? (void)0           \
+              : ::flotilla::internal::Voidify() & ::flotilla::internal::CheckFailure(__FILE__, __LINE__, #condition)

@@ -32,7 +32,7 @@ class LogMessage {
 }  // namespace flotilla
 
 // A `for` rather than an `if`, so that `if (x) FLOTILLA_LOG(Info) << ...; else ...` parses as meant.
-#define FLOTILLA_LOG(level)                                                                          \
+#define FLOTILLA_LOG(level)                                                                                   \
   for (bool flotilla_log_once_ = ::flotilla::log_enabled(::flotilla::LogLevel::k##level); flotilla_log_once_; \
-       flotilla_log_once_ = false)                                                                   \
+       flotilla_log_once_ = false)                                                                            \
   ::flotilla::internal::LogMessage(::flotilla::LogLevel::k##level).stream()

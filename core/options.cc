@@ -24,8 +24,8 @@ Status Options::apply_specs(const std::string& owner, const std::vector<OptionSp
     if (!known) {
       std::string names;
       for (const auto& s : specs) names += (names.empty() ? "" : ", ") + s.name;
-      return invalid_argument_error("'" + owner + "' has no option '" + key + "'; its options are: " +
-                                    (names.empty() ? "(none)" : names));
+      return invalid_argument_error("'" + owner + "' has no option '" + key +
+                                    "'; its options are: " + (names.empty() ? "(none)" : names));
     }
   }
   for (const auto& s : specs)

@@ -44,21 +44,21 @@ using flotilla_plugin_register_fn = int (*)(flotilla::PluginRegistrar* registrar
 
 // Defines the plugin's entry points around a body that returns a flotilla::Status:
 //   FLOTILLA_PLUGIN(registrar) { return registrar.aggregators->add({...}); }
-#define FLOTILLA_PLUGIN(registrar_name)                                                               \
-  static ::flotilla::Status flotilla_plugin_body(::flotilla::PluginRegistrar& registrar_name);        \
-  extern "C" __attribute__((visibility("default"))) uint32_t flotilla_plugin_api_version() {          \
-    return ::flotilla::kPluginApiVersion;                                                            \
-  }                                                                                                   \
-  extern "C" __attribute__((visibility("default"))) int flotilla_plugin_register(                    \
-      ::flotilla::PluginRegistrar* registrar, char* error, size_t error_size) {                       \
-    ::flotilla::Status status;                                                                        \
-    try {                                                                                             \
-      status = flotilla_plugin_body(*registrar);                                                      \
-    } catch (const std::exception& e) {                                                               \
-      status = ::flotilla::internal_error(e.what());                                                  \
-    }                                                                                                 \
-    if (status.ok()) return 0;                                                                        \
-    std::snprintf(error, error_size, "%s", status.to_string().c_str());                               \
-    return 1;                                                                                         \
-  }                                                                                                   \
+#define FLOTILLA_PLUGIN(registrar_name)                                                        \
+  static ::flotilla::Status flotilla_plugin_body(::flotilla::PluginRegistrar& registrar_name); \
+  extern "C" __attribute__((visibility("default"))) uint32_t flotilla_plugin_api_version() {   \
+    return ::flotilla::kPluginApiVersion;                                                      \
+  }                                                                                            \
+  extern "C" __attribute__((visibility("default"))) int flotilla_plugin_register(              \
+      ::flotilla::PluginRegistrar* registrar, char* error, size_t error_size) {                \
+    ::flotilla::Status status;                                                                 \
+    try {                                                                                      \
+      status = flotilla_plugin_body(*registrar);                                               \
+    } catch (const std::exception& e) {                                                        \
+      status = ::flotilla::internal_error(e.what());                                           \
+    }                                                                                          \
+    if (status.ok()) return 0;                                                                 \
+    std::snprintf(error, error_size, "%s", status.to_string().c_str());                        \
+    return 1;                                                                                  \
+  }                                                                                            \
   static ::flotilla::Status flotilla_plugin_body(::flotilla::PluginRegistrar& registrar_name)

@@ -14,17 +14,17 @@ namespace flotilla {
 
 enum class StatusCode {
   kOk = 0,
-  kInvalidArgument,    // the caller's input is wrong (flags, config, a malformed message)
-  kNotFound,           // a file, name or peer does not exist
+  kInvalidArgument,  // the caller's input is wrong (flags, config, a malformed message)
+  kNotFound,         // a file, name or peer does not exist
   kAlreadyExists,
   kOutOfRange,
-  kFailedPrecondition, // the system is not in a state where the call can succeed
-  kDataLoss,           // a file or message is truncated or corrupt
-  kDeadlineExceeded,   // a timeout passed
-  kUnavailable,        // a peer or transport is gone
-  kAborted,            // the run was stopped (signal, shutdown)
+  kFailedPrecondition,  // the system is not in a state where the call can succeed
+  kDataLoss,            // a file or message is truncated or corrupt
+  kDeadlineExceeded,    // a timeout passed
+  kUnavailable,         // a peer or transport is gone
+  kAborted,             // the run was stopped (signal, shutdown)
   kUnimplemented,
-  kInternal,           // a library threw something we did not expect
+  kInternal,  // a library threw something we did not expect
 };
 
 const char* status_code_name(StatusCode code);
@@ -77,19 +77,28 @@ class [[nodiscard]] StatusOr {
   StatusOr(Status&& status) : status_(std::move(status)) {  // NOLINT
     FLOTILLA_CHECK(!status_.ok()) << "StatusOr built from an OK Status without a value";
   }
-  StatusOr(const T& value) : value_(value) {}  // NOLINT
+  StatusOr(const T& value) : value_(value) {}        // NOLINT
   StatusOr(T&& value) : value_(std::move(value)) {}  // NOLINT
-  template <typename U, typename = std::enable_if_t<std::is_convertible_v<U&&, T> &&
-                                                    !std::is_same_v<std::decay_t<U>, Status> &&
-                                                    !std::is_same_v<std::decay_t<U>, T>>>
+  template <typename U,
+            typename = std::enable_if_t<std::is_convertible_v<U&&, T> && !std::is_same_v<std::decay_t<U>, Status> &&
+                                        !std::is_same_v<std::decay_t<U>, T>>>
   StatusOr(U&& value) : value_(T(std::forward<U>(value))) {}  // NOLINT
 
   bool ok() const { return status_.ok(); }
   const Status& status() const { return status_; }
 
-  const T& value() const& { check_ok(); return *value_; }
-  T& value() & { check_ok(); return *value_; }
-  T&& value() && { check_ok(); return std::move(*value_); }
+  const T& value() const& {
+    check_ok();
+    return *value_;
+  }
+  T& value() & {
+    check_ok();
+    return *value_;
+  }
+  T&& value() && {
+    check_ok();
+    return std::move(*value_);
+  }
   const T& operator*() const& { return value(); }
   T& operator*() & { return value(); }
   T&& operator*() && { return std::move(*this).value(); }
@@ -109,10 +118,10 @@ class [[nodiscard]] StatusOr {
 #define FLOTILLA_STATUS_CONCAT(a, b) FLOTILLA_STATUS_CONCAT_INNER(a, b)
 
 // Returns the Status from the enclosing function if `expr` is not OK.
-#define RETURN_IF_ERROR(expr)                                \
-  do {                                                       \
-    ::flotilla::Status flotilla_status_ = (expr);            \
-    if (!flotilla_status_.ok()) return flotilla_status_;     \
+#define RETURN_IF_ERROR(expr)                            \
+  do {                                                   \
+    ::flotilla::Status flotilla_status_ = (expr);        \
+    if (!flotilla_status_.ok()) return flotilla_status_; \
   } while (0)
 
 // ASSIGN_OR_RETURN(auto x, MakeX()); declares or assigns `lhs` from a StatusOr, returning on error.

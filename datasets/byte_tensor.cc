@@ -16,7 +16,8 @@ at::Tensor byte_tensor(std::string bytes, int64_t offset, at::IntArrayRef sizes)
   // The deleter's captured shared_ptr keeps the whole buffer alive as long as the storage lives,
   // whatever offset the tensor starts at; if from_blob throws, the buffer is freed exactly once.
   auto owned = std::make_shared<std::string>(std::move(bytes));
-  return at::from_blob(owned->data() + offset, sizes, [owned](void*) {}, at::TensorOptions().dtype(at::kByte));
+  return at::from_blob(
+      owned->data() + offset, sizes, [owned](void*) {}, at::TensorOptions().dtype(at::kByte));
 }
 
 }  // namespace flotilla

@@ -96,8 +96,8 @@ StatusOr<std::string> read_file_bytes(const std::string& path) {
   std::string bytes(ec ? 0 : static_cast<size_t>(size), '\0');
   const size_t got = std::fread(bytes.data(), 1, bytes.size(), f.get());
   if (got != bytes.size()) {
-    return data_loss_error(path + ": read " + std::to_string(got) + " of " + std::to_string(bytes.size()) +
-                           " bytes" + (std::ferror(f.get()) ? std::string(": ") + std::strerror(errno) : ""));
+    return data_loss_error(path + ": read " + std::to_string(got) + " of " + std::to_string(bytes.size()) + " bytes" +
+                           (std::ferror(f.get()) ? std::string(": ") + std::strerror(errno) : ""));
   }
   if (ec) {  // no size (a pipe, say): read to the end instead
     char buffer[1 << 16];

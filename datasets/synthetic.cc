@@ -34,8 +34,7 @@ DatasetSplits make_synthetic(const SyntheticSpec& spec) {
   // One generator, drawn in a fixed order (prototypes, train, test), makes the splits a function of
   // the seed alone and independent of the global torch seed.
   at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(spec.seed);
-  const at::Tensor prototypes =
-      at::normal(0.0, 1.0, {spec.num_classes, spec.channels, spec.height, spec.width}, gen);
+  const at::Tensor prototypes = at::normal(0.0, 1.0, {spec.num_classes, spec.channels, spec.height, spec.width}, gen);
   DatasetSplits s;
   s.name = "synthetic";
   s.train = draw(spec, prototypes, spec.train_size, gen);

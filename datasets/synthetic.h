@@ -16,9 +16,9 @@ struct SyntheticSpec {
   int64_t channels = 1;       // image shape [channels, height, width]; each >= 1
   int64_t height = 12;
   int64_t width = 12;
-  int64_t num_classes = 10;   // >= 1
-  uint64_t seed = 1234;       // everything, both splits included, is a function of the spec
-  double noise = 3.0;         // per-pixel noise std relative to the prototypes' std of 1; >= 0
+  int64_t num_classes = 10;  // >= 1
+  uint64_t seed = 1234;      // everything, both splits included, is a function of the spec
+  double noise = 3.0;        // per-pixel noise std relative to the prototypes' std of 1; >= 0
 };
 
 // Deterministic in the spec (same spec, same tensors, on one LibTorch version). Images are

@@ -47,7 +47,8 @@ double Rng::gamma(double shape) {
   if (shape < 1.0) {
     // Gamma(a) = Gamma(a + 1) * U^(1/a)
     double u;
-    do u = uniform(); while (u == 0.0);
+    do u = uniform();
+    while (u == 0.0);
     return gamma(shape + 1.0) * std::pow(u, 1.0 / shape);
   }
   const double d = shape - 1.0 / 3.0;
@@ -70,7 +71,8 @@ double Rng::log_gamma_variate(double shape) {
   // Same draws, in the same order, as gamma(shape): u first, then Gamma(shape + 1).
   FLOTILLA_CHECK(std::isfinite(shape) && shape > 0) << "gamma shape " << shape;
   double u;
-  do u = uniform(); while (u == 0.0);
+  do u = uniform();
+  while (u == 0.0);
   return std::log(gamma(shape + 1.0)) + std::log(u) / shape;
 }
 

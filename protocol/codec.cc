@@ -17,33 +17,55 @@ namespace pb = ::flotilla::v1;
 
 pb::DType to_wire(at::ScalarType t) {
   switch (t) {
-    case at::kFloat: return pb::FLOAT32;
-    case at::kDouble: return pb::FLOAT64;
-    case at::kHalf: return pb::FLOAT16;
-    case at::kBFloat16: return pb::BFLOAT16;
-    case at::kLong: return pb::INT64;
-    case at::kInt: return pb::INT32;
-    case at::kShort: return pb::INT16;
-    case at::kChar: return pb::INT8;
-    case at::kByte: return pb::UINT8;
-    case at::kBool: return pb::BOOL;
-    default: return pb::DTYPE_UNSPECIFIED;
+    case at::kFloat:
+      return pb::FLOAT32;
+    case at::kDouble:
+      return pb::FLOAT64;
+    case at::kHalf:
+      return pb::FLOAT16;
+    case at::kBFloat16:
+      return pb::BFLOAT16;
+    case at::kLong:
+      return pb::INT64;
+    case at::kInt:
+      return pb::INT32;
+    case at::kShort:
+      return pb::INT16;
+    case at::kChar:
+      return pb::INT8;
+    case at::kByte:
+      return pb::UINT8;
+    case at::kBool:
+      return pb::BOOL;
+    default:
+      return pb::DTYPE_UNSPECIFIED;
   }
 }
 
 StatusOr<at::ScalarType> from_wire(int dtype) {
   switch (dtype) {
-    case pb::FLOAT32: return at::kFloat;
-    case pb::FLOAT64: return at::kDouble;
-    case pb::FLOAT16: return at::kHalf;
-    case pb::BFLOAT16: return at::kBFloat16;
-    case pb::INT64: return at::kLong;
-    case pb::INT32: return at::kInt;
-    case pb::INT16: return at::kShort;
-    case pb::INT8: return at::kChar;
-    case pb::UINT8: return at::kByte;
-    case pb::BOOL: return at::kBool;
-    default: return invalid_argument_error("unknown tensor dtype " + std::to_string(dtype));
+    case pb::FLOAT32:
+      return at::kFloat;
+    case pb::FLOAT64:
+      return at::kDouble;
+    case pb::FLOAT16:
+      return at::kHalf;
+    case pb::BFLOAT16:
+      return at::kBFloat16;
+    case pb::INT64:
+      return at::kLong;
+    case pb::INT32:
+      return at::kInt;
+    case pb::INT16:
+      return at::kShort;
+    case pb::INT8:
+      return at::kChar;
+    case pb::UINT8:
+      return at::kByte;
+    case pb::BOOL:
+      return at::kBool;
+    default:
+      return invalid_argument_error("unknown tensor dtype " + std::to_string(dtype));
   }
 }
 
@@ -214,7 +236,8 @@ StatusOr<ModelState> decode_state(const pb::StateHeader& header, const Frames& f
     const auto options = at::TensorOptions().dtype(dtype);
     if (reinterpret_cast<uintptr_t>(frame.data()) % element_size == 0 && expected > 0) {
       auto owner = frame.owner();
-      tensor = at::from_blob(const_cast<void*>(frame.data()), shape, [owner](void*) {}, options);
+      tensor = at::from_blob(
+          const_cast<void*>(frame.data()), shape, [owner](void*) {}, options);
     } else {
       tensor = at::empty(shape, options);
       if (expected > 0) std::memcpy(tensor.data_ptr(), frame.data(), static_cast<size_t>(expected));
@@ -302,8 +325,8 @@ StatusOr<Message> decode_body(const pb::Envelope& env, const Frames& frames) {
 }  // namespace
 
 const char* message_name(const Message& message) {
-  static constexpr const char* kNames[] = {"register", "welcome",  "round_task", "client_update", "evaluate_task",
-                                           "evaluate_result", "error", "shutdown", "heartbeat"};
+  static constexpr const char* kNames[] = {"register",        "welcome", "round_task", "client_update", "evaluate_task",
+                                           "evaluate_result", "error",   "shutdown",   "heartbeat"};
   return kNames[message.index()];
 }
 

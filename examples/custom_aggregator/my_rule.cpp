@@ -47,13 +47,12 @@ class ClippedFedAvg final : public Aggregator {
 }  // namespace
 
 FLOTILLA_PLUGIN(registrar) {
-  return registrar.aggregators->add(
-      {"clipped_fedavg",
-       "FedAvg over client updates clipped to an L2 norm (example plugin)",
-       {{"max_norm", "10.0", "largest L2 norm of a client update w_k - w"}},
-       [](const Options& options) -> StatusOr<std::unique_ptr<Aggregator>> {
-         ASSIGN_OR_RETURN(double max_norm, options.get_double("max_norm"));
-         if (max_norm <= 0) return invalid_argument_error("max_norm must be > 0");
-         return std::unique_ptr<Aggregator>(new ClippedFedAvg(max_norm));
-       }});
+  return registrar.aggregators->add({"clipped_fedavg",
+                                     "FedAvg over client updates clipped to an L2 norm (example plugin)",
+                                     {{"max_norm", "10.0", "largest L2 norm of a client update w_k - w"}},
+                                     [](const Options& options) -> StatusOr<std::unique_ptr<Aggregator>> {
+                                       ASSIGN_OR_RETURN(double max_norm, options.get_double("max_norm"));
+                                       if (max_norm <= 0) return invalid_argument_error("max_norm must be > 0");
+                                       return std::unique_ptr<Aggregator>(new ClippedFedAvg(max_norm));
+                                     }});
 }

@@ -15,11 +15,11 @@ namespace flotilla::examples {
 
 struct LeastSquaresOptions {
   int clients = 5;
-  int rows_per_client = 40;   // client k holds rows_per_client * (k + 1) rows: unequal weights
+  int rows_per_client = 40;  // client k holds rows_per_client * (k + 1) rows: unequal weights
   int dims = 8;
   double noise = 0.1;
   int rounds = 200;
-  int local_steps = 1;        // full-batch GD steps per round
+  int local_steps = 1;  // full-batch GD steps per round
   double lr = 0.05;
   uint64_t seed = 0;
 };

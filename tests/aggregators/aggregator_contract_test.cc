@@ -39,8 +39,9 @@ bool moves_to_the_aggregate(const std::string& name) {
 class AggregatorContractTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    if (!moves_to_the_aggregate(GetParam()) && std::string(::testing::UnitTest::GetInstance()->current_test_info()->name())
-                                                       .find("OrderOfUpdates") == std::string::npos)
+    if (!moves_to_the_aggregate(GetParam()) &&
+        std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()).find("OrderOfUpdates") ==
+            std::string::npos)
       GTEST_SKIP() << GetParam() << " takes an adaptive step, not the aggregate";
     const bool krum = GetParam() == "krum" || GetParam() == "multi_krum";
     if (krum && std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()).find("OneClient") !=

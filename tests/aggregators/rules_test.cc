@@ -140,8 +140,7 @@ TEST(CoordinateWiseTest, MedianAndTrimmedMeanByHand) {
   EXPECT_EQ(values(*trimmed3), (std::vector<double>{3}));
   // beta 0.49 of 2 trims nothing (floor 0.98 = 0), of 5 it trims 2 per end, leaving 1.
   std::vector<ClientUpdate> two(three.begin(), three.begin() + 2);
-  EXPECT_EQ(values(*make("trimmed_mean", {{"beta", "0.49"}})->aggregate({1, &g1, two, {}})),
-            (std::vector<double>{1}));
+  EXPECT_EQ(values(*make("trimmed_mean", {{"beta", "0.49"}})->aggregate({1, &g1, two, {}})), (std::vector<double>{1}));
 }
 
 TEST(KrumTest, ScoresByHandAndSelection) {
@@ -206,12 +205,12 @@ TEST(OptionValidationTest, EachFactoryRejectsOutOfRangeValues) {
   AggregatorRegistry registry("aggregator");
   ASSERT_TRUE(register_builtin_aggregators(registry).ok());
   const std::vector<std::pair<std::string, Options>> bad = {
-      {"fedavg", {{"server_lr", "0"}}},      {"fedavgm", {{"momentum", "1"}}},
-      {"fedavgm", {{"server_lr", "-1"}}},    {"fedadam", {{"tau", "0"}}},
-      {"fedadam", {{"beta1", "1.5"}}},       {"fedyogi", {{"beta2", "-0.1"}}},
-      {"fedadagrad", {{"server_lr", "x"}}},  {"trimmed_mean", {{"beta", "0.5"}}},
-      {"median", {{"server_lr", "0"}}},      {"krum", {{"f", "-1"}}},
-      {"multi_krum", {{"m", "-2"}}},         {"krum", {{"m", "2"}}},
+      {"fedavg", {{"server_lr", "0"}}},     {"fedavgm", {{"momentum", "1"}}},
+      {"fedavgm", {{"server_lr", "-1"}}},   {"fedadam", {{"tau", "0"}}},
+      {"fedadam", {{"beta1", "1.5"}}},      {"fedyogi", {{"beta2", "-0.1"}}},
+      {"fedadagrad", {{"server_lr", "x"}}}, {"trimmed_mean", {{"beta", "0.5"}}},
+      {"median", {{"server_lr", "0"}}},     {"krum", {{"f", "-1"}}},
+      {"multi_krum", {{"m", "-2"}}},        {"krum", {{"m", "2"}}},
   };
   for (const auto& [name, options] : bad) {
     auto made = registry.create(name, options);

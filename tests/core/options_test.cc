@@ -48,7 +48,9 @@ struct Widget {
 TEST(RegistryTest, CreatesByNameAndListsKnownOnError) {
   Registry<Widget> registry("widget");
   ASSERT_TRUE(registry
-                  .add({"box", "a box", {{"size", "2", "edge"}},
+                  .add({"box",
+                        "a box",
+                        {{"size", "2", "edge"}},
                         [](const Options& o) -> StatusOr<std::unique_ptr<Widget>> {
                           ASSIGN_OR_RETURN(double size, o.get_double("size"));
                           if (size <= 0) return invalid_argument_error("size must be > 0");

@@ -40,9 +40,9 @@ struct RunResult {
 };
 
 // The flags both the run and the tests' expectations are built from.
-const std::vector<std::string> kTrainFlags = {"--dataset", "synthetic", "--model", "mlp", "--partitioner", "iid",
-                                              "--epochs", "2", "--batch-size", "16", "--lr", "0.05", "--momentum",
-                                              "0.9", "--seed", "7", "--threads", "1"};
+const std::vector<std::string> kTrainFlags = {"--dataset",  "synthetic", "--model",      "mlp", "--partitioner", "iid",
+                                              "--epochs",   "2",         "--batch-size", "16",  "--lr",          "0.05",
+                                              "--momentum", "0.9",       "--seed",       "7",   "--threads",     "1"};
 
 TrainConfig expected_train_config() {
   TrainConfig t;
@@ -67,11 +67,23 @@ RunResult run_federated(const RunSpec& spec, const std::string& name) {
   const std::string tmp = flotilla::testing::make_temp_dir("flotilla-" + name);
   result.dir = tmp + "/run";
   const std::string endpoint_file = tmp + "/endpoint";
-  std::vector<std::string> argv = {kBin + "/flotilla-coordinator", "--bind", "tcp://127.0.0.1:*", "--endpoint-file",
-                                   endpoint_file, "--clients", std::to_string(spec.clients), "--rounds",
-                                   std::to_string(spec.rounds), "--min-fit", std::to_string(spec.min_fit),
-                                   "--round-timeout", std::to_string(spec.round_timeout), "--out", result.dir,
-                                   "--registration-timeout", "60"};
+  std::vector<std::string> argv = {kBin + "/flotilla-coordinator",
+                                   "--bind",
+                                   "tcp://127.0.0.1:*",
+                                   "--endpoint-file",
+                                   endpoint_file,
+                                   "--clients",
+                                   std::to_string(spec.clients),
+                                   "--rounds",
+                                   std::to_string(spec.rounds),
+                                   "--min-fit",
+                                   std::to_string(spec.min_fit),
+                                   "--round-timeout",
+                                   std::to_string(spec.round_timeout),
+                                   "--out",
+                                   result.dir,
+                                   "--registration-timeout",
+                                   "60"};
   argv.insert(argv.end(), kTrainFlags.begin(), kTrainFlags.end());
   ChildProcess coordinator(argv, tmp + "/coordinator.log");
   EXPECT_TRUE(coordinator.started());
@@ -100,7 +112,7 @@ RunResult run_federated(const RunSpec& spec, const std::string& name) {
   std::vector<std::unique_ptr<ChildProcess>> clients;
   for (int k = 0; k < spec.clients; ++k) {
     std::vector<std::string> cargs = {kBin + "/flotilla-client", "--connect", endpoint, "--client-id",
-                                      std::to_string(k), "--threads", "1"};
+                                      std::to_string(k),         "--threads", "1"};
     if (k == spec.crash_client) {
       cargs.push_back("--crash-at-round");
       cargs.push_back(std::to_string(spec.crash_round));
@@ -246,9 +258,25 @@ namespace {
 // 100 logical clients in 4 processes, 10% sampled per round, as in the FedAvg paper's setups.
 TEST(FederatedRunTest, HundredLogicalClientsInFourProcesses) {
   const std::string tmp = flotilla::testing::make_temp_dir("flotilla-hundred");
-  std::vector<std::string> argv = {kBin + "/flotilla-run", "--clients", "100", "--processes", "4", "--fraction",
-                                   "0.1", "--rounds", "2", "--dataset", "synthetic", "--model", "mlp",
-                                   "--partitioner", "iid", "--threads", "1", "--out", tmp + "/run"};
+  std::vector<std::string> argv = {kBin + "/flotilla-run",
+                                   "--clients",
+                                   "100",
+                                   "--processes",
+                                   "4",
+                                   "--fraction",
+                                   "0.1",
+                                   "--rounds",
+                                   "2",
+                                   "--dataset",
+                                   "synthetic",
+                                   "--model",
+                                   "mlp",
+                                   "--partitioner",
+                                   "iid",
+                                   "--threads",
+                                   "1",
+                                   "--out",
+                                   tmp + "/run"};
   ChildProcess run(argv, tmp + "/run.log");
   ASSERT_EQ(run.wait_for(300s), 0) << run.log();
   const auto rounds = read_jsonl(tmp + "/run/metrics.jsonl");

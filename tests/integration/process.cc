@@ -73,8 +73,8 @@ bool wait_for_file(const std::string& path, std::chrono::milliseconds timeout) {
 }
 
 std::string make_temp_dir(const std::string& prefix) {
-  std::string templ = (std::getenv("TMPDIR") ? std::string(std::getenv("TMPDIR")) : std::string("/tmp")) + "/" +
-                      prefix + "-XXXXXX";
+  std::string templ =
+      (std::getenv("TMPDIR") ? std::string(std::getenv("TMPDIR")) : std::string("/tmp")) + "/" + prefix + "-XXXXXX";
   char* dir = mkdtemp(templ.data());
   return dir ? std::string(dir) : std::string();
 }

@@ -38,8 +38,7 @@ TEST(PluginLoaderTest, WrongApiVersionIsRefusedByName) {
   Status s = load_plugin(WRONG_VERSION_PLUGIN, registrar);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
-  EXPECT_NE(s.message().find("plugin API version " + std::to_string(kPluginApiVersion + 998)), std::string::npos)
-      << s;
+  EXPECT_NE(s.message().find("plugin API version " + std::to_string(kPluginApiVersion + 998)), std::string::npos) << s;
   EXPECT_NE(s.message().find("rebuild"), std::string::npos);
 }
 

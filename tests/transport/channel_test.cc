@@ -1,10 +1,10 @@
 // One suite for the channel contract, run over every transport ZeroMQ gives us here.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <map>
 #include <thread>
-#include <unistd.h>
 
 #include "transport/zmq/zmq_channels.h"
 
@@ -95,7 +95,9 @@ TEST_P(ChannelTest, ManyClientsAreToldApart) {
 
 INSTANTIATE_TEST_SUITE_P(Transports, ChannelTest,
                          ::testing::Values("inproc://channel-test-" + std::to_string(::getpid()), "tcp://127.0.0.1:*"),
-                         [](const auto& param) { return param.index == 0 ? std::string("inproc") : std::string("tcp"); });
+                         [](const auto& param) {
+                           return param.index == 0 ? std::string("inproc") : std::string("tcp");
+                         });
 
 TEST(ChannelErrors, BadEndpointsAreNamed) {
   auto s = bind_server_channel("nonsense://x");

@@ -1,9 +1,8 @@
 #include "transport/zmq/zmq_channels.h"
 
-#include <zmq.hpp>
-
 #include <cerrno>
 #include <vector>
+#include <zmq.hpp>
 
 namespace flotilla {
 namespace {
@@ -13,9 +12,7 @@ zmq::context_t& context() {
   return *ctx;
 }
 
-Status zmq_status(const zmq::error_t& e, const std::string& what) {
-  return unavailable_error(what + ": " + e.what());
-}
+Status zmq_status(const zmq::error_t& e, const std::string& what) { return unavailable_error(what + ": " + e.what()); }
 
 void apply_options(zmq::socket_t& socket, const ZmqOptions& options) {
   socket.set(zmq::sockopt::linger, options.linger_ms);
@@ -30,8 +27,9 @@ void send_frames(zmq::socket_t& socket, const Frames& frames) {
   for (size_t i = 0; i < frames.size(); ++i) {
     const Frame& f = frames[i];
     auto* keep = new std::shared_ptr<const void>(f.owner());
-    zmq::message_t m(const_cast<void*>(f.data()), f.size(),
-                     [](void*, void* hint) { delete static_cast<std::shared_ptr<const void>*>(hint); }, keep);
+    zmq::message_t m(
+        const_cast<void*>(f.data()), f.size(),
+        [](void*, void* hint) { delete static_cast<std::shared_ptr<const void>*>(hint); }, keep);
     const bool last = i + 1 == frames.size();
     socket.send(m, last ? zmq::send_flags::none : zmq::send_flags::sndmore);
   }
