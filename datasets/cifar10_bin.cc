@@ -21,8 +21,8 @@ namespace fs = std::filesystem;
 constexpr std::array<double, 3> kMean = {0.4914, 0.4822, 0.4465};
 constexpr std::array<double, 3> kStd = {0.2470, 0.2435, 0.2616};
 
-// Concatenates the files' records into one float tensor, normalising in place: the uint8 -> float
-// copy is the only pass that allocates.
+// Concatenates the files' records into one packed uint8 tensor (the one copy: the records are
+// strided views of the files' buffers); normalisation happens per batch (TensorDataset::normalize).
 StatusOr<TensorDataset> load_files(const std::vector<std::string>& paths) {
   std::vector<CifarRecords> parts;
   int64_t total = 0;
@@ -32,7 +32,7 @@ StatusOr<TensorDataset> load_files(const std::vector<std::string>& paths) {
     parts.push_back(std::move(r));
   }
   TensorDataset d;
-  d.images = at::empty({total, 3, 32, 32}, at::kFloat);
+  d.images = at::empty({total, 3, 32, 32}, at::kByte);
   d.labels = at::empty({total}, at::kLong);
   int64_t offset = 0;
   for (const CifarRecords& r : parts) {
@@ -41,8 +41,8 @@ StatusOr<TensorDataset> load_files(const std::vector<std::string>& paths) {
     d.labels.narrow(0, offset, n).copy_(r.labels);
     offset += n;
   }
-  // (x / 255 - mean) / std == (x - 255 mean) / (255 std), one channel plane at a time.
-  for (int64_t c = 0; c < 3; ++c) d.images.select(1, c).sub_(255.0 * kMean[c]).div_(255.0 * kStd[c]);
+  d.mean.assign(kMean.begin(), kMean.end());
+  d.std.assign(kStd.begin(), kStd.end());
   d.num_classes = 10;
   return d;
 }
@@ -54,7 +54,7 @@ std::string trim(const std::string& s) {
 }
 
 std::vector<std::string> class_names(const fs::path& folder) {
-  const std::vector<std::string> standard = {"airplane", "automobile", "bird", "cat", "deer",
+  const std::vector<std::string> standard = {"airplane", "automobile", "bird",  "cat",  "deer",
                                              "dog",      "frog",       "horse", "ship", "truck"};
   std::ifstream in(folder / "batches.meta.txt");
   if (!in) return standard;

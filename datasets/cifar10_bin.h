@@ -28,8 +28,8 @@ struct CifarRecords {
 StatusOr<CifarRecords> read_cifar10_bin(const std::string& path);
 
 // DIR/cifar-10-batches-bin/ if that folder exists, else DIR itself: train = data_batch_1..5.bin in
-// order, test = test_batch.bin. Images become float32 [N, 3, 32, 32], (x / 255 - mean[c]) / std[c]
-// with mean (0.4914, 0.4822, 0.4465), std (0.2470, 0.2435, 0.2616); class names come from
+// order, test = test_batch.bin. Images stay uint8 [N, 3, 32, 32] with mean (0.4914, 0.4822, 0.4465)
+// and std (0.2470, 0.2435, 0.2616) for TensorDataset::normalize; class names come from
 // batches.meta.txt when it lists ten, else the standard ones. NotFound names the first missing
 // file and the folder searched; file errors are those of read_cifar10_bin.
 StatusOr<DatasetSplits> load_cifar10_dir(const std::string& dir);

@@ -50,7 +50,8 @@ StatusOr<std::vector<int64_t>> parse_header(const std::string& path, const std::
                            std::to_string(header) + "-byte IDX header");
   }
   const uint32_t found = read_big_endian(bytes, 0);
-  if (found != magic) return data_loss_error(path + ": bad magic number " + hex32(found) + " (expected " + hex32(magic) + ")");
+  if (found != magic)
+    return data_loss_error(path + ": bad magic number " + hex32(found) + " (expected " + hex32(magic) + ")");
   std::vector<int64_t> dims;
   uint64_t payload = 1;
   bool overflow = false;  // three uint32 dimensions can exceed 2^64; such a file cannot exist
@@ -94,8 +95,10 @@ StatusOr<TensorDataset> load_split(const std::string& dir, const std::string& pr
                            " holds " + std::to_string(labels.size(0)) + " labels");
   }
   TensorDataset d;
-  // One float copy, then in place: (x / 255 - mean) / std.
-  d.images = images.unsqueeze(1).to(at::kFloat).div_(255.0).sub_(norm.mean).div_(norm.std);
+  // Raw bytes (a view of the file's buffer); normalize() turns batches into model input.
+  d.images = images.unsqueeze(1);
+  d.mean = {norm.mean};
+  d.std = {norm.std};
   d.labels = std::move(labels);
   d.num_classes = 10;
   return d;
@@ -113,7 +116,8 @@ Status check_writable(const at::Tensor& t, int rank, const char* what) {
     return invalid_argument_error(std::string(what) + " must be a " + std::to_string(rank) + "-d tensor");
   }
   for (int64_t d : t.sizes()) {
-    if (d > std::numeric_limits<uint32_t>::max()) return invalid_argument_error(std::string(what) + " too large for IDX");
+    if (d > std::numeric_limits<uint32_t>::max())
+      return invalid_argument_error(std::string(what) + " too large for IDX");
   }
   return Status();
 }
@@ -154,7 +158,7 @@ StatusOr<at::Tensor> read_idx_labels(const std::string& path) {
 }
 
 StatusOr<DatasetSplits> load_mnist_dir(const std::string& dir, const std::string& name) {
-  const Normalization* norm = name == "mnist"                                     ? &kMnist
+  const Normalization* norm = name == "mnist"                                      ? &kMnist
                               : name == "fashion-mnist" || name == "fashion_mnist" ? &kFashionMnist
                                                                                    : nullptr;
   if (norm == nullptr) return invalid_argument_error("load_mnist_dir: '" + name + "' is not mnist or fashion-mnist");
@@ -165,9 +169,9 @@ StatusOr<DatasetSplits> load_mnist_dir(const std::string& dir, const std::string
     ASSIGN_OR_RETURN(s.test, load_split(dir, "t10k", *norm));
     // A model is built for one input size, so both splits must share it.
     if (s.train.images.sizes().slice(1) != s.test.images.sizes().slice(1)) {
-      return data_loss_error(dir + ": train images are " + std::to_string(s.height()) + "x" + std::to_string(s.width()) +
-                             " but t10k images are " + std::to_string(s.test.images.size(2)) + "x" +
-                             std::to_string(s.test.images.size(3)));
+      return data_loss_error(dir + ": train images are " + std::to_string(s.height()) + "x" +
+                             std::to_string(s.width()) + " but t10k images are " +
+                             std::to_string(s.test.images.size(2)) + "x" + std::to_string(s.test.images.size(3)));
     }
     s.class_names = class_names(*norm);
     return s;

@@ -21,8 +21,8 @@ StatusOr<at::Tensor> read_idx_images(const std::string& path);
 StatusOr<at::Tensor> read_idx_labels(const std::string& path);
 
 // Loads DIR/{train,t10k}-{images-idx3,labels-idx1}-ubyte, or the same names with .gz (the raw file
-// wins when both exist). Images become float32 [N, 1, H, W], (x / 255 - mean) / std with the
-// training-set statistics of `name` ("mnist": 0.1307, 0.3081; "fashion-mnist" or
+// wins when both exist). Images stay uint8 [N, 1, H, W], with the training-set statistics of
+// `name` for TensorDataset::normalize ("mnist": 0.1307, 0.3081; "fashion-mnist" or
 // "fashion_mnist": 0.2860, 0.3530); labels int64 [N]. Errors: NotFound naming the missing path
 // and the names tried; DataLoss when images and labels disagree in count or the splits in image
 // size; InvalidArgument for another `name`.

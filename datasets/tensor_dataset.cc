@@ -1,4 +1,5 @@
 #include <ATen/core/Tensor.h>
+#include <ATen/ops/tensor.h>
 
 #include "core/check.h"
 #include "datasets/dataset.h"
@@ -12,14 +13,28 @@ TensorDataset TensorDataset::select(const at::Tensor& indices) const {
       << "TensorDataset::select wants int64 [K] indices";
   if (indices.numel() > 0) {
     const int64_t lo = indices.min().item<int64_t>(), hi = indices.max().item<int64_t>();
-    FLOTILLA_CHECK(lo >= 0 && hi < size()) << "TensorDataset::select index range [" << lo << ", " << hi
-                                           << "] outside a dataset of " << size();
+    FLOTILLA_CHECK(lo >= 0 && hi < size())
+        << "TensorDataset::select index range [" << lo << ", " << hi << "] outside a dataset of " << size();
   }
   TensorDataset out;
   out.images = images.index_select(0, indices.to(images.device()));
   out.labels = labels.index_select(0, indices.to(labels.device()));
   out.num_classes = num_classes;
+  out.mean = mean;
+  out.std = std;
   return out;
+}
+
+at::Tensor TensorDataset::normalize(const at::Tensor& rows) const {
+  if (rows.scalar_type() != at::kByte) return rows;
+  FLOTILLA_CHECK(rows.dim() == 4 && static_cast<size_t>(rows.size(1)) == mean.size() && mean.size() == std.size())
+      << "uint8 images need one mean and std per channel: " << rows.size(1) << " channels, " << mean.size()
+      << " means, " << std.size() << " stds";
+  const auto options = at::TensorOptions().dtype(at::kFloat);
+  const int64_t channels = rows.size(1);
+  const at::Tensor m = at::tensor(mean, options).view({1, channels, 1, 1}).to(rows.device());
+  const at::Tensor s = at::tensor(std, options).view({1, channels, 1, 1}).to(rows.device());
+  return rows.to(at::kFloat).div_(255.0).sub_(m).div_(s);
 }
 
 std::vector<int64_t> TensorDataset::label_vector() const {

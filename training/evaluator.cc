@@ -26,7 +26,7 @@ StatusOr<EvalResult> evaluate(Model& model, const TensorDataset& data, c10::Devi
     at::Tensor total_per_class = at::zeros({data.num_classes}, at::kLong);
     for (int64_t begin = 0; begin < r.num_samples; begin += batch_size) {
       const int64_t len = std::min(batch_size, r.num_samples - begin);
-      at::Tensor x = data.images.narrow(0, begin, len).to(device);
+      at::Tensor x = data.normalize(data.images.narrow(0, begin, len).to(device));
       at::Tensor y = data.labels.narrow(0, begin, len).to(device);
       at::Tensor logits = model.forward(x);
       loss_sum += torch::nn::functional::cross_entropy(

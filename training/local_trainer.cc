@@ -45,7 +45,8 @@ StatusOr<TrainResult> train_local(Model& model, const TensorDataset& data, const
         const int64_t len = std::min<int64_t>(config.batch_size, n - begin);
         at::Tensor idx = order.narrow(0, begin, len);
         // Only training batches are augmented; evaluation (training/evaluator.h) sees raw data.
-        at::Tensor x = augment_batch(data.images.index_select(0, idx), config.augment, augment_generator);
+        at::Tensor x =
+            augment_batch(data.normalize(data.images.index_select(0, idx)), config.augment, augment_generator);
         at::Tensor y = data.labels.index_select(0, idx);
         optimizer.zero_grad();
         at::Tensor loss = torch::nn::functional::cross_entropy(model.forward(x), y);

@@ -23,7 +23,8 @@ void write_batches(const std::string& folder, int64_t per_file) {
     ASSERT_TRUE(write_cifar10_bin(folder + "/data_batch_" + std::to_string(i) + ".bin", images_of(per_file, i),
                                   at::arange(per_file, at::kLong).remainder(10))
                     .ok());
-  ASSERT_TRUE(write_cifar10_bin(folder + "/test_batch.bin", images_of(per_file, 0), at::full({per_file}, 3, at::kLong)).ok());
+  ASSERT_TRUE(
+      write_cifar10_bin(folder + "/test_batch.bin", images_of(per_file, 0), at::full({per_file}, 3, at::kLong)).ok());
 }
 
 TEST(Cifar10BinTest, RecordsRoundTripWithPlanarChannels) {
@@ -52,7 +53,9 @@ TEST(Cifar10BinTest, LoadsFolderOrItsParentAndNormalises) {
     EXPECT_EQ(s->test.size(), 6);
     EXPECT_EQ(s->class_names.size(), 10u);
     // First train pixel: (1 / 255 - 0.4914) / 0.2470 on the red channel.
-    EXPECT_NEAR(s->train.images[0][0][0][0].item<float>(), (1.0 / 255 - 0.4914) / 0.2470, 1e-5);
+    EXPECT_EQ(s->train.images.scalar_type(), at::kByte);
+    const at::Tensor x = s->train.normalize(s->train.images.narrow(0, 0, 1));
+    EXPECT_NEAR(x[0][0][0][0].item<float>(), (1.0 / 255 - 0.4914) / 0.2470, 1e-5);
   }
 }
 

@@ -14,7 +14,9 @@ namespace {
 
 using flotilla::testing::fresh_dir;
 
-at::Tensor small_images(int64_t n) { return at::arange(n * 28 * 28, at::kLong).remainder(256).to(at::kByte).view({n, 28, 28}); }
+at::Tensor small_images(int64_t n) {
+  return at::arange(n * 28 * 28, at::kLong).remainder(256).to(at::kByte).view({n, 28, 28});
+}
 at::Tensor small_labels(int64_t n) { return at::arange(n, at::kLong).remainder(10); }
 
 // Writes a complete small MNIST-style folder.
@@ -45,7 +47,10 @@ TEST(MnistIdxTest, RoundTripsRawAndGzip) {
     EXPECT_EQ(splits->test.size(), 10);
     EXPECT_TRUE(at::equal(splits->train.labels, small_labels(30)));
     // Normalised: pixel 0 -> (0 - 0.1307) / 0.3081.
-    EXPECT_NEAR(splits->train.images[0][0][0][0].item<float>(), -0.1307 / 0.3081, 1e-5);
+    EXPECT_EQ(splits->train.images.scalar_type(), at::kByte);
+    const at::Tensor x = splits->train.normalize(splits->train.images.narrow(0, 0, 1));
+    EXPECT_EQ(x.scalar_type(), at::kFloat);
+    EXPECT_NEAR(x[0][0][0][0].item<float>(), -0.1307 / 0.3081, 1e-5);
   }
 }
 
