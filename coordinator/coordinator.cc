@@ -100,21 +100,23 @@ class Coordinator::Impl {
     ASSIGN_OR_RETURN(device_, resolve_device(config_.device));
     const Experiment& ex = config_.experiment;
     const std::string dir = config_.data_dir.empty() ? default_data_dir(ex.dataset) : config_.data_dir;
-    ASSIGN_OR_RETURN(data_, load_dataset(ex.dataset, dir));
-    ASSIGN_OR_RETURN(Partition partition, partition_for(ex, data_.train));
-    ASSIGN_OR_RETURN(model_, create_initial_model(ex, data_));
+    // The training set is needed only here (labels for the partition, shapes for the model):
+    // it is freed when setup returns; the test set is kept for evaluation.
+    ASSIGN_OR_RETURN(DatasetSplits data, load_dataset(ex.dataset, dir));
+    ASSIGN_OR_RETURN(Partition partition, partition_for(ex, data.train));
+    ASSIGN_OR_RETURN(model_, create_initial_model(ex, data));
     global_ = model_state(*model_).clone();
     model_->to(device_);
-    test_ = data_.test;
+    test_ = data.test;
     test_.images = test_.images.to(device_);
     test_.labels = test_.labels.to(device_);
 
     run_dir_ = config_.out_dir.empty() ? default_run_dir() : config_.out_dir;
     ASSIGN_OR_RETURN(recorder_, RunRecorder::create(run_dir_));
     RETURN_IF_ERROR(recorder_->write_config(config_json()));
-    client_class_counts_ = partition.class_counts(data_.train.label_vector(), data_.train.num_classes);
+    client_class_counts_ = partition.class_counts(data.train.label_vector(), data.train.num_classes);
     RETURN_IF_ERROR(recorder_->write_partition(client_class_counts_));
-    FLOTILLA_LOG(Info) << ex.dataset << ": " << data_.train.size() << " train / " << data_.test.size()
+    FLOTILLA_LOG(Info) << ex.dataset << ": " << data.train.size() << " train / " << data.test.size()
                        << " test samples; model " << ex.model << " (" << global_.numel() << " parameters, "
                        << megabytes(global_.byte_size()) << "); evaluating on " << device_.str();
 
@@ -384,7 +386,6 @@ class Coordinator::Impl {
   std::unique_ptr<Aggregator> aggregator_;
   const std::atomic<bool>* stop_ = nullptr;
   c10::Device device_{c10::kCPU};
-  DatasetSplits data_;
   std::vector<std::vector<int64_t>> client_class_counts_;  // [client][class], of the partition
   TensorDataset test_;
   std::shared_ptr<Model> model_;
