@@ -2,10 +2,8 @@
 #include <ATen/Parallel.h>
 
 #include <CLI/CLI.hpp>
-#include <algorithm>
 #include <csignal>
 #include <iostream>
-#include <tuple>
 
 #include "aggregators/aggregator.h"
 #include "coordinator/coordinator.h"
@@ -85,25 +83,21 @@ int main(int argc, char** argv) {
   }
   // Each partitioner flag sets the scheme option of the same name; the help lists, from the
   // registry, the schemes that have it.
-  auto takes = [](const PartitionerRegistry::Entry& scheme, const std::string& option) {
-    return std::any_of(scheme.options.begin(), scheme.options.end(),
-                       [&](const OptionSpec& spec) { return spec.name == option; });
-  };
   auto schemes_taking = [&](const std::string& option) {
     std::vector<std::string> names;
     for (const auto* e : partitioners.entries())
-      if (takes(*e, option)) names.push_back(e->name);
+      if (scheme_takes(*e, option)) names.push_back(e->name);
     return " (" + join(names) + ")";
   };
   app.add_option("--partitioner", ex.partitioner, "data split: " + join(partitioners.names()))
       ->check(CLI::IsMember(partitioners.names()))
       ->capture_default_str();
-  CLI::Option* alpha_flag = app.add_option("--alpha", partitioner_flags.alpha,
-                                           "Dirichlet concentration, smaller = more skewed" + schemes_taking("alpha"))
-                                ->capture_default_str();
-  CLI::Option* min_size_flag = app.add_option("--min-partition-size", partitioner_flags.min_partition_size,
-                                              "fewest samples per client" + schemes_taking("min_partition_size"))
-                                   ->capture_default_str();
+  app.add_option("--alpha", partitioner_flags.alpha,
+                 "Dirichlet concentration, smaller = more skewed" + schemes_taking("alpha"))
+      ->capture_default_str();
+  app.add_option("--min-partition-size", partitioner_flags.min_partition_size,
+                 "fewest samples per client" + schemes_taking("min_partition_size"))
+      ->capture_default_str();
   CLI::Option* shards_flag = app.add_option("--shards-per-client", shards_per_client,
                                             "label-sorted shards per client" + schemes_taking("shards_per_client"))
                                  ->capture_default_str();
@@ -162,20 +156,12 @@ int main(int argc, char** argv) {
   set_log_tag("coordinator");
   if (threads > 0) at::set_num_threads(threads);
 
-  // A partitioner flag given for a scheme without that option (--alpha with shards) is a mistake
-  // to report, not a value to drop. --partitioner was checked against the registry by CLI11.
-  const PartitionerRegistry::Entry& scheme = *partitioners.find(ex.partitioner);
-  const std::tuple<const char*, const CLI::Option*, const char*> partitioner_flag_options[] = {
-      {"--alpha", alpha_flag, "alpha"},
-      {"--min-partition-size", min_size_flag, "min_partition_size"},
-      {"--shards-per-client", shards_flag, "shards_per_client"},
-      {"--labels-per-client", labels_flag, "labels_per_client"}};
-  for (const auto& [flag, given, option] : partitioner_flag_options) {
-    if (given->count() == 0 || takes(scheme, option)) continue;
-    std::vector<std::string> options;
-    for (const auto& spec : scheme.options) options.push_back(spec.name);
-    std::cerr << "error: " << flag << " does not apply to --partitioner " << ex.partitioner << " ("
-              << (options.empty() ? "it takes no options" : "its options: " + join(options)) << ")\n";
+  // --partitioner was checked against the registry by CLI11, so the scheme exists.
+  std::vector<std::string> given_flags;
+  for (const std::string& flag : partitioner_option_flags())
+    if (app.count(flag) > 0) given_flags.push_back(flag);
+  if (Status s = check_flags_apply(*partitioners.find(ex.partitioner), given_flags); !s.ok()) {
+    std::cerr << "error: " << s.message() << "\n";
     return 2;
   }
   if (shards_flag->count() > 0) partitioner_flags.shards_per_client = shards_per_client;

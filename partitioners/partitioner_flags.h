@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "partitioners/partitioner.h"
 
 namespace flotilla {
 
@@ -33,5 +34,18 @@ struct PartitionerFlags {
 // scheme is checked later, by the registry that builds it.
 StatusOr<std::map<std::string, std::string>> partitioner_options_from_flags(const std::string& partitioner,
                                                                             const PartitionerFlags& flags);
+
+// The command-line names of the flags above that set one scheme option each: --alpha,
+// --min-partition-size, --shards-per-client, --labels-per-client.
+const std::vector<std::string>& partitioner_option_flags();
+
+// Whether `scheme` has an option of that name.
+bool scheme_takes(const PartitionerRegistry::Entry& scheme, const std::string& option);
+
+// InvalidArgument ("--alpha does not apply to --partitioner shards (its options: ...)") when a flag
+// of partitioner_option_flags() in `given` (those given explicitly, on the command line or in a
+// config file) sets an option `scheme` does not have: a mistake to report, not a value to drop.
+// Shared so that flotilla-partition refuses exactly what flotilla-coordinator refuses.
+Status check_flags_apply(const PartitionerRegistry::Entry& scheme, const std::vector<std::string>& given);
 
 }  // namespace flotilla

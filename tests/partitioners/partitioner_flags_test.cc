@@ -75,5 +75,28 @@ TEST(PartitionerFlagsTest, EveryBuiltinAcceptsItsDefaultFlags) {
   }
 }
 
+// A flag given for a scheme without that option is refused with a message naming both, the
+// same for flotilla-coordinator and flotilla-partition (both call this).
+TEST(PartitionerFlagsTest, FlagsASchemeDoesNotTakeAreRefusedByName) {
+  PartitionerRegistry registry("partitioner");
+  ASSERT_TRUE(register_builtin_partitioners(registry).ok());
+  const auto& shards = *registry.find("shards");
+  EXPECT_TRUE(check_flags_apply(shards, {}).ok());
+  EXPECT_TRUE(check_flags_apply(shards, {"--shards-per-client"}).ok());
+  EXPECT_TRUE(check_flags_apply(*registry.find("dirichlet"), {"--alpha", "--min-partition-size"}).ok());
+
+  const Status alpha = check_flags_apply(shards, {"--shards-per-client", "--alpha"});
+  EXPECT_EQ(alpha.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(alpha.message(), "--alpha does not apply to --partitioner shards (its options: shards_per_client)");
+  EXPECT_EQ(check_flags_apply(*registry.find("iid"), {"--labels-per-client"}).message(),
+            "--labels-per-client does not apply to --partitioner iid (it takes no options)");
+  // Every flag maps to an option some built-in scheme takes.
+  for (const std::string& flag : partitioner_option_flags()) {
+    bool taken = false;
+    for (const auto* e : registry.entries()) taken = taken || check_flags_apply(*e, {flag}).ok();
+    EXPECT_TRUE(taken) << flag;
+  }
+}
+
 }  // namespace
 }  // namespace flotilla

@@ -181,7 +181,11 @@ TEST_F(FlotillaPartitionTest, BadFlagsExitTwoWithOneLine) {
                "--clients: must be at least 1");
   expect_error({"--dataset", "synthetic", "--partitioner", "iid"}, 2, "--clients is required");
   expect_error({"--dataset", "imagenet", "--clients", "4", "--partitioner", "iid"}, 2, "imagenet");
-  expect_error(with({"--partitioner", "iid", "--shards-per-client", "2"}), 2, "shards_per_client");
+  expect_error(with({"--partitioner", "iid", "--shards-per-client", "2"}), 2,
+               "--shards-per-client does not apply to --partitioner iid");
+  // What the coordinator refuses, the preview refuses too, rather than showing a split without it.
+  expect_error(with({"--partitioner", "shards", "--alpha", "0.1"}), 2,
+               "--alpha does not apply to --partitioner shards (its options: shards_per_client)");
   expect_error(with({"--partitioner", "dirichlet", "--partitioner-opt", "alpha"}), 2, "key=value");
   expect_error(with({"--partitioner", "dirichlet", "--alpha", "-1"}), 2, "alpha");
   expect_error(with({"--partitioner", "iid", "--max-rows", "-1"}), 2, "--max-rows: must be at least 0");

@@ -122,6 +122,17 @@ int main(int argc, char** argv) {
   }
   if (shards_flag->count() > 0) flags.shards_per_client = shards_per_client;
   if (labels_flag->count() > 0) flags.labels_per_client = labels_per_client;
+  // As the coordinator does: a flag the scheme does not take is refused, not dropped. (An unknown
+  // --partitioner is reported below, by the registry.)
+  if (const auto* scheme = partitioners.find(ex.partitioner)) {
+    std::vector<std::string> given_flags;
+    for (const std::string& flag : partitioner_option_flags())
+      if (app.count(flag) > 0) given_flags.push_back(flag);
+    if (Status s = check_flags_apply(*scheme, given_flags); !s.ok()) {
+      std::cerr << "error: " << s.message() << "\n";
+      return kExitUsage;
+    }
+  }
 
   auto options = partitioner_options_from_flags(ex.partitioner, flags);
   if (!options.ok()) {
