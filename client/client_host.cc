@@ -1,37 +1,42 @@
 #include "client/client_host.h"
 
-#include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <unistd.h>
 
-#include <cstdlib>
-#include <map>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <thread>
 
+#include "client/task_runner.h"
 #include "core/log.h"
-#include "datasets/dataset_loader.h"
-#include "partitioners/random.h"
 #include "protocol/codec.h"
 #include "training/device.h"
-#include "training/evaluator.h"
-#include "training/experiment_setup.h"
-#include "training/local_trainer.h"
 #include "transport/zmq/zmq_channels.h"
 
 namespace flotilla {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-constexpr std::chrono::milliseconds kPollInterval{500};
+using std::chrono::milliseconds;
+constexpr milliseconds kPollInterval{20};  // bounds how long a finished reply waits to be sent
+constexpr milliseconds kFirstBackoff{1000};
+constexpr milliseconds kMaxBackoff{8000};
 
 std::string host_name() {
   char buf[256] = {0};
   return gethostname(buf, sizeof buf - 1) == 0 ? std::string(buf) : std::string("unknown");
 }
 
-// A logical client's data, already on the training device.
-struct LogicalClient {
-  ClientData data;
-};
+uint64_t random_instance_id() {
+  std::random_device rd;
+  return (static_cast<uint64_t>(rd()) << 32) ^ rd();
+}
+
+std::string seconds_text(milliseconds d) { return std::to_string(d.count() / 1000) + " s"; }
 
 }  // namespace
 
@@ -39,146 +44,216 @@ class ClientHost::Impl {
  public:
   explicit Impl(ClientOptions options) : options_(std::move(options)) {}
 
-  Status run() {
-    ASSIGN_OR_RETURN(device_, resolve_device(options_.device));
-    ASSIGN_OR_RETURN(channel_, connect_client_channel(options_.connect));
-    msg::Register reg;
-    reg.client_ids = options_.client_ids;
-    reg.capabilities = {host_name(), static_cast<int>(getpid()), device_.str(), at::get_num_threads()};
-    RETURN_IF_ERROR(channel_->send(encode(reg)));
-    FLOTILLA_LOG(Info) << "registering " << options_.client_ids.size() << " logical client(s) with " << options_.connect
-                       << " (device " << device_.str() << ")";
+  ~Impl() { stop_worker(); }
 
-    auto last_heard = Clock::now();
-    for (;;) {
-      ASSIGN_OR_RETURN(auto frames, channel_->receive(kPollInterval));
-      if (!frames) {
-        if (Clock::now() - last_heard > options_.coordinator_timeout) {
-          return unavailable_error("coordinator at " + options_.connect + " has been silent for " +
-                                   std::to_string(options_.coordinator_timeout.count()) + " s");
-        }
-        continue;
-      }
-      last_heard = Clock::now();
-      auto message = decode(*frames);
-      if (!message.ok()) {
-        FLOTILLA_LOG(Error) << "dropping malformed message from coordinator: " << message.status();
-        if (message.status().code() == StatusCode::kFailedPrecondition) return message.status();
-        continue;
-      }
-      bool done = false;
-      RETURN_IF_ERROR(handle(*message, &done));
-      if (done) return Status();
-      last_heard = Clock::now();  // time spent training does not count as silence
-    }
+  Status run() {
+    ASSIGN_OR_RETURN(c10::Device device, resolve_device(options_.device));
+    ASSIGN_OR_RETURN(channel_, connect_client_channel(options_.connect));
+    reg_.client_ids = options_.client_ids;
+    reg_.capabilities = {host_name(), static_cast<int>(getpid()), device.str(), at::get_num_threads()};
+    reg_.instance_id = random_instance_id();
+    TaskRunnerOptions runner_options;
+    runner_options.data_dir = options_.data_dir;
+    runner_options.device = device;
+    runner_options.crash_at_round = options_.crash_at_round;
+    runner_options.hang_at_round = options_.hang_at_round;
+    runner_ = std::make_unique<TaskRunner>(runner_options);
+    worker_ = std::thread([this, threads = at::get_num_threads()] { work(threads); });
+    FLOTILLA_LOG(Info) << "registering " << options_.client_ids.size() << " logical client(s) with " << options_.connect
+                       << " (device " << device.str() << ")";
+    Status status = serve();
+    stop_worker();
+    return status;
   }
 
  private:
-  Status handle(Message& message, bool* done) {
-    if (auto* welcome = std::get_if<msg::Welcome>(&message)) return on_welcome(*welcome);
-    if (auto* task = std::get_if<msg::RoundTask>(&message)) return on_round_task(*task);
-    if (auto* eval = std::get_if<msg::EvaluateTask>(&message)) return on_evaluate_task(*eval);
+  enum class State { kRegistering, kServing };
+
+  // ---- the socket's thread ------------------------------------------------------------------
+
+  Status serve() {
+    start_registering("");
+    auto last_heard = Clock::now();
+    auto last_beat = Clock::now();
+    for (;;) {
+      RETURN_IF_ERROR(flush_replies());
+      const auto now = Clock::now();
+      if (state_ == State::kRegistering) {
+        if (now - registering_since_ > options_.reconnect_timeout) {
+          return unavailable_error("could not register with the coordinator at " + options_.connect + " within " +
+                                   seconds_text(options_.reconnect_timeout) + " (--reconnect-timeout)" +
+                                   (last_refusal_.empty() ? ": no answer" : ": " + last_refusal_));
+        }
+        if (now >= next_register_) {
+          RETURN_IF_ERROR(channel_->send(encode(reg_)));
+          next_register_ = now + backoff_;
+          backoff_ = std::min(backoff_ * 2, kMaxBackoff);
+        }
+      } else {
+        if (now - last_heard > options_.peer_timeout) {
+          FLOTILLA_LOG(Warning) << "coordinator silent for more than " << seconds_text(options_.peer_timeout)
+                                << "; registering again for up to " << seconds_text(options_.reconnect_timeout);
+          start_registering("");
+        } else if (now - last_beat >= options_.heartbeat_interval) {
+          RETURN_IF_ERROR(channel_->send(encode(msg::Heartbeat{})));
+          last_beat = now;
+        }
+      }
+      ASSIGN_OR_RETURN(auto frames, channel_->receive(kPollInterval));
+      if (!frames) continue;
+      last_heard = Clock::now();
+      auto message = decode(*frames);
+      if (!message.ok()) {
+        // Another protocol version cannot be talked to; anything else is one bad message.
+        if (message.status().code() == StatusCode::kFailedPrecondition) return message.status();
+        FLOTILLA_LOG(Error) << "dropping malformed message from coordinator: " << message.status();
+        continue;
+      }
+      bool done = false;
+      RETURN_IF_ERROR(handle(std::move(*message), &done));
+      if (done) return Status();
+    }
+  }
+
+  void start_registering(const std::string& why) {
+    state_ = State::kRegistering;
+    registering_since_ = Clock::now();
+    next_register_ = registering_since_;
+    backoff_ = kFirstBackoff;
+    last_refusal_ = why;
+  }
+
+  Status handle(Message message, bool* done) {
+    if (std::holds_alternative<msg::Welcome>(message)) {
+      if (state_ == State::kRegistering && !last_refusal_.empty())
+        FLOTILLA_LOG(Info) << "registered after waiting (" << last_refusal_ << ")";
+      state_ = State::kServing;
+      post(std::move(message));
+      return Status();
+    }
+    if (std::holds_alternative<msg::RoundTask>(message) || std::holds_alternative<msg::EvaluateTask>(message)) {
+      post(std::move(message));
+      return Status();
+    }
     if (auto* shutdown = std::get_if<msg::Shutdown>(&message)) {
       FLOTILLA_LOG(Info) << "coordinator says shut down: " << shutdown->reason;
       *done = true;
       return Status();
     }
-    if (auto* error = std::get_if<msg::Error>(&message)) {
-      // An error before we were welcomed means the registration was refused.
-      if (!model_) return failed_precondition_error("coordinator refused registration: " + error->message);
-      FLOTILLA_LOG(Warning) << "coordinator reports: " << error->message;
-      return Status();
-    }
-    return Status();  // heartbeats and anything else only prove liveness
+    if (auto* error = std::get_if<msg::Error>(&message)) return on_error(*error);
+    return Status();  // heartbeats only prove liveness
   }
 
-  Status on_welcome(const msg::Welcome& welcome) {
-    experiment_ = welcome.experiment;
-    FLOTILLA_LOG(Info) << "welcomed: dataset " << experiment_.dataset << ", model " << experiment_.model << ", "
-                       << experiment_.num_clients << " clients, partitioner " << experiment_.partitioner;
-    const std::string dir = options_.data_dir.empty() ? default_data_dir(experiment_.dataset) : options_.data_dir;
-    // The full dataset lives only inside this scope: each logical client keeps its own slice.
-    ASSIGN_OR_RETURN(DatasetSplits data, load_dataset(experiment_.dataset, dir));
-    ASSIGN_OR_RETURN(Partition partition, partition_for(experiment_, data.train));
-    for (int id : welcome.client_ids) {
-      if (id < 0 || id >= partition.num_clients())
-        return invalid_argument_error("coordinator assigned client id " + std::to_string(id) + " out of range");
-      ClientData slice = client_data(data, partition, id, experiment_);
-      slice.train.images = slice.train.images.to(device_);
-      slice.train.labels = slice.train.labels.to(device_);
-      clients_[id] = LogicalClient{std::move(slice)};
+  Status on_error(const msg::Error& error) {
+    const auto code = static_cast<StatusCode>(error.code);
+    if (code == StatusCode::kNotFound) {
+      // The coordinator does not know this process: it restarted, or it declared us lost.
+      if (state_ == State::kServing) {
+        FLOTILLA_LOG(Warning) << "coordinator says: " << error.message;
+        start_registering("");
+      }
+      return Status();
     }
-    ASSIGN_OR_RETURN(model_, create_initial_model(experiment_, data));
-    model_->to(device_);
+    if (state_ == State::kRegistering) {
+      // Ids still held by a process the coordinator believes alive (our own previous life,
+      // killed moments ago): it is declared lost within the peer timeout, so keep trying.
+      if (code == StatusCode::kAlreadyExists) {
+        if (last_refusal_.empty()) FLOTILLA_LOG(Warning) << "registration deferred: " << error.message;
+        last_refusal_ = error.message;
+        return Status();
+      }
+      return failed_precondition_error("coordinator refused registration: " + error.message);
+    }
+    FLOTILLA_LOG(Warning) << "coordinator reports: " << error.message;
     return Status();
   }
 
-  // Replies with an Error for this client instead of failing the whole process: one bad task
-  // (e.g. a state that does not fit) must not take the other logical clients down.
-  Status reply_error(int client_id, int round, const Status& status) {
-    FLOTILLA_LOG(Error) << "client " << client_id << " round " << round << ": " << status;
-    return channel_->send(encode(msg::Error{static_cast<int>(status.code()), status.message(), client_id, round}));
+  Status flush_replies() {
+    std::deque<Frames> replies;
+    std::optional<Status> fatal;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      replies.swap(outbox_);
+      fatal = fatal_;
+    }
+    for (const auto& frames : replies) RETURN_IF_ERROR(channel_->send(frames));
+    if (fatal) return *fatal;
+    return Status();
   }
 
-  Status on_round_task(const msg::RoundTask& task) {
-    auto it = clients_.find(task.client_id);
-    if (!model_ || it == clients_.end())
-      return reply_error(task.client_id, task.round, invalid_argument_error("this process does not host that client"));
-    if (options_.crash_at_round > 0 && task.round == options_.crash_at_round) {
-      FLOTILLA_LOG(Error) << "crashing on purpose at round " << task.round << " (--crash-at-round)";
-      std::_Exit(137);
-    }
-    const auto started = Clock::now();
-    Status loaded = load_model_state(*model_, task.state);
-    if (!loaded.ok()) return reply_error(task.client_id, task.round, loaded);
+  // ---- the worker ---------------------------------------------------------------------------
 
-    msg::ClientUpdate update;
-    update.round = task.round;
-    update.client_id = task.client_id;
-    const TensorDataset& holdout = it->second.data.holdout;
-    if (holdout.size() > 0) {
-      auto before = evaluate(*model_, holdout, device_);
-      if (before.ok()) update.metrics["local_acc_before"] = before->accuracy;
+  void post(Message message) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      jobs_.push_back(std::move(message));
     }
-    const uint64_t shuffle_seed = derive_seed(derive_seed(task.config.seed, static_cast<uint64_t>(task.round)),
-                                              static_cast<uint64_t>(task.client_id));
-    auto trained = train_local(*model_, it->second.data.train, task.config, device_, shuffle_seed);
-    if (!trained.ok()) return reply_error(task.client_id, task.round, trained.status());
-    if (holdout.size() > 0) {
-      auto after = evaluate(*model_, holdout, device_);
-      if (after.ok()) update.metrics["local_acc_after"] = after->accuracy;
-    }
-    update.num_samples = trained->num_samples;
-    update.train_loss = trained->mean_loss;
-    update.train_seconds = trained->seconds;
-    // A deep copy: the live parameters are overwritten by the next task while ZeroMQ may still
-    // be sending these bytes.
-    update.state = model_state(*model_).clone();
-    update.total_seconds = std::chrono::duration<double>(Clock::now() - started).count();
-    FLOTILLA_LOG(Debug) << "client " << task.client_id << " round " << task.round << ": loss " << update.train_loss
-                        << " in " << update.train_seconds << " s";
-    return channel_->send(encode(update));
+    cv_.notify_one();
   }
 
-  Status on_evaluate_task(const msg::EvaluateTask& task) {
-    auto it = clients_.find(task.client_id);
-    if (!model_ || it == clients_.end())
-      return reply_error(task.client_id, task.round, invalid_argument_error("this process does not host that client"));
-    Status loaded = load_model_state(*model_, task.state);
-    if (!loaded.ok()) return reply_error(task.client_id, task.round, loaded);
-    const TensorDataset& data = it->second.data.holdout.size() > 0 ? it->second.data.holdout : it->second.data.train;
-    auto result = evaluate(*model_, data, device_);
-    if (!result.ok()) return reply_error(task.client_id, task.round, result.status());
-    return channel_->send(
-        encode(msg::EvaluateResult{task.round, task.client_id, result->num_samples, result->loss, result->accuracy}));
+  void work(int threads) {
+    // OpenMP's thread count is per thread: without this the worker's kernels would use every
+    // core whatever --threads says.
+    if (threads > 0) at::set_num_threads(threads);
+    for (;;) {
+      Message job;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
+        if (stopping_) return;
+        job = std::move(jobs_.front());
+        jobs_.pop_front();
+      }
+      std::optional<Frames> reply;
+      if (auto* welcome = std::get_if<msg::Welcome>(&job)) {
+        if (Status s = runner_->welcome(*welcome); !s.ok()) {
+          std::lock_guard<std::mutex> lock(mu_);
+          fatal_ = s;
+          return;
+        }
+      } else if (auto* task = std::get_if<msg::RoundTask>(&job)) {
+        reply = runner_->run(*task, cancelled_);
+      } else if (auto* eval = std::get_if<msg::EvaluateTask>(&job)) {
+        reply = runner_->run(*eval);
+      }
+      if (reply) {
+        std::lock_guard<std::mutex> lock(mu_);
+        outbox_.push_back(std::move(*reply));
+      }
+    }
+  }
+
+  // Queued tasks are dropped; a task in progress is finished (or, hung on purpose, cancelled).
+  void stop_worker() {
+    if (!worker_.joinable()) return;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+      jobs_.clear();
+    }
+    cancelled_ = true;
+    cv_.notify_all();
+    worker_.join();
   }
 
   ClientOptions options_;
-  c10::Device device_{c10::kCPU};
   std::unique_ptr<ClientChannel> channel_;
-  Experiment experiment_;
-  std::map<int, LogicalClient> clients_;
-  std::shared_ptr<Model> model_;
+  msg::Register reg_;
+  State state_ = State::kRegistering;
+  Clock::time_point registering_since_{}, next_register_{};
+  milliseconds backoff_ = kFirstBackoff;
+  std::string last_refusal_;  // why the coordinator deferred our registration, for the final error
+
+  // Shared with the worker, under mu_.
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Message> jobs_;
+  std::deque<Frames> outbox_;
+  std::optional<Status> fatal_;
+  bool stopping_ = false;
+  std::atomic<bool> cancelled_{false};
+  std::unique_ptr<TaskRunner> runner_;  // used by the worker only, once started
+  std::thread worker_;
 };
 
 ClientHost::ClientHost(ClientOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}

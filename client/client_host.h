@@ -2,6 +2,11 @@
 // in-memory copy of the dataset and one model, and trains them one after another as round tasks
 // arrive, so that a 100-client experiment fits on one machine while the coordinator still sees
 // 100 clients.
+//
+// Two threads: the caller of run() owns the socket (registration, heartbeats, liveness, sending
+// replies); a worker thread runs the TaskRunner (data loading, training, evaluation), so that a
+// process busy training still answers within the coordinator's peer timeout, and a coordinator
+// that vanished is noticed even mid-task.
 #pragma once
 
 #include <chrono>
@@ -18,11 +23,16 @@ struct ClientOptions {
   std::vector<int> client_ids;  // logical clients hosted here
   std::string data_dir;         // empty: the dataset's default folder
   std::string device = "auto";  // auto | cpu | cuda[:N]
-  // Give up when the coordinator has said nothing for this long while we were idle.
-  std::chrono::seconds coordinator_timeout{120};
-  // Fault injection for tests: the process dies (exit 137, like SIGKILL) on receiving a task
-  // for this round, mid-round from the coordinator's point of view. 0 = never.
+  // A heartbeat goes to the coordinator this often; a coordinator not heard from for
+  // peer_timeout is lost. Then the client registers again, backing off from 1 s to 8 s between
+  // tries, and gives up with an error once reconnect_timeout has passed without a welcome. The
+  // same deadline bounds the first registration (the coordinator may start after its clients).
+  std::chrono::milliseconds heartbeat_interval{1000};
+  std::chrono::milliseconds peer_timeout{10000};
+  std::chrono::milliseconds reconnect_timeout{120000};
+  // Fault injection for tests; see TaskRunnerOptions. 0 = never.
   int crash_at_round = 0;
+  int hang_at_round = 0;
 };
 
 class ClientHost {
@@ -33,8 +43,8 @@ class ClientHost {
   ClientHost& operator=(const ClientHost&) = delete;
 
   // Registers, serves round and evaluation tasks, and returns OK when the coordinator says to
-  // shut down. Errors: cannot connect, rejected registration (e.g. protocol version), data
-  // that cannot be loaded, coordinator silent past the timeout.
+  // shut down. Errors: cannot connect, registration refused (protocol version, ids not ours),
+  // data that cannot be loaded, coordinator unreachable past reconnect_timeout.
   Status run();
 
  private:

@@ -16,7 +16,8 @@ int main(int argc, char** argv) {
   app.set_config("--config", "", "read options from a TOML/INI file (keys are the long option names)");
   ClientOptions options;
   std::string ids_text, log_level = "info";
-  int client_id = -1, threads = 0, timeout_s = 120;
+  int client_id = -1, threads = 0;
+  double reconnect_timeout_s = 120, peer_timeout_s = 10, heartbeat_interval_s = 1;
   app.add_option("--connect", options.connect, "coordinator endpoint, e.g. tcp://host:5555")->required();
   auto* one = app.add_option("--client-id", client_id, "the one logical client this process hosts")
                   ->check(CLI::NonNegativeNumber);
@@ -26,10 +27,20 @@ int main(int argc, char** argv) {
   app.add_option("--device", options.device, "auto | cpu | cuda | cuda:N")->capture_default_str();
   app.add_option("--threads", threads, "intra-op threads for LibTorch (0 = LibTorch's default)")
       ->check(CLI::NonNegativeNumber);
-  app.add_option("--coordinator-timeout", timeout_s, "give up after this many idle seconds without a word")
+  app.add_option("--peer-timeout", peer_timeout_s, "the coordinator is lost after this many silent seconds")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--heartbeat-interval", heartbeat_interval_s, "seconds between heartbeats to the coordinator")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--reconnect-timeout", reconnect_timeout_s,
+                 "keep trying to (re)register for this many seconds, then exit with an error")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   app.add_option("--crash-at-round", options.crash_at_round, "fault injection: die on receiving round R's task")
+      ->group("Testing");
+  app.add_option("--hang-at-round", options.hang_at_round,
+                 "fault injection: never finish round R's task, while heartbeats go on")
       ->group("Testing");
   app.add_option("--log-level", log_level, "debug | info | warning | error")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
@@ -51,7 +62,14 @@ int main(int argc, char** argv) {
     return 2;
   }
   options.client_ids = *ids;
-  options.coordinator_timeout = std::chrono::seconds(timeout_s);
+  auto ms = [](double s) { return std::chrono::milliseconds(static_cast<int64_t>(s * 1000)); };
+  options.peer_timeout = ms(peer_timeout_s);
+  options.heartbeat_interval = ms(heartbeat_interval_s);
+  options.reconnect_timeout = ms(reconnect_timeout_s);
+  if (options.peer_timeout < 2 * options.heartbeat_interval) {
+    std::cerr << "error: --peer-timeout must be at least twice --heartbeat-interval\n";
+    return 2;
+  }
   set_log_tag("client " + ids_text);
   if (threads > 0) at::set_num_threads(threads);
 

@@ -9,14 +9,19 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 
+#include "coordinator/admission.h"
 #include "coordinator/client_registry.h"
 #include "coordinator/client_sampler.h"
 #include "coordinator/divergence.h"
 #include "coordinator/run_recorder.h"
+#include "coordinator/sync_round.h"
 #include "core/digest.h"
 #include "core/log.h"
+#include "core/log_throttle.h"
 #include "datasets/dataset_loader.h"
+#include "partitioners/random.h"
 #include "protocol/codec.h"
 #include "training/device.h"
 #include "training/evaluator.h"
@@ -27,10 +32,19 @@ namespace flotilla {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-constexpr std::chrono::milliseconds kPollInterval{200};
-constexpr std::chrono::seconds kHeartbeatInterval{5};
+constexpr std::chrono::milliseconds kPollInterval{100};
+// Messages handled back to back before liveness is checked again; all queued ones are read
+// before any peer is declared silent, so a coordinator that was busy (evaluating a large model)
+// does not mistake its own backlog for dead clients.
+constexpr int kMaxDrain = 10000;
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+double unix_now() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
+
+Clock::duration seconds_duration(double s) {
+  return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
+}
 
 std::string default_run_dir() {
   std::time_t now = std::time(nullptr);
@@ -60,20 +74,15 @@ Status write_endpoint_file(const std::string& path, const std::string& endpoint)
   return Status();
 }
 
-// What the round in progress is waiting for.
-struct PendingRound {
-  int round = 0;
-  std::map<int, ClientRoundMetrics> clients;  // sampled clients, by id
-  std::map<int, ClientUpdate> updates;        // accepted updates, by id (so: client-id order)
-  int outstanding = 0;                        // sampled clients yet to answer
-};
-
 }  // namespace
 
 class Coordinator::Impl {
  public:
   Impl(CoordinatorConfig config, std::unique_ptr<Aggregator> aggregator)
-      : config_(std::move(config)), aggregator_(std::move(aggregator)) {}
+      : config_(std::move(config)),
+        aggregator_(std::move(aggregator)),
+        heartbeat_interval_(seconds_duration(config_.heartbeat_interval_s)),
+        peer_timeout_(seconds_duration(config_.peer_timeout_s)) {}
 
   const std::string& run_dir() const { return run_dir_; }
 
@@ -129,22 +138,81 @@ class Coordinator::Impl {
 
   std::string config_json() const { return to_json(config_); }
 
-  // ---- messages ----------------------------------------------------------------------------
+  // ---- the event loop ----------------------------------------------------------------------
+  //
+  // One thread owns the channel. pump() is the loop's one turn: send heartbeats when due (a send
+  // that fails means ZeroMQ knows the connection is gone), read every queued message, then
+  // declare lost every peer that stayed silent past --peer-timeout. A lost peer's outstanding
+  // tasks end at once in the round being run.
 
-  // Handles one message; `pending` is the round in progress, if any. Bad messages are logged
-  // and dropped: a peer can never crash the coordinator or fail a round by itself.
-  void handle(const Incoming& in, PendingRound* pending) {
-    auto decoded = decode(in.frames);
-    if (!decoded.ok()) {
-      FLOTILLA_LOG(Warning) << "dropping malformed message from " << peer_name(in.peer) << ": " << decoded.status();
-      send_error(in.peer, decoded.status(), -1, pending ? pending->round : 0);
+  Status pump(SyncRound* round) {
+    const auto now = Clock::now();
+    if (now - last_heartbeat_ >= heartbeat_interval_) {
+      last_heartbeat_ = now;
+      const Frames beat = encode(msg::Heartbeat{});
+      for (const auto& peer : registry_.live_peers())
+        if (Status sent = channel_->send(peer, beat); !sent.ok()) peer_lost(peer, "connection closed", round);
+    }
+    ASSIGN_OR_RETURN(auto in, channel_->receive(kPollInterval));
+    for (int n = 0; in && n < kMaxDrain; ++n) {
+      handle(*in, round);
+      ASSIGN_OR_RETURN(in, channel_->receive(std::chrono::milliseconds(0)));
+    }
+    for (const auto& peer : registry_.silent_peers(Clock::now(), peer_timeout_)) {
+      char why[64];
+      std::snprintf(why, sizeof why, "silent for more than %.0f s", config_.peer_timeout_s);
+      peer_lost(peer, why, round);
+    }
+    return Status();
+  }
+
+  void peer_lost(const std::string& peer, const std::string& why, SyncRound* round) {
+    const auto* p = registry_.find_peer(peer);
+    if (!p) return;
+    const std::string who = p->capabilities.hostname + " pid " + std::to_string(p->capabilities.pid);
+    const std::vector<int> ids = registry_.mark_lost(peer);
+    for (int id : ids) overdue_.erase(id);
+    int ended = 0;
+    if (round) {
+      for (int id : ids) {
+        if (!round->is_outstanding(id)) continue;
+        round->task_ended(id, "lost: " + why);
+        ++ended;
+      }
+    }
+    FLOTILLA_LOG(Warning) << "lost client process " << who << " (" << ids.size() << " client(s)): " << why
+                          << (ended ? "; " + std::to_string(ended) + " task(s) of this round end as lost" : "");
+  }
+
+  // Handles one message. Bad messages are logged (throttled) and dropped: a peer can never crash
+  // the coordinator or fail a round by itself.
+  void handle(const Incoming& in, SyncRound* round) {
+    const bool registered = registry_.heard_from(in.peer, Clock::now());
+    if (!registered && !admission_.admit_unknown(in.peer)) {
+      if (int64_t quiet = 0; refusal_log_.allow(&quiet))
+        FLOTILLA_LOG(Warning) << "dropping messages from unregistered " << peer_name(in.peer)
+                              << ": its budget is spent (" << admission_.dropped() << " dropped in all"
+                              << (quiet ? ", " + std::to_string(quiet) + " similar lines suppressed" : "") << ")";
       return;
     }
-    registry_.mark_peer_active(in.peer);
-    if (auto* reg = std::get_if<msg::Register>(&*decoded)) return on_register(in.peer, *reg);
+    auto decoded = decode(in.frames);
+    if (!decoded.ok()) {
+      if (int64_t quiet = 0; refusal_log_.allow(&quiet))
+        FLOTILLA_LOG(Warning) << "dropping malformed message from " << peer_name(in.peer) << ": " << decoded.status()
+                              << (quiet ? " (" + std::to_string(quiet) + " similar lines suppressed)" : "");
+      send_error(in.peer, decoded.status(), -1, round ? round->round() : 0);
+      return;
+    }
+    if (auto* reg = std::get_if<msg::Register>(&*decoded)) return on_register(in, *reg);
+    if (!registered) {
+      // Typically a client whose coordinator restarted, or that was declared lost while it was
+      // only cut off: it registers again on this error.
+      send_error(in.peer, not_found_error("not registered with this coordinator; register again"), -1, 0);
+      return;
+    }
     if (auto* update = std::get_if<msg::ClientUpdate>(&*decoded))
-      return on_update(in.peer, std::move(*update), frames_byte_size(in.frames), pending);
-    if (auto* error = std::get_if<msg::Error>(&*decoded)) return on_client_error(*error, pending);
+      return on_update(in.peer, std::move(*update), frames_byte_size(in.frames), round);
+    if (auto* error = std::get_if<msg::Error>(&*decoded)) return on_client_error(in.peer, *error, round);
     if (std::holds_alternative<msg::Heartbeat>(*decoded)) return;
     FLOTILLA_LOG(Warning) << "ignoring unexpected " << message_name(*decoded) << " from " << peer_name(in.peer);
   }
@@ -165,82 +233,87 @@ class Coordinator::Impl {
     if (!sent.ok()) FLOTILLA_LOG(Debug) << "could not tell " << peer_name(peer) << " about the error: " << sent;
   }
 
-  void on_register(const std::string& peer, const msg::Register& reg) {
+  void refuse_registration(const Incoming& in, const msg::Register& reg, const Status& why) {
+    if (int64_t quiet = 0; refusal_log_.allow(&quiet))
+      FLOTILLA_LOG(Warning) << "refusing registration from " << reg.capabilities.hostname << " pid "
+                            << reg.capabilities.pid << ": " << why.message()
+                            << (quiet ? " (" + std::to_string(quiet) + " similar lines suppressed)" : "");
+    send_error(in.peer, why, reg.client_ids.empty() ? -1 : reg.client_ids.front(), 0);
+  }
+
+  void on_register(const Incoming& in, const msg::Register& reg) {
     const int n = config_.experiment.num_clients;
-    for (int id : reg.client_ids) {
-      if (id < 0 || id >= n) {
-        Status bad = invalid_argument_error("client id " + std::to_string(id) + " is out of range [0, " +
-                                            std::to_string(n) + ")");
-        FLOTILLA_LOG(Warning) << "refusing registration from " << reg.capabilities.hostname << ": " << bad.message();
-        return send_error(peer, bad, id, 0);
-      }
-    }
     if (reg.client_ids.empty())
-      return send_error(peer, invalid_argument_error("registration lists no client ids"), -1, 0);
+      return refuse_registration(in, reg, invalid_argument_error("registration lists no client ids"));
+    std::set<int> distinct;
     for (int id : reg.client_ids) {
-      if (const auto* old = registry_.find(id); old && old->peer != peer)
-        FLOTILLA_LOG(Warning) << "client " << id << " re-registered from a new process; the new one takes over";
-      registry_.add(id, peer, reg.capabilities);
+      if (id < 0 || id >= n)
+        return refuse_registration(in, reg,
+                                   invalid_argument_error("client id " + std::to_string(id) + " is out of range [0, " +
+                                                          std::to_string(n) + ")"));
+      if (!distinct.insert(id).second)
+        return refuse_registration(in, reg,
+                                   invalid_argument_error("client id " + std::to_string(id) + " is listed twice"));
     }
-    FLOTILLA_LOG(Info) << "registered " << reg.client_ids.size() << " client(s) from " << reg.capabilities.hostname
-                       << " pid " << reg.capabilities.pid << " (" << reg.capabilities.device << "); "
-                       << registry_.size() << "/" << n << " registered";
+    const bool rejoin = registry_.size() > 0 && [&] {
+      for (int id : reg.client_ids)
+        if (client_seen_.count(id)) return true;
+      return false;
+    }();
+    if (Status bound = registry_.register_peer(in.peer, in.user_id, reg.instance_id, reg.capabilities, reg.client_ids,
+                                               Clock::now());
+        !bound.ok())
+      return refuse_registration(in, reg, bound);
+    admission_.forget(in.peer);
+    client_seen_.insert(reg.client_ids.begin(), reg.client_ids.end());
+    for (int id : reg.client_ids) overdue_.erase(id);
+    FLOTILLA_LOG(Info) << (rejoin ? "re-registered " : "registered ") << reg.client_ids.size() << " client(s) from "
+                       << reg.capabilities.hostname << " pid " << reg.capabilities.pid << " ("
+                       << reg.capabilities.device << "); " << registry_.live_size() << "/" << n << " reachable";
     msg::Welcome welcome{reg.client_ids, config_.experiment};
-    Status sent = channel_->send(peer, encode(welcome));
+    Status sent = channel_->send(in.peer, encode(welcome));
     if (!sent.ok()) FLOTILLA_LOG(Warning) << "welcome not delivered: " << sent;
   }
 
-  void on_update(const std::string& peer, msg::ClientUpdate update, int64_t bytes, PendingRound* pending) {
+  void on_update(const std::string& peer, msg::ClientUpdate update, int64_t bytes, SyncRound* round) {
     const int id = update.client_id;
-    const auto* client = registry_.find(id);
-    if (!pending || update.round != pending->round || !pending->clients.count(id) || !client || client->peer != peer) {
+    const auto* owner = registry_.live_peer_of(id);
+    if (owner && owner->peer == peer) overdue_.erase(id);  // a late answer shows it works again
+    if (!round || update.round != round->round() || !owner || owner->peer != peer) {
       FLOTILLA_LOG(Info) << "dropping stale or unexpected update from client " << id << " for round " << update.round;
       return;
     }
-    ClientRoundMetrics& m = pending->clients[id];
-    if (m.status != "pending") {
-      FLOTILLA_LOG(Warning) << "dropping duplicate update from client " << id;
+    if (!round->is_outstanding(id)) {
+      FLOTILLA_LOG(Warning) << "dropping update from client " << id << ": its task is not outstanding";
       return;
     }
-    m.bytes_received = bytes;
-    --pending->outstanding;
+    round->metrics_of(id).bytes_received = bytes;
     Status valid = global_.check_same_layout(update.state);
     if (valid.ok()) valid = update.state.check_finite();
     if (valid.ok() && update.num_samples <= 0)
       valid = invalid_argument_error("reported " + std::to_string(update.num_samples) + " samples");
     if (!valid.ok()) {
-      m.status = "error: " + valid.message();
       FLOTILLA_LOG(Warning) << "rejecting update of client " << id << ": " << valid.message();
+      round->task_ended(id, "error: " + valid.message());
       return;
     }
-    m.status = "ok";
+    ClientRoundMetrics m;
+    m.bytes_received = bytes;
     m.num_samples = update.num_samples;
     m.train_loss = update.train_loss;
     m.train_seconds = update.train_seconds;
     m.total_seconds = update.total_seconds;
     m.extra = update.metrics;
-    pending->updates[id] = ClientUpdate{id, update.num_samples, std::move(update.state), update.train_loss};
+    round->accept(id, ClientUpdate{id, update.num_samples, std::move(update.state), update.train_loss}, std::move(m));
   }
 
-  void on_client_error(const msg::Error& error, PendingRound* pending) {
+  void on_client_error(const std::string& peer, const msg::Error& error, SyncRound* round) {
     FLOTILLA_LOG(Warning) << "client " << error.client_id << " reports an error in round " << error.round << ": "
                           << error.message;
-    if (!pending || error.round != pending->round) return;
-    auto it = pending->clients.find(error.client_id);
-    if (it == pending->clients.end() || it->second.status != "pending") return;
-    it->second.status = "error: " + error.message;
-    --pending->outstanding;
-  }
-
-  // Receives for up to one poll interval; sends heartbeats when due.
-  Status pump(PendingRound* pending) {
-    if (Clock::now() - last_heartbeat_ > kHeartbeatInterval) {
-      for (const auto& peer : registry_.peers()) (void)channel_->send(peer, encode(msg::Heartbeat{}));
-      last_heartbeat_ = Clock::now();
-    }
-    ASSIGN_OR_RETURN(auto in, channel_->receive(kPollInterval));
-    if (in) handle(*in, pending);
-    return Status();
+    const auto* owner = registry_.live_peer_of(error.client_id);
+    if (owner && owner->peer == peer) overdue_.erase(error.client_id);
+    if (!round || error.round != round->round() || !owner || owner->peer != peer) return;
+    round->task_ended(error.client_id, "error: " + error.message);
   }
 
   // ---- phases ------------------------------------------------------------------------------
@@ -249,96 +322,118 @@ class Coordinator::Impl {
     const int wanted = config_.min_clients > 0 ? config_.min_clients : config_.experiment.num_clients;
     const auto start = Clock::now();
     FLOTILLA_LOG(Info) << "waiting for " << wanted << " client(s) to register";
-    while (registry_.size() < wanted) {
+    while (registry_.live_size() < wanted) {
       if (stopping()) return aborted_error("stopped while waiting for clients");
       if (seconds_since(start) > config_.registration_timeout_s) {
-        return deadline_exceeded_error("only " + std::to_string(registry_.size()) + " of " + std::to_string(wanted) +
-                                       " clients registered within " + std::to_string(config_.registration_timeout_s) +
-                                       " s (--registration-timeout)");
+        return deadline_exceeded_error("only " + std::to_string(registry_.live_size()) + " of " +
+                                       std::to_string(wanted) + " clients registered within " +
+                                       std::to_string(config_.registration_timeout_s) + " s (--registration-timeout)");
       }
       RETURN_IF_ERROR(pump(nullptr));
     }
     return Status();
   }
 
-  Status run_round(int round) {
-    const auto round_start = Clock::now();
-    RoundMetrics metrics;
-    metrics.round = round;
-    const std::vector<int> available = registry_.active_ids();
-    if (static_cast<int>(available.size()) < config_.min_fit) {
-      return failed_precondition_error("round " + std::to_string(round) + ": only " + std::to_string(available.size()) +
-                                       " responsive clients, --min-fit is " + std::to_string(config_.min_fit));
-    }
-    metrics.sampled = sample_clients(available, config_.sample_size(static_cast<int>(available.size())),
-                                     config_.experiment.seed, round);
+  std::vector<int> sampleable_ids() const {
+    std::vector<int> ids;
+    for (int id : registry_.live_ids())
+      if (!overdue_.count(id)) ids.push_back(id);
+    return ids;
+  }
 
-    // Send the tasks. Every task shares the global tensors: encoding copies no tensor data.
-    PendingRound pending;
-    pending.round = round;
+  // Sends round tasks to `ids`; a send that fails ends that task as lost.
+  void send_tasks(SyncRound& round, const std::vector<int>& ids) {
     msg::RoundTask task;
-    task.round = round;
+    task.round = round.round();
     task.config = config_.train;
-    task.state = global_;
-    for (int id : metrics.sampled) {
+    task.state = global_;  // shared tensors: encoding copies no tensor data
+    for (int id : ids) {
       task.client_id = id;
       const Frames frames = encode(task);
-      ClientRoundMetrics& m = pending.clients[id];
-      m.client_id = id;
-      m.status = "pending";
-      m.label_histogram = client_class_counts_[static_cast<size_t>(id)];
-      m.bytes_sent = static_cast<int64_t>(frames_byte_size(frames));
-      Status sent = channel_->send(registry_.find(id)->peer, frames);
+      round.task_sent(id, static_cast<int64_t>(frames_byte_size(frames)),
+                      client_class_counts_[static_cast<size_t>(id)]);
+      const auto* peer = registry_.live_peer_of(id);
+      Status sent = peer ? channel_->send(peer->peer, frames) : unavailable_error("no live process hosts it");
       if (!sent.ok()) {
-        m.status = "error: " + sent.message();
-        registry_.mark_inactive(id);
-        continue;
+        if (peer) peer_lost(peer->peer, "connection closed", &round);
+        round.task_ended(id, "lost: " + sent.message());
       }
-      ++pending.outstanding;
     }
+  }
 
-    // Collect until everyone answered or the timeout passed.
+  // When every task ended with too few answers: tasks for live clients not yet tried this
+  // round, picked with the run's seed (so a repeated failure pattern repeats the choice).
+  void send_replacements(SyncRound& round, int attempt) {
+    std::vector<int> candidates;
+    for (int id : sampleable_ids())
+      if (!round.was_tried(id)) candidates.push_back(id);
+    const int needed = round.replacements_needed();
+    if (candidates.empty() || needed == 0) return;
+    const int count = std::min<int>(needed, static_cast<int>(candidates.size()));
+    std::vector<int> picked =
+        sample_clients(candidates, count, derive_seed(config_.experiment.seed, 0x5245504cULL + attempt), round.round());
+    FLOTILLA_LOG(Warning) << "round " << round.round() << ": " << round.shortfall() << "; sending " << picked.size()
+                          << " replacement task(s)";
+    send_tasks(round, picked);
+  }
+
+  Status run_round(int round_number) {
+    const auto round_start = Clock::now();
+    RoundMetrics metrics;
+    metrics.round = round_number;
+    const std::vector<int> available = sampleable_ids();
+    if (static_cast<int>(available.size()) < config_.min_fit) {
+      return failed_precondition_error("round " + std::to_string(round_number) + ": only " +
+                                       std::to_string(available.size()) + " reachable clients, --min-fit is " +
+                                       std::to_string(config_.min_fit));
+    }
+    SyncRound round(round_number, config_.min_fit);
+    send_tasks(round, sample_clients(available, config_.sample_size(static_cast<int>(available.size())),
+                                     config_.experiment.seed, round_number));
+
+    // Collect until the round is complete or the timeout passed; lost clients end their tasks at
+    // once, and a round short of --min-fit answers gets replacements or waits for rejoins.
     const auto wait_start = Clock::now();
-    while (pending.outstanding > 0 && seconds_since(wait_start) < config_.round_timeout_s) {
-      if (stopping()) return aborted_error("stopped during round " + std::to_string(round));
-      RETURN_IF_ERROR(pump(&pending));
+    int attempt = 0;
+    while (!round.complete() && seconds_since(wait_start) < config_.round_timeout_s) {
+      if (stopping()) return aborted_error("stopped during round " + std::to_string(round_number));
+      if (round.replacements_needed() > 0) send_replacements(round, ++attempt);
+      RETURN_IF_ERROR(pump(&round));
     }
-    if (stopping()) return aborted_error("stopped during round " + std::to_string(round));
+    if (stopping()) return aborted_error("stopped during round " + std::to_string(round_number));
     metrics.wait_seconds = seconds_since(wait_start);
-    std::vector<int> failures;
-    for (auto& [id, m] : pending.clients) {
-      if (m.status == "pending") {
-        m.status = "timeout";
-        registry_.mark_inactive(id);  // not sampled again until it is heard from
-        FLOTILLA_LOG(Warning) << "client " << id << " did not answer round " << round << " within "
-                              << config_.round_timeout_s << " s";
-      }
-      if (m.status != "ok") failures.push_back(id);
-      metrics.bytes_sent += m.bytes_sent;
-      metrics.bytes_received += m.bytes_received;
+    if (round.outstanding() > 0) {
+      FLOTILLA_LOG(Warning) << "round " << round_number << ": " << round.outstanding()
+                            << " client(s) did not answer within " << config_.round_timeout_s
+                            << " s (--round-timeout); not sampled again until they answer";
+      for (int id : round.outstanding_ids()) overdue_.insert(id);
+      round.time_out();
     }
-    metrics.answered = static_cast<int>(pending.updates.size());
-    if (metrics.answered < config_.min_fit) {
-      for (auto& [id, m] : pending.clients) metrics.clients.push_back(m);
-      metrics.status = "failed: " + std::to_string(metrics.answered) + " of " + std::to_string(metrics.sampled.size()) +
-                       " sampled clients answered, --min-fit is " + std::to_string(config_.min_fit);
+    if (round.answered() < config_.min_fit) {
+      const std::string shortfall = round.shortfall();
+      round.fill(&metrics);
+      metrics.status = "failed: " + shortfall;
       metrics.model_sha256 = model_sha256(global_);
       metrics.round_seconds = seconds_since(round_start);
+      metrics.finished_unix = unix_now();
       RETURN_IF_ERROR(recorder_->record_round(metrics));
-      return deadline_exceeded_error("round " + std::to_string(round) + " " + metrics.status);
+      return deadline_exceeded_error("round " + std::to_string(round_number) + " failed after " +
+                                     std::to_string(static_cast<int>(metrics.wait_seconds)) + " s: " + shortfall +
+                                     "; " + std::to_string(registry_.live_size()) + " client(s) reachable");
     }
 
-    // Aggregate, in client-id order (std::map), whatever order the updates arrived in.
+    // Aggregate, in client-id order, whatever order the updates arrived in.
     const auto agg_start = Clock::now();
-    std::vector<ClientUpdate> updates;
-    for (auto& [id, u] : pending.updates) updates.push_back(std::move(u));
-    ASSIGN_OR_RETURN(ModelState next, aggregator_->aggregate(AggregationRound{round, &global_, updates, failures}));
+    std::vector<ClientUpdate> updates = round.take_updates();
+    const std::vector<int> failures = round.failures();
+    ASSIGN_OR_RETURN(ModelState next,
+                     aggregator_->aggregate(AggregationRound{round_number, &global_, updates, failures}));
     RETURN_IF_ERROR(global_.check_same_layout(next).with_context("aggregator returned a model of another layout"));
     RETURN_IF_ERROR(next.check_finite().with_context("aggregated model"));
     next = next.to_cpu();
     double divergence_sum = 0, loss_sum = 0;
     for (const auto& u : updates) {
-      ClientRoundMetrics& m = pending.clients[u.client_id];
+      ClientRoundMetrics& m = round.metrics_of(u.client_id);
       const Divergence d = client_divergence(u.state, global_, next);
       m.divergence_to_previous = d.to_previous;
       m.divergence_to_new = d.to_new;
@@ -362,15 +457,17 @@ class Coordinator::Impl {
     last_accuracy_ = eval.accuracy;
 
     metrics.model_sha256 = model_sha256(global_);
-    for (auto& [id, m] : pending.clients) metrics.clients.push_back(m);
+    round.fill(&metrics);
     metrics.round_seconds = seconds_since(round_start);
+    metrics.finished_unix = unix_now();
     RETURN_IF_ERROR(recorder_->record_round(metrics));
-    if (config_.checkpoint_every > 0 && round % config_.checkpoint_every == 0)
-      RETURN_IF_ERROR(recorder_->save_checkpoint(global_, round));
+    if (config_.checkpoint_every > 0 && round_number % config_.checkpoint_every == 0)
+      RETURN_IF_ERROR(recorder_->save_checkpoint(global_, round_number));
 
     std::printf(
-        "round %d/%d acc %.4f loss %.4f clients %d/%zu sent %s recv %s time %.2fs (wait %.2f agg %.2f eval %.2f)\n",
-        round, config_.rounds, eval.accuracy, eval.loss, metrics.answered, metrics.sampled.size(),
+        "round %d/%d acc %.4f loss %.4f clients %d/%zu%s sent %s recv %s time %.2fs (wait %.2f agg %.2f eval %.2f)\n",
+        round_number, config_.rounds, eval.accuracy, eval.loss, metrics.answered, metrics.sampled.size(),
+        metrics.lost ? (" (" + std::to_string(metrics.lost) + " lost)").c_str() : "",
         megabytes(metrics.bytes_sent).c_str(), megabytes(metrics.bytes_received).c_str(), metrics.round_seconds,
         metrics.wait_seconds, metrics.aggregate_seconds, metrics.eval_seconds);
     std::fflush(stdout);
@@ -379,7 +476,7 @@ class Coordinator::Impl {
 
   void shutdown_clients(const std::string& reason) {
     if (!channel_) return;
-    for (const auto& peer : registry_.peers()) (void)channel_->send(peer, encode(msg::Shutdown{reason}));
+    for (const auto& peer : registry_.live_peers()) (void)channel_->send(peer, encode(msg::Shutdown{reason}));
   }
 
   CoordinatorConfig config_;
@@ -394,7 +491,16 @@ class Coordinator::Impl {
   std::unique_ptr<RunRecorder> recorder_;
   std::unique_ptr<ServerChannel> channel_;
   ClientRegistry registry_;
-  Clock::time_point last_heartbeat_ = Clock::now();
+  Admission admission_;
+  LogThrottle refusal_log_;
+  std::set<int> client_seen_;  // ids ever registered, to tell a rejoin from a first registration
+  // Clients whose last task timed out while their process stayed alive (hung, or far slower than
+  // --round-timeout): not sampled again until they answer that task, or their process re-registers
+  // or is lost, so that one hung client does not cost every later round a timeout.
+  std::set<int> overdue_;
+  Clock::duration heartbeat_interval_;
+  Clock::duration peer_timeout_;
+  Clock::time_point last_heartbeat_{};
   double last_accuracy_ = 0.0;
 };
 

@@ -22,6 +22,10 @@ Status CoordinatorConfig::validate() const {
     return invalid_argument_error("--min-fit must be in [1, --clients=" + std::to_string(n) + "]");
   if (!(round_timeout_s > 0)) return invalid_argument_error("--round-timeout must be > 0 seconds");
   if (!(registration_timeout_s > 0)) return invalid_argument_error("--registration-timeout must be > 0 seconds");
+  if (!(heartbeat_interval_s > 0)) return invalid_argument_error("--heartbeat-interval must be > 0 seconds");
+  if (!(peer_timeout_s >= 2 * heartbeat_interval_s))
+    return invalid_argument_error("--peer-timeout must be at least twice --heartbeat-interval (" +
+                                  std::to_string(heartbeat_interval_s) + " s), or a live client looks dead");
   if (train.epochs < 1) return invalid_argument_error("--epochs must be >= 1");
   if (train.batch_size < 1) return invalid_argument_error("--batch-size must be >= 1");
   if (!(train.lr > 0) || !std::isfinite(train.lr)) return invalid_argument_error("--lr must be a finite number > 0");
@@ -56,6 +60,8 @@ std::string to_json(const CoordinatorConfig& c) {
       {"min_fit", c.min_fit},
       {"round_timeout", c.round_timeout_s},
       {"registration_timeout", c.registration_timeout_s},
+      {"heartbeat_interval", c.heartbeat_interval_s},
+      {"peer_timeout", c.peer_timeout_s},
       {"epochs", t.epochs},
       {"batch_size", t.batch_size},
       {"lr", t.lr},

@@ -23,6 +23,10 @@ struct CoordinatorConfig {
   int min_fit = 1;                      // fewest sampled clients, and fewest answers to go on
   double round_timeout_s = 600;         // wait this long for updates, then go on with those in
   double registration_timeout_s = 300;  // wait this long for min_clients to register
+  // Liveness: the coordinator sends every client process a heartbeat this often, and a process
+  // it has heard nothing from for peer_timeout_s is lost (its tasks end as "lost" at once).
+  double heartbeat_interval_s = 1.0;
+  double peer_timeout_s = 10.0;
   std::string aggregator = "fedavg";
   Options aggregator_options;
   std::vector<std::string> plugins;  // shared libraries registering more aggregators

@@ -73,6 +73,11 @@ int main(int argc, char** argv) {
   app.add_option("--round-timeout", c.round_timeout_s, "seconds to wait for updates")->capture_default_str();
   app.add_option("--registration-timeout", c.registration_timeout_s, "seconds to wait for clients to register")
       ->capture_default_str();
+  app.add_option("--peer-timeout", c.peer_timeout_s,
+                 "a client process not heard from for this many seconds is lost (its tasks end at once)")
+      ->capture_default_str();
+  app.add_option("--heartbeat-interval", c.heartbeat_interval_s, "seconds between heartbeats to each client process")
+      ->capture_default_str();
   app.add_option("--dataset", ex.dataset, "dataset: " + join(dataset_names()))->capture_default_str();
   app.add_option("--data-dir", c.data_dir, "dataset folder (default: the dataset's standard place)");
   app.add_option("--model", ex.model, "model: " + join(model_names))->capture_default_str();

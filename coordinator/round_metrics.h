@@ -11,7 +11,9 @@ namespace flotilla {
 
 struct ClientRoundMetrics {
   int client_id = -1;
-  std::string status = "ok";   // "ok", "timeout" or "error: <message>"
+  // "ok", "timeout" (no answer within --round-timeout), "lost: <why>" (its process died or went
+  // silent), "error: <message>" (it reported one, or its update was rejected).
+  std::string status = "ok";
   int64_t bytes_sent = 0;      // all frames of the round task sent to it
   int64_t bytes_received = 0;  // all frames of its update
   int64_t num_samples = 0;
@@ -27,8 +29,9 @@ struct ClientRoundMetrics {
 
 struct RoundMetrics {
   int round = 0;
-  std::string status = "ok";  // "ok" or "failed: <reason>"
-  std::vector<int> sampled;
+  std::string status = "ok";                // "ok" or "failed: <reason>"
+  std::vector<int> sampled;                 // every client sent a task this round, replacements included
+  int lost = 0;                             // sampled clients whose process was lost during the round
   std::vector<ClientRoundMetrics> clients;  // one per sampled client, by id
   int answered = 0;
   int64_t bytes_sent = 0;
@@ -43,7 +46,8 @@ struct RoundMetrics {
   double aggregate_seconds = 0.0;  // aggregation and divergence metrics
   double eval_seconds = 0.0;
   double round_seconds = 0.0;
-  std::string model_sha256;  // of the global model after this round
+  std::string model_sha256;    // of the global model after this round
+  double finished_unix = 0.0;  // wall-clock time the round ended (seconds since the epoch)
 };
 
 }  // namespace flotilla

@@ -88,6 +88,7 @@ Status RunRecorder::record_round(const RoundMetrics& m) {
               {"status", m.status},
               {"sampled", m.sampled},
               {"answered", m.answered},
+              {"lost", m.lost},
               {"bytes_sent", m.bytes_sent},
               {"bytes_received", m.bytes_received},
               {"mean_train_loss", number(m.mean_train_loss)},
@@ -101,6 +102,7 @@ Status RunRecorder::record_round(const RoundMetrics& m) {
               {"eval_seconds", m.eval_seconds},
               {"round_seconds", m.round_seconds},
               {"model_sha256", m.model_sha256},
+              {"finished_unix", m.finished_unix},
               {"clients", clients}};
   jsonl_ << row.dump() << "\n";
   jsonl_.flush();
@@ -129,7 +131,7 @@ Status RunRecorder::record_round(const RoundMetrics& m) {
       auto it = c.extra.find(key);
       return it == c.extra.end() ? std::string() : csv_number(it->second);
     };
-    const std::string status = c.status.substr(0, c.status.find(':'));  // ok | timeout | error
+    const std::string status = c.status.substr(0, c.status.find(':'));  // ok | timeout | lost | error
     clients_csv_ << m.round << "," << c.client_id << "," << status << "," << c.bytes_sent << "," << c.bytes_received
                  << "," << c.num_samples << "," << csv_number(c.train_loss) << "," << csv_number(c.train_seconds) << ","
                  << csv_number(c.total_seconds) << "," << csv_number(c.divergence_to_previous) << ","

@@ -17,6 +17,10 @@ struct Experiment {
   std::map<std::string, std::string> partitioner_options;
   uint64_t seed = 0;
   double holdout_fraction = 0.0;
+
+  // A client welcomed again (after a reconnect or a coordinator restart) keeps its loaded data
+  // when the experiment is the same.
+  bool operator==(const Experiment&) const = default;
 };
 
 struct TrainConfig {

@@ -150,6 +150,7 @@ struct BodyEncoder {
     c->set_pid(m.capabilities.pid);
     c->set_device(m.capabilities.device);
     c->set_threads(m.capabilities.threads);
+    b->set_instance_id(m.instance_id);
   }
   void operator()(const msg::Welcome& m) const {
     auto* b = env->mutable_welcome();
@@ -261,6 +262,7 @@ StatusOr<Message> decode_body(const pb::Envelope& env, const Frames& frames) {
       m.client_ids.assign(b.client_ids().begin(), b.client_ids().end());
       m.capabilities = {b.capabilities().hostname(), b.capabilities().pid(), b.capabilities().device(),
                         b.capabilities().threads()};
+      m.instance_id = b.instance_id();
       return Message(std::move(m));
     }
     case pb::Envelope::kWelcome: {

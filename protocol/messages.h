@@ -15,7 +15,7 @@ namespace flotilla {
 
 // Bumped on any incompatible change of messages.proto; checked at registration and on every
 // envelope.
-inline constexpr uint32_t kProtocolVersion = 1;
+inline constexpr uint32_t kProtocolVersion = 2;
 
 struct Capabilities {
   std::string hostname;
@@ -29,6 +29,7 @@ namespace msg {
 struct Register {
   std::vector<int> client_ids;
   Capabilities capabilities;
+  uint64_t instance_id = 0;  // random per client process; see messages.proto
 };
 
 struct Welcome {

@@ -17,7 +17,8 @@ namespace flotilla {
 
 // A message from one peer.
 struct Incoming {
-  std::string peer;  // opaque id, valid as the target of ServerChannel::send
+  std::string peer;     // opaque id, valid as the target of ServerChannel::send
+  std::string user_id;  // authenticated identity of the sender; empty without authentication
   Frames frames;
 };
 

@@ -126,9 +126,11 @@ TEST(CodecTest, ControlMessagesRoundTrip) {
   r.client_ids = {4, 5};
   r.capabilities.hostname = "h";
   r.capabilities.device = "cpu";
+  r.instance_id = 0xfedcba9876543210ULL;
   auto dr = decode(encode(r));
   ASSERT_TRUE(dr.ok());
   EXPECT_EQ(std::get<msg::Register>(*dr).client_ids, (std::vector<int>{4, 5}));
+  EXPECT_EQ(std::get<msg::Register>(*dr).instance_id, 0xfedcba9876543210ULL);
 
   auto ds = decode(encode(msg::Shutdown{"done"}));
   ASSERT_TRUE(ds.ok());
@@ -192,6 +194,17 @@ TEST(CodecTest, RejectsOtherProtocolVersion) {
   ASSERT_FALSE(d.ok());
   EXPECT_EQ(d.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_NE(d.status().message().find("protocol version 7"), std::string::npos);
+}
+
+// Version 1 peers (before Register.instance_id) are refused by number, not misread.
+TEST(CodecTest, RejectsProtocolVersionOne) {
+  Frames frames = encode(msg::Heartbeat{});
+  std::string bytes(frames[0].view());
+  bytes[1] = 0x01;
+  auto d = decode(Frames{Frame::from_string(bytes)});
+  ASSERT_FALSE(d.ok());
+  EXPECT_NE(d.status().message().find("protocol version 1, this build speaks 2"), std::string::npos)
+      << d.status().message();
 }
 
 TEST(CodecTest, DecodedTensorsSurviveTheirFrames) {

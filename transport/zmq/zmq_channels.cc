@@ -93,7 +93,9 @@ class ZmqServerChannel final : public ServerChannel {
       if (!identity.more()) return data_loss_error("message without a body from peer");
       zmq::message_t first;
       (void)socket_.recv(first, zmq::recv_flags::none);
-      Incoming in{identity.to_string(), receive_rest(socket_, std::move(first))};
+      Incoming in;
+      in.peer = identity.to_string();
+      in.frames = receive_rest(socket_, std::move(first));
       return std::optional<Incoming>(std::move(in));
     } catch (const zmq::error_t& e) {
       return zmq_status(e, "receive failed");

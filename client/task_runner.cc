@@ -1,0 +1,138 @@
+#include "client/task_runner.h"
+
+#include <ATen/ATen.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <thread>
+
+#include "core/log.h"
+#include "datasets/dataset_loader.h"
+#include "partitioners/random.h"
+#include "protocol/codec.h"
+#include "training/evaluator.h"
+#include "training/experiment_setup.h"
+#include "training/local_trainer.h"
+
+namespace flotilla {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+Frames error_reply(int client_id, int round, const Status& status) {
+  FLOTILLA_LOG(Error) << "client " << client_id << " round " << round << ": " << status;
+  return encode(msg::Error{static_cast<int>(status.code()), status.message(), client_id, round});
+}
+
+}  // namespace
+
+class TaskRunner::Impl {
+ public:
+  explicit Impl(TaskRunnerOptions options) : options_(std::move(options)) {}
+
+  Status welcome(const msg::Welcome& welcome) {
+    bool all_loaded = model_ && welcome.experiment == experiment_;
+    for (int id : welcome.client_ids) all_loaded = all_loaded && clients_.count(id) > 0;
+    if (all_loaded) {
+      FLOTILLA_LOG(Info) << "welcomed again for the same experiment: keeping the loaded data";
+      return Status();
+    }
+    experiment_ = welcome.experiment;
+    FLOTILLA_LOG(Info) << "welcomed: dataset " << experiment_.dataset << ", model " << experiment_.model << ", "
+                       << experiment_.num_clients << " clients, partitioner " << experiment_.partitioner;
+    const std::string dir = options_.data_dir.empty() ? default_data_dir(experiment_.dataset) : options_.data_dir;
+    // The full dataset lives only inside this scope: each logical client keeps its own slice.
+    ASSIGN_OR_RETURN(DatasetSplits data, load_dataset(experiment_.dataset, dir));
+    ASSIGN_OR_RETURN(Partition partition, partition_for(experiment_, data.train));
+    clients_.clear();
+    for (int id : welcome.client_ids) {
+      if (id < 0 || id >= partition.num_clients())
+        return invalid_argument_error("coordinator assigned client id " + std::to_string(id) + " out of range");
+      ClientData slice = client_data(data, partition, id, experiment_);
+      slice.train.images = slice.train.images.to(options_.device);
+      slice.train.labels = slice.train.labels.to(options_.device);
+      clients_[id] = std::move(slice);
+    }
+    ASSIGN_OR_RETURN(model_, create_initial_model(experiment_, data));
+    model_->to(options_.device);
+    return Status();
+  }
+
+  bool ready() const { return model_ != nullptr; }
+
+  Frames run(const msg::RoundTask& task, const std::atomic<bool>& cancelled) {
+    auto it = clients_.find(task.client_id);
+    if (!model_ || it == clients_.end())
+      return error_reply(task.client_id, task.round, invalid_argument_error("this process does not host that client"));
+    if (options_.crash_at_round > 0 && task.round == options_.crash_at_round) {
+      FLOTILLA_LOG(Error) << "crashing on purpose at round " << task.round << " (--crash-at-round)";
+      std::_Exit(137);
+    }
+    if (options_.hang_at_round > 0 && task.round == options_.hang_at_round) {
+      FLOTILLA_LOG(Error) << "hanging on purpose in round " << task.round << " (--hang-at-round)";
+      while (!cancelled.load()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      return error_reply(task.client_id, task.round, aborted_error("cancelled while hanging"));
+    }
+    const auto started = Clock::now();
+    const c10::Device device = options_.device;
+    Status loaded = load_model_state(*model_, task.state);
+    if (!loaded.ok()) return error_reply(task.client_id, task.round, loaded);
+
+    msg::ClientUpdate update;
+    update.round = task.round;
+    update.client_id = task.client_id;
+    const TensorDataset& holdout = it->second.holdout;
+    if (holdout.size() > 0) {
+      auto before = evaluate(*model_, holdout, device);
+      if (before.ok()) update.metrics["local_acc_before"] = before->accuracy;
+    }
+    const uint64_t shuffle_seed = derive_seed(derive_seed(task.config.seed, static_cast<uint64_t>(task.round)),
+                                              static_cast<uint64_t>(task.client_id));
+    auto trained = train_local(*model_, it->second.train, task.config, device, shuffle_seed);
+    if (!trained.ok()) return error_reply(task.client_id, task.round, trained.status());
+    if (holdout.size() > 0) {
+      auto after = evaluate(*model_, holdout, device);
+      if (after.ok()) update.metrics["local_acc_after"] = after->accuracy;
+    }
+    update.num_samples = trained->num_samples;
+    update.train_loss = trained->mean_loss;
+    update.train_seconds = trained->seconds;
+    // A deep copy: the live parameters are overwritten by the next task while ZeroMQ may still
+    // be sending these bytes.
+    update.state = model_state(*model_).clone();
+    update.total_seconds = std::chrono::duration<double>(Clock::now() - started).count();
+    FLOTILLA_LOG(Debug) << "client " << task.client_id << " round " << task.round << ": loss " << update.train_loss
+                        << " in " << update.train_seconds << " s";
+    return encode(update);
+  }
+
+  Frames run(const msg::EvaluateTask& task) {
+    auto it = clients_.find(task.client_id);
+    if (!model_ || it == clients_.end())
+      return error_reply(task.client_id, task.round, invalid_argument_error("this process does not host that client"));
+    Status loaded = load_model_state(*model_, task.state);
+    if (!loaded.ok()) return error_reply(task.client_id, task.round, loaded);
+    const TensorDataset& data = it->second.holdout.size() > 0 ? it->second.holdout : it->second.train;
+    auto result = evaluate(*model_, data, options_.device);
+    if (!result.ok()) return error_reply(task.client_id, task.round, result.status());
+    return encode(msg::EvaluateResult{task.round, task.client_id, result->num_samples, result->loss, result->accuracy});
+  }
+
+ private:
+  TaskRunnerOptions options_;
+  Experiment experiment_;
+  std::map<int, ClientData> clients_;  // on the training device
+  std::shared_ptr<Model> model_;
+};
+
+TaskRunner::TaskRunner(TaskRunnerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+TaskRunner::~TaskRunner() = default;
+Status TaskRunner::welcome(const msg::Welcome& welcome) { return impl_->welcome(welcome); }
+bool TaskRunner::ready() const { return impl_->ready(); }
+Frames TaskRunner::run(const msg::RoundTask& task, const std::atomic<bool>& cancelled) {
+  return impl_->run(task, cancelled);
+}
+Frames TaskRunner::run(const msg::EvaluateTask& task) { return impl_->run(task); }
+
+}  // namespace flotilla

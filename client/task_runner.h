@@ -1,0 +1,53 @@
+// TaskRunner: the working half of a client process. It owns the logical clients' data and the
+// model, and turns each task the coordinator sends (welcome, round task, evaluation task) into
+// the reply to send back. It does no I/O of its own: ClientHost runs it on a worker thread so
+// that the process keeps answering heartbeats while it loads data or trains.
+//
+// Thread-safety: none; one thread (the worker) uses it.
+#pragma once
+
+#include <c10/core/Device.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "core/status.h"
+#include "protocol/frame.h"
+#include "protocol/messages.h"
+
+namespace flotilla {
+
+struct TaskRunnerOptions {
+  std::string data_dir;  // empty: the dataset's default folder
+  c10::Device device{c10::kCPU};
+  // Fault injection for tests (0 = never): on receiving that round's task the process dies
+  // (exit 137, as SIGKILL would), or the task never finishes while heartbeats go on (a hung
+  // client, which only --round-timeout bounds).
+  int crash_at_round = 0;
+  int hang_at_round = 0;
+};
+
+class TaskRunner {
+ public:
+  explicit TaskRunner(TaskRunnerOptions options);
+  ~TaskRunner();
+  TaskRunner(const TaskRunner&) = delete;
+  TaskRunner& operator=(const TaskRunner&) = delete;
+
+  // Loads the data of the welcomed clients and builds the model; a welcome for the experiment
+  // already loaded (a re-registration) keeps them. An error here is fatal for the process.
+  Status welcome(const msg::Welcome& welcome);
+  bool ready() const;
+
+  // The reply to a task: the update or result, or an Error for that client (one bad task must not
+  // take the other logical clients down). `cancelled` is polled by a hung task (fault injection).
+  Frames run(const msg::RoundTask& task, const std::atomic<bool>& cancelled);
+  Frames run(const msg::EvaluateTask& task);
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace flotilla

@@ -1,0 +1,62 @@
+// LocalCluster: a coordinator and client processes on loopback for integration tests, started
+// and stopped one by one so that tests can kill, restart and impersonate them. Every process
+// writes its own log file in the cluster's temp folder; nothing reads ../shared.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "process.h"
+
+namespace flotilla::testing {
+
+// The small experiment every resilience test runs: synthetic data, the MLP, IID, seed 7.
+std::vector<std::string> small_experiment_flags(int epochs = 2);
+
+class LocalCluster {
+ public:
+  explicit LocalCluster(const std::string& name);
+
+  const std::string& dir() const { return tmp_; }
+  std::string run_dir() const { return tmp_ + "/run"; }
+  const std::string& endpoint() const { return endpoint_; }
+  // Clients started from now on connect here (e.g. loopback for a wildcard bind).
+  void use_endpoint(std::string endpoint) { endpoint_ = std::move(endpoint); }
+
+  // Starts flotilla-coordinator with --bind `bind` --endpoint-file plus `args` (and --out run_dir()
+  // unless `args` has --resume); waits until it has bound. False (and a test failure) when it
+  // did not. A restart binds the endpoint of the previous coordinator unless told otherwise, so
+  // that running clients find it again.
+  bool start_coordinator(const std::vector<std::string>& args, std::string bind = "");
+  ChildProcess& coordinator() { return *coordinator_; }
+
+  // Starts flotilla-client --connect endpoint() --client-ids `ids` --threads 1 plus `args`;
+  // the log is client-<name>.log (name defaults to ids; a restart gets a new log).
+  ChildProcess& start_client(const std::string& ids, const std::vector<std::string>& args = {},
+                             const std::string& name = "");
+  ChildProcess& client(const std::string& name) { return *clients_.at(name); }
+
+  // Waits for the coordinator's exit code (-1 on timeout) and gives clients `grace` to exit.
+  int wait_coordinator(std::chrono::seconds timeout, std::chrono::seconds grace = std::chrono::seconds(20));
+
+  std::vector<nlohmann::json> rounds() const;  // metrics.jsonl
+  std::string coordinator_log() const { return coordinator_ ? coordinator_->log() : ""; }
+
+ private:
+  std::string tmp_;
+  std::string endpoint_;
+  std::unique_ptr<ChildProcess> coordinator_;
+  std::map<std::string, std::unique_ptr<ChildProcess>> clients_;
+  std::vector<std::unique_ptr<ChildProcess>> retired_;  // replaced by a restart; kept to be reaped
+  int restarts_ = 0;
+};
+
+std::vector<nlohmann::json> read_jsonl(const std::string& path);
+// How many times `needle` occurs in `text`.
+int count_of(const std::string& text, const std::string& needle);
+
+}  // namespace flotilla::testing

@@ -1,0 +1,95 @@
+// Floods and limits against a live coordinator: garbage frames, an oversized frame, a message
+// with too many frames, and 10,000 registrations from one socket. The coordinator stays up, its
+// memory stays flat (measured), and the run ends with the clean run's model.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <thread>
+
+#include "cluster.h"
+#include "protocol/codec.h"
+#include "transport/zmq/zmq_channels.h"
+
+namespace flotilla {
+namespace {
+
+using namespace std::chrono_literals;
+using flotilla::testing::LocalCluster;
+using flotilla::testing::read_file;
+using flotilla::testing::small_experiment_flags;
+using nlohmann::json;
+
+// Resident set size of `pid` in kB, from /proc.
+int64_t rss_kb(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoll(line.substr(6));
+  return -1;
+}
+
+std::vector<std::string> run_flags() {
+  std::vector<std::string> args = {"--clients", "2", "--rounds", "4", "--peer-timeout", "3", "--heartbeat-interval",
+                                   "0.5"};
+  const auto experiment = small_experiment_flags(20);
+  args.insert(args.end(), experiment.begin(), experiment.end());
+  return args;
+}
+
+std::string run(bool flood, std::string* report) {
+  LocalCluster cluster(flood ? "flood" : "flood-clean");
+  EXPECT_TRUE(cluster.start_coordinator(run_flags()));
+  cluster.start_client("0");
+  cluster.start_client("1");
+  if (flood) {
+    // Let the clients register and round 1 start, then measure and flood.
+    std::this_thread::sleep_for(3s);
+    const int pid = cluster.coordinator().pid();
+    const int64_t before = rss_kb(pid);
+    auto rogue = connect_client_channel(cluster.endpoint());
+    EXPECT_TRUE(rogue.ok());
+    msg::Register reg;
+    reg.client_ids = {0};  // held by a live process: refused
+    reg.instance_id = 666;
+    const Frames registration = encode(reg);
+    const Frames garbage{Frame::from_string(std::string(512, '\xff'))};
+    for (int i = 0; i < 10000; ++i) {
+      EXPECT_TRUE((*rogue)->send(registration).ok());
+      EXPECT_TRUE((*rogue)->send(garbage).ok());
+    }
+    // Many frames in one message, and one frame far over the model-derived limit, from fresh
+    // sockets (the oversized frame costs the sender its connection).
+    auto many = connect_client_channel(cluster.endpoint());
+    Frames lots;
+    for (int i = 0; i < 5000; ++i) lots.push_back(Frame::from_string("x"));
+    EXPECT_TRUE((*many)->send(lots).ok());
+    auto big = connect_client_channel(cluster.endpoint());
+    EXPECT_TRUE((*big)->send(Frames{Frame::from_string(std::string(64 << 20, 'z'))}).ok());
+    std::this_thread::sleep_for(4s);  // let the coordinator drain it all
+    const int64_t after = rss_kb(pid);
+    EXPECT_TRUE(cluster.coordinator().running()) << cluster.coordinator_log();
+    // Flat: the flood's 20,000 messages and 64 MB frame may not stay in memory.
+    EXPECT_LT(after - before, 16 * 1024) << "coordinator RSS grew from " << before << " kB to " << after << " kB";
+    *report = "coordinator RSS " + std::to_string(before) + " kB before, " + std::to_string(after) + " kB after";
+  }
+  EXPECT_EQ(cluster.wait_coordinator(180s), 0) << cluster.coordinator_log();
+  if (flood) {
+    const std::string log = cluster.coordinator_log();
+    EXPECT_NE(log.find("budget is spent"), std::string::npos) << log;
+    EXPECT_LT(flotilla::testing::count_of(log, "\n"), 400) << "refusals must be rate-limited in the log";
+  }
+  const auto rounds = cluster.rounds();
+  EXPECT_EQ(rounds.size(), 4u);
+  return rounds.empty() ? "" : rounds.back()["model_sha256"].get<std::string>();
+}
+
+TEST(FloodTest, FloodsLeaveMemoryFlatAndTheResultUnchanged) {
+  std::string report;
+  const std::string clean = run(false, &report);
+  const std::string flooded = run(true, &report);
+  ASSERT_EQ(clean.size(), 64u);
+  EXPECT_EQ(flooded, clean);
+  std::printf("flood: %s\n", report.c_str());
+}
+
+}  // namespace
+}  // namespace flotilla

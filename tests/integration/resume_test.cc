@@ -1,0 +1,112 @@
+// Resume: a coordinator killed at a random round and resumed with --resume ends with the same
+// model SHA-256 as the uninterrupted run, with a stateful aggregator too, and from the previous
+// checkpoint when the newest one is corrupt. Clients stay up across the coordinator's restart:
+// they notice it is gone, register again when it is back, and the run goes on.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <thread>
+
+#include "cluster.h"
+
+namespace flotilla {
+namespace {
+
+using namespace std::chrono_literals;
+using flotilla::testing::LocalCluster;
+using flotilla::testing::small_experiment_flags;
+using nlohmann::json;
+
+constexpr int kClients = 3, kRounds = 6;
+
+std::vector<std::string> run_flags(const std::string& aggregator) {
+  std::vector<std::string> args = {
+      "--clients", std::to_string(kClients), "--rounds", std::to_string(kRounds), "--peer-timeout",
+      "3",         "--heartbeat-interval",   "0.5",      "--aggregator",          aggregator};
+  if (aggregator == "fedadam") {
+    args.push_back("--aggregator-opt");
+    args.push_back("server_lr=0.05");
+  }
+  const auto experiment = small_experiment_flags(6);
+  args.insert(args.end(), experiment.begin(), experiment.end());
+  return args;
+}
+
+const std::vector<std::string> kClientFlags = {"--peer-timeout",      "3", "--heartbeat-interval", "0.5",
+                                               "--reconnect-timeout", "90"};
+
+std::string final_sha(const std::vector<json>& rounds) {
+  return rounds.empty() ? "" : rounds.back()["model_sha256"].get<std::string>();
+}
+
+std::string uninterrupted_sha(const std::string& aggregator) {
+  LocalCluster cluster("resume-ref-" + aggregator);
+  EXPECT_TRUE(cluster.start_coordinator(run_flags(aggregator)));
+  for (int k = 0; k < kClients; ++k) cluster.start_client(std::to_string(k), kClientFlags);
+  EXPECT_EQ(cluster.wait_coordinator(180s), 0) << cluster.coordinator_log();
+  return final_sha(cluster.rounds());
+}
+
+size_t rounds_recorded(const LocalCluster& cluster) { return cluster.rounds().size(); }
+
+// Kills the coordinator once `kill_after` rounds are recorded, optionally corrupts the newest
+// checkpoint, resumes, and returns the finished run's metrics.
+std::vector<json> interrupted_run(const std::string& aggregator, int kill_after, bool corrupt_newest,
+                                  std::string* log) {
+  LocalCluster cluster("resume-" + aggregator);
+  EXPECT_TRUE(cluster.start_coordinator(run_flags(aggregator)));
+  for (int k = 0; k < kClients; ++k) cluster.start_client(std::to_string(k), kClientFlags);
+  const auto deadline = std::chrono::steady_clock::now() + 120s;
+  while (rounds_recorded(cluster) < static_cast<size_t>(kill_after) && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(20ms);
+  ::kill(cluster.coordinator().pid(), SIGKILL);
+  cluster.coordinator().wait_for(10s);
+  if (corrupt_newest) {
+    std::filesystem::path newest;
+    for (const auto& e : std::filesystem::directory_iterator(cluster.run_dir() + "/checkpoints"))
+      if (e.path().extension() == ".ckpt" && e.path() > newest) newest = e.path();
+    EXPECT_FALSE(newest.empty());
+    std::filesystem::resize_file(newest, std::filesystem::file_size(newest) / 2);  // torn write
+  }
+  EXPECT_TRUE(cluster.start_coordinator({"--resume", cluster.run_dir()}));
+  EXPECT_EQ(cluster.wait_coordinator(180s), 0) << cluster.coordinator_log();
+  *log = cluster.coordinator_log();
+  return cluster.rounds();
+}
+
+void expect_each_round_once(const std::vector<json>& rounds) {
+  ASSERT_EQ(rounds.size(), static_cast<size_t>(kRounds));
+  for (int r = 0; r < kRounds; ++r) EXPECT_EQ(rounds[r]["round"], r + 1);
+}
+
+class ResumeTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ResumeTest, KilledAtARandomRoundAndResumedEndsWithTheSameModel) {
+  const std::string aggregator = GetParam();
+  const std::string reference = uninterrupted_sha(aggregator);
+  ASSERT_EQ(reference.size(), 64u);
+  std::mt19937 rng(std::hash<std::string>()(aggregator));
+  const int kill_after = 1 + static_cast<int>(rng() % (kRounds - 2));
+  std::string log;
+  const auto rounds = interrupted_run(aggregator, kill_after, false, &log);
+  expect_each_round_once(rounds);
+  EXPECT_EQ(final_sha(rounds), reference) << "killed after round " << kill_after << "\n" << log;
+  EXPECT_NE(log.find("resuming"), std::string::npos) << log;
+}
+
+INSTANTIATE_TEST_SUITE_P(Aggregators, ResumeTest, ::testing::Values("fedavg", "fedadam"));
+
+TEST(ResumeCorruptionTest, ACorruptNewestCheckpointFallsBackToThePreviousOne) {
+  const std::string reference = uninterrupted_sha("fedadam");
+  std::string log;
+  const auto rounds = interrupted_run("fedadam", 3, true, &log);
+  expect_each_round_once(rounds);
+  EXPECT_EQ(final_sha(rounds), reference) << log;
+  EXPECT_NE(log.find("skipping checkpoint"), std::string::npos) << log;
+}
+
+}  // namespace
+}  // namespace flotilla
