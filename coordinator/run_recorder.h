@@ -7,6 +7,8 @@
 //   clients.csv       one row per (round, sampled client)
 //   checkpoints/round_NNNN.pt, model_final.pt: the global model as a dict of tensors that
 //                     Python's torch.load reads
+//   checkpoints/round_NNNN.ckpt: what a resumed run starts from (coordinator/checkpoint.h; written
+//                     by the coordinator, not here)
 // Files are flushed after every round, so a run that dies keeps what it measured; resume() picks
 // such a run up again from its last checkpoint.
 #pragma once

@@ -13,6 +13,8 @@
 #include <random>
 #include <sstream>
 
+#include "aggregators/aggregator.h"
+
 namespace flotilla {
 namespace {
 
@@ -433,6 +435,53 @@ TEST(CheckpointTest, PruneKeepsTheNewestAndLeavesPtFiles) {
   EXPECT_TRUE(fs::exists(checkpoint_path(dir, 10000)));
   EXPECT_EQ(prune_checkpoints(dir, 1).code(), StatusCode::kInvalidArgument);
   EXPECT_TRUE(fs::exists(checkpoint_path(dir, 4)));
+}
+
+// What the coordinator does on resume, for each rule: the model and the rule's state go through a
+// checkpoint file, and a fresh instance carries on bit-identically with the one that never stopped.
+TEST(CheckpointTest, AggregatorStateThroughAFileResumesBitIdentically) {
+  AggregatorRegistry registry("aggregator");
+  ASSERT_TRUE(register_builtin_aggregators(registry).ok());
+  const std::string dir = fresh_dir("resume");
+  auto round_of = [](int round) {
+    std::vector<ClientUpdate> ups;
+    for (int k = 0; k < 6; ++k) {
+      at::manual_seed(100 * round + k);
+      ClientUpdate u{k, 3 + k, ModelState(), 0.0};
+      u.state.add("w", at::randn({3, 4}));
+      u.state.add("b", at::randn({4}, at::kDouble));
+      u.state.add("num_batches_tracked", at::scalar_tensor(int64_t{round}, at::kLong));
+      ups.push_back(std::move(u));
+    }
+    return ups;
+  };
+  for (const std::string& name : registry.names()) {
+    auto running = std::move(registry.create(name)).value();
+    ModelState global = round_of(0)[0].state;
+    for (int round = 1; round <= 3; ++round) {
+      auto out = running->aggregate({round, &global, round_of(round), {}});
+      ASSERT_TRUE(out.ok()) << name << ": " << out.status();
+      global = *out;
+    }
+    Checkpoint c{3, "fingerprint", name, global, running->save_state()};
+    ASSERT_TRUE(write_checkpoint_file(c, checkpoint_path(dir, 3)).ok());
+
+    auto loaded = load_latest_checkpoint(dir, nullptr);
+    ASSERT_TRUE(loaded.ok()) << loaded.status();
+    auto resumed = std::move(registry.create(loaded->aggregator)).value();
+    Status restored = resumed->restore_state(loaded->aggregator_state);
+    ASSERT_TRUE(restored.ok()) << name << ": " << restored;
+    ModelState g_running = global, g_resumed = loaded->model;
+    for (int round = 4; round <= 6; ++round) {
+      auto a = running->aggregate({round, &g_running, round_of(round), {}});
+      auto b = resumed->aggregate({round, &g_resumed, round_of(round), {}});
+      ASSERT_TRUE(a.ok() && b.ok()) << name << ": " << a.status() << b.status();
+      for (size_t i = 0; i < a->size(); ++i)
+        EXPECT_TRUE(at::equal((*a)[i].tensor, (*b)[i].tensor)) << name << " round " << round << " " << (*a)[i].name;
+      g_running = *a;
+      g_resumed = *b;
+    }
+  }
 }
 
 }  // namespace
