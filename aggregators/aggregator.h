@@ -31,13 +31,24 @@ struct AggregationRound {
 };
 
 // Called from the coordinator's round loop only (one thread). May keep state across rounds
-// (server momentum, adaptive moments); that state belongs to the instance.
+// (server momentum, adaptive moments); that state belongs to the instance, and save_state /
+// restore_state carry it through a checkpoint so that a resumed run continues bit-identically.
 class Aggregator {
  public:
   virtual ~Aggregator() = default;
   // The new global state, same layout as *round.global. Errors (e.g. all weights zero) fail the
   // round with that message.
   virtual StatusOr<ModelState> aggregate(const AggregationRound& round) = 0;
+  // The rule's state carried across rounds (server momentum, adaptive moments, step counters), as
+  // named tensors, for checkpoints; empty for a stateless rule. Contract: a fresh instance made with
+  // the same options, after restore_state(save_state()), produces bit-identical aggregates from then on.
+  // The result is a snapshot (deep copy): later rounds do not change it. Scalars are 0-dim tensors.
+  virtual ModelState save_state() const = 0;
+  // InvalidArgument naming the problem when `state` does not fit this rule (unknown names, shapes),
+  // and the instance is left as it was. An empty state means "before round 1". What can only be
+  // checked against the model (that the restored tensors match its layout) is checked by the next
+  // aggregate(), which then fails the round. The instance keeps its own copy of the tensors.
+  virtual Status restore_state(const ModelState& state) = 0;
 };
 
 using AggregatorRegistry = Registry<Aggregator>;

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "aggregators/option_checks.h"
+#include "aggregators/rule_state.h"
 #include "aggregators/server_step.h"
 #include "aggregators/weighted_average.h"
 
@@ -33,6 +34,10 @@ StatusOr<ModelState> CoordinateWise::aggregate(const AggregationRound& round) {
     next.mutable_entries()[i].tensor = value.to(next[i].tensor.scalar_type());
   }
   return apply_server_lr(*round.global, std::move(next), server_lr_);
+}
+
+Status CoordinateWise::restore_state(const ModelState& state) {
+  return check_stateless(trim_fraction_ < 0 ? "median" : "trimmed_mean", state);
 }
 
 AggregatorRegistry::Entry CoordinateWise::median_entry() {

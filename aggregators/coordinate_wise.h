@@ -16,6 +16,8 @@ class CoordinateWise final : public Aggregator {
   // trim_fraction < 0 means median.
   CoordinateWise(double trim_fraction, double server_lr) : trim_fraction_(trim_fraction), server_lr_(server_lr) {}
   StatusOr<ModelState> aggregate(const AggregationRound& round) override;
+  ModelState save_state() const override { return ModelState(); }  // stateless
+  Status restore_state(const ModelState& state) override;
 
   static AggregatorRegistry::Entry median_entry();
   static AggregatorRegistry::Entry trimmed_mean_entry();

@@ -1,6 +1,7 @@
 #include "aggregators/fed_avg.h"
 
 #include "aggregators/option_checks.h"
+#include "aggregators/rule_state.h"
 #include "aggregators/server_step.h"
 #include "aggregators/weighted_average.h"
 
@@ -10,6 +11,8 @@ StatusOr<ModelState> FedAvg::aggregate(const AggregationRound& round) {
   ASSIGN_OR_RETURN(ModelState average, weighted_average(round.updates));
   return apply_server_lr(*round.global, std::move(average), options_.server_lr);
 }
+
+Status FedAvg::restore_state(const ModelState& state) { return check_stateless("fedavg", state); }
 
 AggregatorRegistry::Entry FedAvg::registry_entry() {
   return {"fedavg",

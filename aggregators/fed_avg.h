@@ -15,6 +15,8 @@ class FedAvg final : public Aggregator {
  public:
   explicit FedAvg(FedAvgOptions options) : options_(options) {}
   StatusOr<ModelState> aggregate(const AggregationRound& round) override;
+  ModelState save_state() const override { return ModelState(); }  // stateless
+  Status restore_state(const ModelState& state) override;
 
   static AggregatorRegistry::Entry registry_entry();
 

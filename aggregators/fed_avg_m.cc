@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 
 #include "aggregators/option_checks.h"
+#include "aggregators/rule_state.h"
 #include "aggregators/weighted_average.h"
 
 namespace flotilla {
@@ -10,8 +11,11 @@ namespace flotilla {
 StatusOr<ModelState> FedAvgM::aggregate(const AggregationRound& round) {
   ASSIGN_OR_RETURN(ModelState next, weighted_average(round.updates));
   const ModelState& global = *round.global;
-  if (velocity_.empty())
+  if (velocity_.empty()) {
     for (const auto& e : global.entries()) velocity_.add(e.name, at::zeros_like(e.tensor));
+  } else {
+    RETURN_IF_ERROR(check_state_fits_model("fedavgm", "velocity", global, velocity_));
+  }
   for (size_t i = 0; i < next.size(); ++i) {
     const at::Tensor& w = global[i].tensor;
     if (!w.is_floating_point()) continue;
@@ -20,6 +24,14 @@ StatusOr<ModelState> FedAvgM::aggregate(const AggregationRound& round) {
     next.mutable_entries()[i].tensor = w - options_.server_lr * v;
   }
   return next;
+}
+
+ModelState FedAvgM::save_state() const { return join_state_groups({{"velocity", &velocity_}}); }
+
+Status FedAvgM::restore_state(const ModelState& state) {
+  ASSIGN_OR_RETURN(std::vector<ModelState> parts, split_state_groups("fedavgm", state, {"velocity"}));
+  velocity_ = std::move(parts[0]);
+  return Status();
 }
 
 AggregatorRegistry::Entry FedAvgM::registry_entry() {

@@ -17,11 +17,14 @@ class FedAvgM final : public Aggregator {
  public:
   explicit FedAvgM(FedAvgMOptions options) : options_(options) {}
   StatusOr<ModelState> aggregate(const AggregationRound& round) override;
+  // "velocity/<tensor>" for every model tensor (integer ones stay 0); empty before round 1.
+  ModelState save_state() const override;
+  Status restore_state(const ModelState& state) override;
   static AggregatorRegistry::Entry registry_entry();
 
  private:
   FedAvgMOptions options_;
-  ModelState velocity_;  // one tensor per floating-point entry; empty before round 1
+  ModelState velocity_;  // one tensor per model entry (used for floating-point ones); empty before round 1
 };
 
 }  // namespace flotilla

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "aggregators/option_checks.h"
+#include "aggregators/rule_state.h"
 #include "aggregators/weighted_average.h"
 
 namespace flotilla {
@@ -17,6 +18,9 @@ StatusOr<ModelState> FedOpt::aggregate(const AggregationRound& round) {
       m_.add(e.name, at::zeros_like(e.tensor));
       v_.add(e.name, at::full_like(e.tensor, options_.tau * options_.tau));
     }
+  } else {
+    RETURN_IF_ERROR(check_state_fits_model(name(), "m", global, m_));
+    RETURN_IF_ERROR(check_state_fits_model(name(), "v", global, v_));
   }
   const double b1 = options_.beta1, b2 = options_.beta2;
   for (size_t i = 0; i < next.size(); ++i) {
@@ -41,6 +45,27 @@ StatusOr<ModelState> FedOpt::aggregate(const AggregationRound& round) {
     next.mutable_entries()[i].tensor = w + options_.server_lr * m / (v.sqrt() + options_.tau);
   }
   return next;
+}
+
+const char* FedOpt::name() const {
+  switch (kind_) {
+    case FedOptKind::kAdagrad:
+      return "fedadagrad";
+    case FedOptKind::kAdam:
+      return "fedadam";
+    case FedOptKind::kYogi:
+      return "fedyogi";
+  }
+  return "fedopt";
+}
+
+ModelState FedOpt::save_state() const { return join_state_groups({{"m", &m_}, {"v", &v_}}); }
+
+Status FedOpt::restore_state(const ModelState& state) {
+  ASSIGN_OR_RETURN(std::vector<ModelState> parts, split_state_groups(name(), state, {"m", "v"}));
+  m_ = std::move(parts[0]);
+  v_ = std::move(parts[1]);
+  return Status();
 }
 
 namespace {

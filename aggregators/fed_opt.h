@@ -26,15 +26,20 @@ class FedOpt final : public Aggregator {
  public:
   FedOpt(FedOptKind kind, FedOptOptions options) : kind_(kind), options_(options) {}
   StatusOr<ModelState> aggregate(const AggregationRound& round) override;
+  // "m/<tensor>" then "v/<tensor>" for every model tensor; empty before round 1.
+  ModelState save_state() const override;
+  Status restore_state(const ModelState& state) override;
 
   static AggregatorRegistry::Entry fedadagrad_entry();
   static AggregatorRegistry::Entry fedadam_entry();
   static AggregatorRegistry::Entry fedyogi_entry();
 
  private:
+  const char* name() const;
+
   FedOptKind kind_;
   FedOptOptions options_;
-  ModelState m_, v_;  // moments per floating-point entry; empty before round 1
+  ModelState m_, v_;  // moments per model entry (used for floating-point ones); empty before round 1
 };
 
 }  // namespace flotilla

@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include "aggregators/option_checks.h"
+#include "aggregators/rule_state.h"
 #include "aggregators/server_step.h"
 #include "aggregators/weighted_average.h"
 
@@ -53,6 +54,8 @@ StatusOr<ModelState> Krum::aggregate(const AggregationRound& round) {
   return apply_server_lr(*round.global, std::move(picked), options_.server_lr);
 }
 
+Status Krum::restore_state(const ModelState& state) { return check_stateless(name_, state); }
+
 namespace {
 
 StatusOr<std::unique_ptr<Aggregator>> make_krum(const Options& o, bool multi) {
@@ -62,7 +65,7 @@ StatusOr<std::unique_ptr<Aggregator>> make_krum(const Options& o, bool multi) {
     ASSIGN_OR_RETURN(k.selected, read_int_at_least(o, "m", 0));
   }
   ASSIGN_OR_RETURN(k.server_lr, read_positive(o, "server_lr"));
-  return std::unique_ptr<Aggregator>(new Krum(k));
+  return std::unique_ptr<Aggregator>(new Krum(k, multi ? "multi_krum" : "krum"));
 }
 
 }  // namespace

@@ -17,14 +17,18 @@ struct KrumOptions {
 
 class Krum final : public Aggregator {
  public:
-  explicit Krum(KrumOptions options) : options_(options) {}
+  // `name`: the registry name, for messages ("krum" or "multi_krum").
+  explicit Krum(KrumOptions options, std::string name = "krum") : options_(options), name_(std::move(name)) {}
   StatusOr<ModelState> aggregate(const AggregationRound& round) override;
+  ModelState save_state() const override { return ModelState(); }  // stateless
+  Status restore_state(const ModelState& state) override;
 
   static AggregatorRegistry::Entry krum_entry();
   static AggregatorRegistry::Entry multi_krum_entry();
 
  private:
   KrumOptions options_;
+  std::string name_;
 };
 
 // Krum scores, in update order (exposed for tests).

@@ -2,9 +2,94 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <nlohmann/json.hpp>
 
+#include "core/digest.h"
+
 namespace flotilla {
+namespace {
+
+using nlohmann::json;
+
+// Typed reads of config_from_json's keys: a missing key leaves the default, a wrong type is an
+// error naming the key.
+class JsonFields {
+ public:
+  explicit JsonFields(const json& object) : object_(object) {}
+
+  Status read(const char* key, std::string* out) const {
+    const json* v = find(key);
+    if (!v) return Status();
+    if (!v->is_string()) return wrong_type(key, "a string", *v);
+    *out = v->get<std::string>();
+    return Status();
+  }
+  Status read(const char* key, int* out) const {
+    const json* v = find(key);
+    if (!v) return Status();
+    if (!v->is_number_integer()) return wrong_type(key, "an integer", *v);
+    if (v->is_number_unsigned() ? v->get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int>::max())
+                                : (v->get<int64_t>() > std::numeric_limits<int>::max() ||
+                                   v->get<int64_t>() < std::numeric_limits<int>::min()))
+      return invalid_argument_error("config key '" + std::string(key) + "' is out of range: " + v->dump());
+    *out = v->is_number_unsigned() ? static_cast<int>(v->get<uint64_t>()) : static_cast<int>(v->get<int64_t>());
+    return Status();
+  }
+  Status read(const char* key, uint64_t* out) const {
+    const json* v = find(key);
+    if (!v) return Status();
+    if (!v->is_number_integer()) return wrong_type(key, "an integer", *v);
+    if (!v->is_number_unsigned() && v->get<int64_t>() < 0)
+      return invalid_argument_error("config key '" + std::string(key) + "' must be >= 0, got " + v->dump());
+    *out = v->get<uint64_t>();
+    return Status();
+  }
+  Status read(const char* key, double* out) const {
+    const json* v = find(key);
+    if (!v) return Status();
+    if (!v->is_number()) return wrong_type(key, "a number", *v);
+    *out = v->get<double>();
+    return Status();
+  }
+  Status read(const char* key, std::map<std::string, std::string>* out) const {
+    const json* v = find(key);
+    if (!v) return Status();
+    if (!v->is_object()) return wrong_type(key, "an object of strings", *v);
+    std::map<std::string, std::string> values;
+    for (const auto& [k, value] : v->items()) {
+      if (!value.is_string()) return wrong_type((std::string(key) + "." + k).c_str(), "a string", value);
+      values[k] = value.get<std::string>();
+    }
+    *out = std::move(values);
+    return Status();
+  }
+  Status read(const char* key, std::vector<std::string>* out) const {
+    const json* v = find(key);
+    if (!v) return Status();
+    if (!v->is_array()) return wrong_type(key, "an array of strings", *v);
+    std::vector<std::string> values;
+    for (const auto& value : *v) {
+      if (!value.is_string()) return wrong_type(key, "an array of strings", *v);
+      values.push_back(value.get<std::string>());
+    }
+    *out = std::move(values);
+    return Status();
+  }
+
+ private:
+  const json* find(const char* key) const {
+    auto it = object_.find(key);
+    return it == object_.end() ? nullptr : &*it;
+  }
+  static Status wrong_type(const std::string& key, const char* expected, const json& got) {
+    return invalid_argument_error("config key '" + key + "' must be " + expected + ", got " + got.type_name());
+  }
+
+  const json& object_;
+};
+
+}  // namespace
 
 int CoordinatorConfig::sample_size(int available) const {
   const int wanted = static_cast<int>(std::ceil(fraction * static_cast<double>(available) - 1e-9));
@@ -46,6 +131,8 @@ std::string to_json(const CoordinatorConfig& c) {
   const TrainConfig& t = c.train;
   nlohmann::json j = {
       {"bind", c.bind},
+      {"endpoint_file", c.endpoint_file},
+      {"out_dir", c.out_dir},
       {"dataset", e.dataset},
       {"data_dir", c.data_dir},
       {"model", e.model},
@@ -69,6 +156,7 @@ std::string to_json(const CoordinatorConfig& c) {
       {"weight_decay", t.weight_decay},
       {"prox_mu", t.prox_mu},
       {"augment", t.augment},
+      {"train_seed", t.seed},
       {"aggregator", c.aggregator},
       {"aggregator_options", c.aggregator_options.values()},
       {"plugins", c.plugins},
@@ -77,6 +165,82 @@ std::string to_json(const CoordinatorConfig& c) {
       {"checkpoint_every", c.checkpoint_every},
   };
   return j.dump(2) + "\n";
+}
+
+StatusOr<CoordinatorConfig> config_from_json(const std::string& text) {
+  const json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return invalid_argument_error("config is not valid JSON");
+  if (!j.is_object()) return invalid_argument_error("config is not a JSON object");
+  CoordinatorConfig c;
+  Experiment& e = c.experiment;
+  TrainConfig& t = c.train;
+  const JsonFields f(j);
+  std::map<std::string, std::string> aggregator_options = c.aggregator_options.values();
+  for (Status s : {f.read("bind", &c.bind),
+                   f.read("endpoint_file", &c.endpoint_file),
+                   f.read("out_dir", &c.out_dir),
+                   f.read("dataset", &e.dataset),
+                   f.read("data_dir", &c.data_dir),
+                   f.read("model", &e.model),
+                   f.read("clients", &e.num_clients),
+                   f.read("partitioner", &e.partitioner),
+                   f.read("partitioner_options", &e.partitioner_options),
+                   f.read("seed", &e.seed),
+                   f.read("holdout_fraction", &e.holdout_fraction),
+                   f.read("rounds", &c.rounds),
+                   f.read("min_clients", &c.min_clients),
+                   f.read("fraction", &c.fraction),
+                   f.read("min_fit", &c.min_fit),
+                   f.read("round_timeout", &c.round_timeout_s),
+                   f.read("registration_timeout", &c.registration_timeout_s),
+                   f.read("epochs", &t.epochs),
+                   f.read("batch_size", &t.batch_size),
+                   f.read("lr", &t.lr),
+                   f.read("momentum", &t.momentum),
+                   f.read("weight_decay", &t.weight_decay),
+                   f.read("prox_mu", &t.prox_mu),
+                   f.read("augment", &t.augment),
+                   f.read("train_seed", &t.seed),
+                   f.read("aggregator", &c.aggregator),
+                   f.read("aggregator_options", &aggregator_options),
+                   f.read("plugins", &c.plugins),
+                   f.read("device", &c.device),
+                   f.read("eval_batch_size", &c.eval_batch_size),
+                   f.read("checkpoint_every", &c.checkpoint_every)}) {
+    RETURN_IF_ERROR(s);
+  }
+  c.aggregator_options = Options(std::move(aggregator_options));
+  return c;
+}
+
+std::string config_fingerprint(const CoordinatorConfig& c) {
+  const Experiment& e = c.experiment;
+  const TrainConfig& t = c.train;
+  // nlohmann's objects are sorted maps and its numbers print as the shortest text that reads back
+  // the same value, so equal configurations give the same text.
+  const json counted = {
+      {"fingerprint_version", 1},
+      {"dataset", e.dataset},
+      {"model", e.model},
+      {"clients", e.num_clients},
+      {"partitioner", e.partitioner},
+      {"partitioner_options", e.partitioner_options},
+      {"seed", e.seed},
+      {"holdout_fraction", e.holdout_fraction},
+      {"epochs", t.epochs},
+      {"batch_size", t.batch_size},
+      {"lr", t.lr},
+      {"momentum", t.momentum},
+      {"weight_decay", t.weight_decay},
+      {"train_seed", t.seed},
+      {"prox_mu", t.prox_mu},
+      {"augment", t.augment},
+      {"fraction", c.fraction},
+      {"min_fit", c.min_fit},
+      {"aggregator", c.aggregator},
+      {"aggregator_options", c.aggregator_options.values()},
+  };
+  return sha256_hex(counted.dump(-1, ' ', false, json::error_handler_t::replace));  // never throws
 }
 
 }  // namespace flotilla

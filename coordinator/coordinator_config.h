@@ -42,7 +42,26 @@ struct CoordinatorConfig {
   Status validate() const;
 };
 
-// The whole configuration as a JSON object (written to the run directory).
+// The whole configuration as a JSON object (written to the run directory as config.json). Keys
+// are the long flag names where there is one; train.seed is "train_seed".
 std::string to_json(const CoordinatorConfig& config);
+
+// Reads back everything to_json writes, e.g. a run's config.json when it resumes: unknown keys
+// are ignored (room for configs of later versions), missing keys keep their defaults, a value of
+// the wrong type (or an integer out of range) is InvalidArgument naming the key, as is text that
+// is not a JSON object. Does not validate(): the caller does, as for flags.
+StatusOr<CoordinatorConfig> config_from_json(const std::string& text);
+
+// Hex SHA-256 identifying what determines a run's result, so a resumed run can refuse a
+// checkpoint of another configuration. Counted: the experiment (dataset, model, clients,
+// partitioner and its options, seed, holdout_fraction), the train config (epochs, batch_size, lr,
+// momentum, weight_decay, train seed, prox_mu, augment), fraction, min_fit, and the aggregator
+// name with its options as given (so "server_lr=1" and no option differ, though both mean 1.0).
+// Not counted, so a resumed run may change them: rounds (extend a run), checkpoint_every,
+// min_clients and the timeouts (when to start and stop waiting), bind, endpoint_file, out_dir,
+// data_dir (where the same dataset lies), device and eval_batch_size (evaluation only), plugins
+// (paths; the aggregator's name is counted). A field added to CoordinatorConfig must be placed on
+// one side of this list (config_fingerprint in the .cc, and its test).
+std::string config_fingerprint(const CoordinatorConfig& config);
 
 }  // namespace flotilla

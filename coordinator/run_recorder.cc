@@ -8,6 +8,7 @@
 #include <iomanip>
 #include <nlohmann/json.hpp>
 
+#include "coordinator/atomic_file.h"
 #include "partitioners/partition_report.h"
 
 namespace flotilla {
@@ -26,12 +27,53 @@ std::string csv_number(double v) {
   return os.str();
 }
 
-Status write_file(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  out.close();
-  if (!out) return unavailable_error("cannot write " + path);
-  return Status();
+constexpr const char* kClientsHeader =
+    "round,client_id,status,bytes_sent,bytes_received,num_samples,train_loss,train_seconds,total_seconds,"
+    "divergence_to_previous,divergence_to_new,cosine_to_update,local_acc_before,local_acc_after\n";
+
+// What resume() keeps of one metrics file.
+struct KeptRows {
+  std::string header;  // with its newline; empty when the file has none
+  std::string rows;    // the kept rows, each with its newline
+};
+
+// The round of one row: a JSON object's "round", or a CSV row's first field.
+bool round_of(const std::string& line, bool is_json, int64_t* round) {
+  if (is_json) {
+    const json row = json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (!row.is_object() || !row.contains("round") || !row["round"].is_number_integer()) return false;
+    *round = row["round"].get<int64_t>();
+    return true;
+  }
+  const std::string field = line.substr(0, line.find(','));
+  if (field.empty() || field.size() > 18 || field.find_first_not_of("0123456789") != std::string::npos) return false;
+  *round = std::stoll(field);
+  return true;
+}
+
+// Splits `path` into complete lines (a last line without its newline was torn by a kill
+// mid-write: dropped) and keeps the header (for CSV files: the first line, when it starts with
+// "round,") and the rows of rounds <= last_round.
+StatusOr<KeptRows> keep_rounds_up_to(const std::string& path, int last_round, bool is_json) {
+  ASSIGN_OR_RETURN(std::string text, read_whole_file(path));
+  KeptRows kept;
+  size_t start = 0;
+  int line_number = 0;
+  for (size_t end; (end = text.find('\n', start)) != std::string::npos; start = end + 1) {
+    ++line_number;
+    const std::string line = text.substr(start, end - start);
+    if (line.empty()) continue;
+    if (!is_json && line_number == 1) {
+      if (line.rfind("round,", 0) != 0) return data_loss_error(path + ": line 1 is not the header (round,...)");
+      kept.header = line + "\n";
+      continue;
+    }
+    int64_t round = 0;
+    if (!round_of(line, is_json, &round))
+      return data_loss_error(path + ": line " + std::to_string(line_number) + " has no round number");
+    if (round <= last_round) kept.rows += line + "\n";
+  }
+  return kept;
 }
 
 json client_json(const ClientRoundMetrics& c) {
@@ -63,20 +105,52 @@ StatusOr<std::unique_ptr<RunRecorder>> RunRecorder::create(const std::string& di
   r->rounds_csv_.open(dir + "/rounds.csv", std::ios::trunc);
   r->clients_csv_.open(dir + "/clients.csv", std::ios::trunc);
   if (!r->jsonl_ || !r->rounds_csv_ || !r->clients_csv_) return unavailable_error("cannot write metrics in " + dir);
-  r->clients_csv_ << "round,client_id,status,bytes_sent,bytes_received,num_samples,train_loss,train_seconds,"
-                     "total_seconds,divergence_to_previous,divergence_to_new,cosine_to_update,local_acc_before,"
-                     "local_acc_after\n";
+  r->clients_csv_ << kClientsHeader;
+  return r;
+}
+
+StatusOr<std::unique_ptr<RunRecorder>> RunRecorder::resume(const std::string& dir, int last_round) {
+  if (last_round < 0) return invalid_argument_error("cannot resume after round " + std::to_string(last_round));
+  const std::string jsonl = dir + "/metrics.jsonl", rounds = dir + "/rounds.csv", clients = dir + "/clients.csv";
+  for (const std::string& path : {jsonl, rounds, clients}) {
+    std::error_code ec;
+    if (!fs::is_regular_file(path, ec))
+      return not_found_error("cannot resume the run in " + dir + ": " + path + " is missing");
+  }
+  std::error_code ec;
+  fs::create_directories(fs::path(dir) / "checkpoints", ec);
+  if (ec) return unavailable_error("cannot create " + dir + "/checkpoints: " + ec.message());
+
+  // Read all three before rewriting any, so a file we cannot read leaves the run as it was.
+  ASSIGN_OR_RETURN(KeptRows kept_jsonl, keep_rounds_up_to(jsonl, last_round, true));
+  ASSIGN_OR_RETURN(KeptRows kept_rounds, keep_rounds_up_to(rounds, last_round, false));
+  ASSIGN_OR_RETURN(KeptRows kept_clients, keep_rounds_up_to(clients, last_round, false));
+  if (kept_clients.header.empty()) kept_clients.header = kClientsHeader;  // create() writes it first
+  RETURN_IF_ERROR(write_file_atomically(jsonl, kept_jsonl.rows));
+  RETURN_IF_ERROR(write_file_atomically(rounds, kept_rounds.header + kept_rounds.rows));
+  RETURN_IF_ERROR(write_file_atomically(clients, kept_clients.header + kept_clients.rows));
+
+  std::unique_ptr<RunRecorder> r(new RunRecorder(dir));
+  if (!kept_rounds.header.empty()) {
+    r->rounds_header_written_ = true;
+    // The header names the classes (class_<c>_accuracy), so the rows go on with as many columns.
+    for (size_t at = 0; (at = kept_rounds.header.find(",class_", at)) != std::string::npos; ++at) ++r->num_classes_;
+  }
+  r->jsonl_.open(jsonl, std::ios::app);
+  r->rounds_csv_.open(rounds, std::ios::app);
+  r->clients_csv_.open(clients, std::ios::app);
+  if (!r->jsonl_ || !r->rounds_csv_ || !r->clients_csv_) return unavailable_error("cannot write metrics in " + dir);
   return r;
 }
 
 Status RunRecorder::write_config(const std::string& config_json) {
-  return write_file(dir_ + "/config.json", config_json);
+  return write_file_atomically(dir_ + "/config.json", config_json);
 }
 
 Status RunRecorder::write_partition(const std::vector<std::vector<int64_t>>& counts) {
   const PartitionStats stats = compute_partition_stats(counts);
-  RETURN_IF_ERROR(write_file(dir_ + "/partition.csv", partition_csv(stats)));
-  return write_file(dir_ + "/partition.json", partition_json(stats));
+  RETURN_IF_ERROR(write_file_atomically(dir_ + "/partition.csv", partition_csv(stats)));
+  return write_file_atomically(dir_ + "/partition.json", partition_json(stats));
 }
 
 Status RunRecorder::record_round(const RoundMetrics& m) {
@@ -107,7 +181,8 @@ Status RunRecorder::record_round(const RoundMetrics& m) {
   jsonl_ << row.dump() << "\n";
   jsonl_.flush();
 
-  if (num_classes_ == 0) {
+  if (!rounds_header_written_) {
+    rounds_header_written_ = true;
     num_classes_ = m.class_accuracy.size();
     rounds_csv_ << "round,status,sampled,answered,bytes_sent,bytes_received,mean_train_loss,mean_divergence,"
                    "max_divergence,test_accuracy,test_loss,wait_seconds,aggregate_seconds,eval_seconds,round_seconds,"
@@ -148,13 +223,7 @@ Status save_state_dict(const ModelState& state, const std::string& path) {
     c10::Dict<std::string, at::Tensor> dict;
     for (const auto& e : state.entries()) dict.insert(e.name, e.tensor.detach().cpu());
     const std::vector<char> bytes = torch::jit::pickle_save(c10::IValue(dict));
-    // Write then rename, so a reader never sees half a checkpoint.
-    const std::string tmp = path + ".tmp";
-    RETURN_IF_ERROR(write_file(tmp, std::string(bytes.begin(), bytes.end())));
-    std::error_code ec;
-    fs::rename(tmp, path, ec);
-    if (ec) return unavailable_error("cannot write " + path + ": " + ec.message());
-    return Status();
+    return write_file_atomically(path, std::string_view(bytes.data(), bytes.size()));
   } catch (const std::exception& e) {
     return internal_error("saving " + path + ": " + e.what());
   }

@@ -19,8 +19,17 @@
 namespace flotilla {
 
 // Bumped whenever a type a plugin sees (Aggregator, ClientUpdate, ModelState, Registry, Options,
-// Status) changes incompatibly.
-inline constexpr uint32_t kPluginApiVersion = 1;
+// Status) changes incompatibly. History (the loader quotes it to the owner of an older plugin):
+//   1  the first API
+//   2  Aggregator gained save_state() and restore_state() (checkpoints, resume)
+inline constexpr uint32_t kPluginApiVersion = 2;
+
+// What a plugin built against `version` must change to build against kPluginApiVersion, in one
+// sentence; empty when there is nothing to say (same or newer version).
+inline const char* plugin_api_changes_since(uint32_t version) {
+  if (version < 2) return "version 2 added Aggregator::save_state() and restore_state(), see docs/aggregators.md";
+  return "";
+}
 
 class Aggregator;
 class Partitioner;

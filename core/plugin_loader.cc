@@ -21,10 +21,16 @@ Status load_plugin(const std::string& path, PluginRegistrar& registrar) {
   }
   const uint32_t version = version_fn();
   if (version != kPluginApiVersion) {
-    dlclose(handle);
-    return failed_precondition_error("plugin " + path + " was built against plugin API version " +
-                                     std::to_string(version) + ", this Flotilla has version " +
-                                     std::to_string(kPluginApiVersion) + "; rebuild it against this Flotilla");
+    dlclose(handle);  // its vtables do not match ours: calling into it could crash
+    std::string message = "plugin " + path + " was built against plugin API version " + std::to_string(version) +
+                          ", but this Flotilla needs plugin API version " + std::to_string(kPluginApiVersion) + "; ";
+    if (version < kPluginApiVersion) {
+      message += std::string("update it (") + plugin_api_changes_since(version) +
+                 ") and rebuild it against this Flotilla's installed headers";
+    } else {
+      message += "it was built for a newer Flotilla: rebuild it against this one, or upgrade Flotilla";
+    }
+    return failed_precondition_error(message);
   }
   char error[1024] = {0};
   if (register_fn(&registrar, error, sizeof error) != 0)

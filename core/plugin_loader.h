@@ -12,7 +12,8 @@ namespace flotilla {
 
 // dlopen()s `path`, checks the plugin's API version against kPluginApiVersion, then lets it
 // register. NotFound when the file cannot be loaded (with dlerror's reason); FailedPrecondition
-// for a missing entry point or another API version; the plugin's own error otherwise.
+// for a missing entry point or another API version (saying both versions and what to do); the
+// plugin's own error otherwise.
 Status load_plugin(const std::string& path, PluginRegistrar& registrar);
 
 }  // namespace flotilla

@@ -40,6 +40,16 @@ class ClippedFedAvg final : public Aggregator {
     return weighted_average(clipped);
   }
 
+  // Checkpoints: a rule that keeps nothing across rounds saves an empty state and refuses a
+  // non-empty one. A rule with state (server momentum, a step counter) returns it here as named
+  // tensors (deep copies; scalars as 0-dim tensors) and takes it back in restore_state, so that a
+  // resumed run continues exactly where it stopped.
+  ModelState save_state() const override { return ModelState(); }
+  Status restore_state(const ModelState& state) override {
+    if (state.empty()) return Status();
+    return invalid_argument_error("clipped_fedavg keeps no state, but was given '" + state[0].name + "'");
+  }
+
  private:
   double max_norm_;
 };

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <nlohmann/json.hpp>
 
 namespace flotilla {
@@ -58,6 +59,149 @@ TEST(CoordinatorConfigTest, JsonCarriesEverySetting) {
   EXPECT_EQ(j["partitioner_options"]["alpha"], "0.1");
   EXPECT_DOUBLE_EQ(j["lr"].get<double>(), 0.01);
   EXPECT_EQ(j["augment"], "none");
+}
+
+// Every field away from its default, so a field that to_json or config_from_json forgets shows.
+CoordinatorConfig everything_set() {
+  CoordinatorConfig c;
+  c.bind = "tcp://127.0.0.1:7777";
+  c.endpoint_file = "/tmp/endpoint";
+  c.experiment.dataset = "cifar10";
+  c.experiment.model = "cifar_cnn";
+  c.experiment.num_clients = 12;
+  c.experiment.partitioner = "dirichlet";
+  c.experiment.partitioner_options = {{"alpha", "0.3"}, {"min_size", "4"}};
+  c.experiment.seed = 18446744073709551557ull;  // above INT64_MAX: must survive as unsigned
+  c.experiment.holdout_fraction = 0.15;
+  c.data_dir = "/data/cifar";
+  c.train.epochs = 3;
+  c.train.batch_size = 64;
+  c.train.lr = 0.1 / 3;  // not short in decimal: must read back to the same double
+  c.train.momentum = 0.5;
+  c.train.weight_decay = 5e-4;
+  c.train.seed = 99;
+  c.train.prox_mu = 0.01;
+  c.train.augment = "crop_flip";
+  c.rounds = 40;
+  c.min_clients = 10;
+  c.fraction = 0.25;
+  c.min_fit = 3;
+  c.round_timeout_s = 123.5;
+  c.registration_timeout_s = 45;
+  c.aggregator = "fedadam";
+  c.aggregator_options = Options{{"server_lr", "0.01"}, {"beta1", "0.8"}};
+  c.plugins = {"/opt/a.so", "/opt/b.so"};
+  c.out_dir = "/runs/x";
+  c.device = "cuda:1";
+  c.eval_batch_size = 256;
+  c.checkpoint_every = 5;
+  return c;
+}
+
+TEST(CoordinatorConfigTest, JsonRoundTripsEveryField) {
+  const CoordinatorConfig c = everything_set();
+  const std::string text = to_json(c);
+  auto back = config_from_json(text);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(to_json(*back), text);
+  EXPECT_EQ(config_fingerprint(*back), config_fingerprint(c));
+  // Spot checks on the struct itself, for the fields to_json might drop on both sides.
+  EXPECT_EQ(back->experiment.seed, c.experiment.seed);
+  EXPECT_EQ(back->train.seed, 99u);
+  EXPECT_EQ(back->train.lr, c.train.lr);
+  EXPECT_EQ(back->endpoint_file, "/tmp/endpoint");
+  EXPECT_EQ(back->out_dir, "/runs/x");
+  EXPECT_EQ(back->plugins, c.plugins);
+  EXPECT_EQ(back->aggregator_options.values(), c.aggregator_options.values());
+  // Every key to_json writes differs from the default's, so none was read back as a default.
+  const auto written = nlohmann::json::parse(text), defaults = nlohmann::json::parse(to_json(CoordinatorConfig()));
+  for (const auto& [key, value] : written.items()) EXPECT_NE(value, defaults[key]) << key << " is left at its default";
+}
+
+TEST(CoordinatorConfigTest, FromJsonIgnoresUnknownKeysAndKeepsDefaultsForMissingOnes) {
+  auto c = config_from_json(R"({"rounds": 9, "lr": 1, "from_the_future": {"x": [1, 2]}})");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->rounds, 9);
+  EXPECT_EQ(c->train.lr, 1.0);  // an integer where a number is wanted is fine
+  EXPECT_EQ(c->bind, CoordinatorConfig().bind);
+  EXPECT_EQ(c->aggregator, "fedavg");
+  EXPECT_EQ(to_json(*config_from_json("{}")), to_json(CoordinatorConfig()));
+}
+
+TEST(CoordinatorConfigTest, FromJsonNamesTheKeyOfAWrongType) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {R"({"rounds": "5"})", "'rounds'"},
+      {R"({"rounds": 2.5})", "'rounds'"},
+      {R"({"rounds": 99999999999})", "'rounds'"},
+      {R"({"lr": null})", "'lr'"},
+      {R"({"seed": -1})", "'seed'"},
+      {R"({"bind": 5555})", "'bind'"},
+      {R"({"plugins": "a.so"})", "'plugins'"},
+      {R"({"plugins": ["a.so", 1]})", "'plugins'"},
+      {R"({"aggregator_options": {"server_lr": 0.5}})", "'aggregator_options.server_lr'"},
+      {R"({"partitioner_options": []})", "'partitioner_options'"},
+      {R"([1, 2])", "not a JSON object"},
+      {R"({"rounds": )", "not valid JSON"},
+  };
+  for (const auto& [text, expected] : cases) {
+    auto c = config_from_json(text);
+    ASSERT_FALSE(c.ok()) << text;
+    EXPECT_EQ(c.status().code(), StatusCode::kInvalidArgument) << text;
+    EXPECT_NE(c.status().message().find(expected), std::string::npos) << text << ": " << c.status();
+  }
+}
+
+TEST(CoordinatorConfigTest, FingerprintCountsWhatDeterminesTheResult) {
+  const CoordinatorConfig base = everything_set();
+  const std::string fingerprint = config_fingerprint(base);
+  EXPECT_EQ(fingerprint.size(), 64u);
+  EXPECT_EQ(fingerprint, config_fingerprint(everything_set()));
+  using Mutation = void (*)(CoordinatorConfig&);
+  const std::vector<std::pair<const char*, Mutation>> counted = {
+      {"dataset", [](CoordinatorConfig& c) { c.experiment.dataset = "mnist"; }},
+      {"model", [](CoordinatorConfig& c) { c.experiment.model = "mlp"; }},
+      {"clients", [](CoordinatorConfig& c) { c.experiment.num_clients = 13; }},
+      {"partitioner", [](CoordinatorConfig& c) { c.experiment.partitioner = "iid"; }},
+      {"partitioner_options", [](CoordinatorConfig& c) { c.experiment.partitioner_options["alpha"] = "0.4"; }},
+      {"seed", [](CoordinatorConfig& c) { c.experiment.seed = 1; }},
+      {"holdout_fraction", [](CoordinatorConfig& c) { c.experiment.holdout_fraction = 0.2; }},
+      {"epochs", [](CoordinatorConfig& c) { c.train.epochs = 4; }},
+      {"batch_size", [](CoordinatorConfig& c) { c.train.batch_size = 32; }},
+      {"lr", [](CoordinatorConfig& c) { c.train.lr = std::nextafter(0.1 / 3, 1.0); }},
+      {"momentum", [](CoordinatorConfig& c) { c.train.momentum = 0.9; }},
+      {"weight_decay", [](CoordinatorConfig& c) { c.train.weight_decay = 0; }},
+      {"train seed", [](CoordinatorConfig& c) { c.train.seed = 100; }},
+      {"prox_mu", [](CoordinatorConfig& c) { c.train.prox_mu = 0; }},
+      {"augment", [](CoordinatorConfig& c) { c.train.augment = "none"; }},
+      {"fraction", [](CoordinatorConfig& c) { c.fraction = 0.5; }},
+      {"min_fit", [](CoordinatorConfig& c) { c.min_fit = 2; }},
+      {"aggregator", [](CoordinatorConfig& c) { c.aggregator = "fedyogi"; }},
+      {"aggregator_options", [](CoordinatorConfig& c) { c.aggregator_options.set("tau", "0.001"); }},
+  };
+  for (const auto& [field, mutate] : counted) {
+    CoordinatorConfig c = everything_set();
+    mutate(c);
+    EXPECT_NE(config_fingerprint(c), fingerprint) << field << " must count";
+  }
+  const std::vector<std::pair<const char*, Mutation>> not_counted = {
+      {"rounds", [](CoordinatorConfig& c) { c.rounds = 400; }},
+      {"bind", [](CoordinatorConfig& c) { c.bind = "tcp://*:1"; }},
+      {"endpoint_file", [](CoordinatorConfig& c) { c.endpoint_file = ""; }},
+      {"round_timeout", [](CoordinatorConfig& c) { c.round_timeout_s = 1; }},
+      {"registration_timeout", [](CoordinatorConfig& c) { c.registration_timeout_s = 1; }},
+      {"min_clients", [](CoordinatorConfig& c) { c.min_clients = 12; }},
+      {"checkpoint_every", [](CoordinatorConfig& c) { c.checkpoint_every = 1; }},
+      {"out_dir", [](CoordinatorConfig& c) { c.out_dir = "/elsewhere"; }},
+      {"data_dir", [](CoordinatorConfig& c) { c.data_dir = "/mnt/cifar"; }},
+      {"device", [](CoordinatorConfig& c) { c.device = "cpu"; }},
+      {"eval_batch_size", [](CoordinatorConfig& c) { c.eval_batch_size = 1000; }},
+      {"plugins", [](CoordinatorConfig& c) { c.plugins = {"/elsewhere/a.so"}; }},
+  };
+  for (const auto& [field, mutate] : not_counted) {
+    CoordinatorConfig c = everything_set();
+    mutate(c);
+    EXPECT_EQ(config_fingerprint(c), fingerprint) << field << " must not count";
+  }
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -73,6 +74,143 @@ TEST(RunRecorderTest, WritesRoundsClientsPartitionAndCheckpoints) {
   ASSERT_TRUE((*rec)->save_final(s).ok());
   EXPECT_GT(std::filesystem::file_size(dir + "/checkpoints/round_0001.pt"), 16u);
   EXPECT_TRUE(std::filesystem::exists(dir + "/model_final.pt"));
+  EXPECT_FALSE(std::filesystem::exists(dir + "/model_final.pt.tmp"));  // written atomically
+}
+
+RoundMetrics round_metrics(int round, double accuracy, size_t num_classes = 2) {
+  RoundMetrics m;
+  m.round = round;
+  m.sampled = {0, 1};
+  m.answered = 2;
+  m.test_accuracy = accuracy;
+  m.class_accuracy.assign(num_classes, accuracy);
+  for (int id : {0, 1}) {
+    ClientRoundMetrics c;
+    c.client_id = id;
+    c.num_samples = 10;
+    m.clients.push_back(c);
+  }
+  return m;
+}
+
+std::vector<std::string> lines_of(const std::string& path) {
+  std::vector<std::string> out;
+  std::istringstream in(slurp(path));
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+// The round of each row: "round" of each JSON line, or the first field of each CSV row after the header.
+std::vector<int> rounds_in(const std::string& path) {
+  std::vector<int> out;
+  const bool is_json = path.size() > 6 && path.substr(path.size() - 6) == ".jsonl";
+  const auto lines = lines_of(path);
+  for (size_t i = is_json ? 0 : 1; i < lines.size(); ++i)
+    out.push_back(is_json ? nlohmann::json::parse(lines[i])["round"].get<int>() : std::stoi(lines[i]));
+  return out;
+}
+
+std::string fresh_run(const std::string& name) {
+  const std::string dir = ::testing::TempDir() + "/recorder_test_" + name;
+  std::filesystem::remove_all(dir);
+  return dir;
+}
+
+TEST(RunRecorderTest, ResumeDropsRowsAfterTheCheckpointSoEachRoundIsWrittenOnce) {
+  const std::string dir = fresh_run("resume");
+  {
+    auto rec = RunRecorder::create(dir);
+    ASSERT_TRUE(rec.ok()) << rec.status();
+    for (int r = 1; r <= 5; ++r) ASSERT_TRUE((*rec)->record_round(round_metrics(r, 0.5)).ok());
+  }  // killed after recording round 5; the last checkpoint is round 3's
+  auto rec = RunRecorder::resume(dir, 3);
+  ASSERT_TRUE(rec.ok()) << rec.status();
+  EXPECT_EQ(rounds_in(dir + "/metrics.jsonl"), (std::vector<int>{1, 2, 3}));
+  for (int r = 4; r <= 6; ++r) ASSERT_TRUE((*rec)->record_round(round_metrics(r, 0.75)).ok());
+  rec->reset();
+
+  EXPECT_EQ(rounds_in(dir + "/metrics.jsonl"), (std::vector<int>{1, 2, 3, 4, 5, 6}));
+  EXPECT_EQ(rounds_in(dir + "/rounds.csv"), (std::vector<int>{1, 2, 3, 4, 5, 6}));
+  EXPECT_EQ(rounds_in(dir + "/clients.csv"), (std::vector<int>{1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6}));
+  for (const char* file : {"/rounds.csv", "/clients.csv"}) {
+    const auto lines = lines_of(dir + file);
+    int headers = 0;
+    for (const auto& line : lines) headers += line.rfind("round,", 0) == 0;
+    EXPECT_EQ(headers, 1) << file;
+    // The resumed rows have the header's columns (rounds.csv: one per class).
+    const auto columns = std::count(lines[0].begin(), lines[0].end(), ',');
+    for (const auto& line : lines)
+      EXPECT_EQ(std::count(line.begin(), line.end(), ','), columns) << file << ": " << line;
+  }
+  // Rounds 4 and 5 are the resumed run's, not the dead one's.
+  const auto rows = lines_of(dir + "/metrics.jsonl");
+  EXPECT_EQ(nlohmann::json::parse(rows[2])["test_accuracy"], 0.5);
+  EXPECT_EQ(nlohmann::json::parse(rows[3])["test_accuracy"], 0.75);
+  EXPECT_FALSE(std::filesystem::exists(dir + "/metrics.jsonl.tmp"));
+}
+
+TEST(RunRecorderTest, ResumeDropsATornLastLine) {
+  const std::string dir = fresh_run("torn");
+  {
+    auto rec = RunRecorder::create(dir);
+    ASSERT_TRUE(rec.ok()) << rec.status();
+    for (int r = 1; r <= 3; ++r) ASSERT_TRUE((*rec)->record_round(round_metrics(r, 0.5)).ok());
+  }
+  // Killed in the middle of writing round 4 (and of a round-3 row, which a kill cannot do, but a
+  // row without its newline cannot be trusted whatever its round).
+  std::ofstream(dir + "/metrics.jsonl", std::ios::app) << "{\"round\": 4, \"stat";
+  std::ofstream(dir + "/rounds.csv", std::ios::app) << "4,ok,2";
+  std::ofstream(dir + "/clients.csv", std::ios::app) << "3,1,o";
+  auto rec = RunRecorder::resume(dir, 3);
+  ASSERT_TRUE(rec.ok()) << rec.status();
+  ASSERT_TRUE((*rec)->record_round(round_metrics(4, 0.75)).ok());
+  rec->reset();
+  EXPECT_EQ(rounds_in(dir + "/metrics.jsonl"), (std::vector<int>{1, 2, 3, 4}));
+  EXPECT_EQ(rounds_in(dir + "/rounds.csv"), (std::vector<int>{1, 2, 3, 4}));
+  EXPECT_EQ(rounds_in(dir + "/clients.csv"), (std::vector<int>{1, 1, 2, 2, 3, 3, 4, 4}));
+}
+
+TEST(RunRecorderTest, ResumeBeforeAnyRoundWritesTheHeadersOnce) {
+  const std::string dir = fresh_run("empty");
+  ASSERT_TRUE(RunRecorder::create(dir).ok());
+  auto rec = RunRecorder::resume(dir, 0);
+  ASSERT_TRUE(rec.ok()) << rec.status();
+  ASSERT_TRUE((*rec)->record_round(round_metrics(1, 0.5)).ok());
+  rec->reset();
+  EXPECT_EQ(rounds_in(dir + "/rounds.csv"), (std::vector<int>{1}));
+  EXPECT_EQ(rounds_in(dir + "/clients.csv"), (std::vector<int>{1, 1}));
+}
+
+TEST(RunRecorderTest, RoundsHeaderOnceWithoutPerClassAccuracy) {
+  const std::string dir = fresh_run("no_classes");
+  auto rec = RunRecorder::create(dir);
+  ASSERT_TRUE(rec.ok());
+  for (int r = 1; r <= 3; ++r) ASSERT_TRUE((*rec)->record_round(round_metrics(r, 0.5, 0)).ok());
+  EXPECT_EQ(rounds_in(dir + "/rounds.csv"), (std::vector<int>{1, 2, 3}));
+}
+
+TEST(RunRecorderTest, ResumeRefusesMissingFilesAndUnreadableRows) {
+  const std::string dir = fresh_run("refuse");
+  auto missing = RunRecorder::resume(dir, 1);
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+  {
+    auto rec = RunRecorder::create(dir);
+    ASSERT_TRUE(rec.ok());
+    for (int r = 1; r <= 2; ++r) ASSERT_TRUE((*rec)->record_round(round_metrics(r, 0.5)).ok());
+  }
+  std::filesystem::remove(dir + "/clients.csv");
+  missing = RunRecorder::resume(dir, 1);
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(missing.status().message().find("clients.csv"), std::string::npos) << missing.status();
+
+  std::ofstream(dir + "/clients.csv") << "round,client_id\n1,0\n";
+  const std::string before = slurp(dir + "/metrics.jsonl");
+  std::ofstream(dir + "/rounds.csv", std::ios::app) << "garbage row\n2,ok\n";
+  auto bad = RunRecorder::resume(dir, 1);
+  EXPECT_EQ(bad.status().code(), StatusCode::kDataLoss);
+  EXPECT_NE(bad.status().message().find("rounds.csv: line 4"), std::string::npos) << bad.status();
+  EXPECT_EQ(slurp(dir + "/metrics.jsonl"), before) << "a refused resume must leave the files as they were";
+  EXPECT_EQ(RunRecorder::resume(dir, -1).status().code(), StatusCode::kInvalidArgument);
 }
 
 TEST(RunRecorderTest, UnwritableDirectoryIsAnError) {

@@ -29,6 +29,16 @@ TEST(PluginLoaderTest, ExamplePluginRegistersAWorkingAggregator) {
   ASSERT_TRUE(out.ok()) << out.status();
   EXPECT_NEAR((*out)[0].tensor.item<float>(), (1.0 + 0.5) / 2, 1e-5);
 
+  // Its checkpoint methods, called through the version-2 vtable: stateless, so nothing to save
+  // and a foreign state refused.
+  EXPECT_TRUE((*aggregator)->save_state().empty());
+  EXPECT_TRUE((*aggregator)->restore_state(ModelState()).ok());
+  ModelState foreign;
+  foreign.add("velocity/w", at::zeros({1}));
+  Status refused = (*aggregator)->restore_state(foreign);
+  EXPECT_EQ(refused.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.message().find("velocity/w"), std::string::npos) << refused;
+
   EXPECT_FALSE(registry.create("clipped_fedavg", Options{{"max_norm", "-1"}}).ok());
 }
 
@@ -38,8 +48,12 @@ TEST(PluginLoaderTest, WrongApiVersionIsRefusedByName) {
   Status s = load_plugin(WRONG_VERSION_PLUGIN, registrar);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
-  EXPECT_NE(s.message().find("plugin API version " + std::to_string(kPluginApiVersion + 998)), std::string::npos) << s;
-  EXPECT_NE(s.message().find("rebuild"), std::string::npos);
+  static_assert(kPluginApiVersion == 2, "update this test and wrong_version_plugin.cc with the new history");
+  EXPECT_NE(s.message().find("built against plugin API version 1"), std::string::npos) << s;
+  EXPECT_NE(s.message().find("needs plugin API version 2"), std::string::npos) << s;
+  EXPECT_NE(s.message().find("save_state"), std::string::npos) << s;  // what changed
+  EXPECT_NE(s.message().find("rebuild"), std::string::npos) << s;     // what to do
+  EXPECT_NE(s.message().find(WRONG_VERSION_PLUGIN), std::string::npos) << s;
 }
 
 TEST(PluginLoaderTest, LibraryWithoutEntryPointIsRefused) {

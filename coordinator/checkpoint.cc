@@ -1,0 +1,444 @@
+#include "coordinator/checkpoint.h"
+
+#include <ATen/ATen.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <utility>
+
+#include "coordinator/atomic_file.h"
+
+namespace flotilla {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+// Tensor bytes are written as they lie in memory; the format says little-endian.
+static_assert(std::endian::native == std::endian::little, "checkpoints are written on little-endian hosts only");
+
+constexpr char kMagic[8] = {'F', 'L', 'O', 'T', 'C', 'K', 'P', 'T'};
+constexpr size_t kPrefixSize = 8 + 4 + 8 + 8;  // magic, version, header size, data size
+constexpr size_t kDigestSize = 32;
+constexpr size_t kMaxRank = 64;  // far above any model's; bounds the work per shape
+constexpr const char* kModelSection = "model";
+constexpr const char* kStateSection = "aggregator_state";
+
+struct DtypeName {
+  const char* name;
+  at::ScalarType type;
+};
+
+constexpr DtypeName kDtypes[] = {
+    {"float32", at::kFloat},
+    {"float64", at::kDouble},
+    {"float16", at::kHalf},
+    {"bfloat16", at::kBFloat16},
+    {"int64", at::kLong},
+    {"int32", at::kInt},
+    {"int16", at::kShort},
+    {"int8", at::kChar},
+    {"uint8", at::kByte},
+    {"bool", at::kBool},
+    {"complex64", at::kComplexFloat},
+    {"complex128", at::kComplexDouble},
+};
+
+const char* dtype_name(at::ScalarType type) {
+  for (const auto& d : kDtypes)
+    if (d.type == type) return d.name;
+  return nullptr;
+}
+
+bool dtype_of(const std::string& name, at::ScalarType* type) {
+  for (const auto& d : kDtypes) {
+    if (name == d.name) {
+      *type = d.type;
+      return true;
+    }
+  }
+  return false;
+}
+
+std::array<unsigned char, kDigestSize> sha256(std::string_view bytes) {
+  std::array<unsigned char, kDigestSize> md{};
+  unsigned int len = 0;
+  FLOTILLA_CHECK(EVP_Digest(bytes.data(), bytes.size(), md.data(), &len, EVP_sha256(), nullptr) == 1 &&
+                 len == kDigestSize)
+      << "SHA-256";
+  return md;
+}
+
+template <typename T>
+void append_le(std::string& out, T value) {
+  char raw[sizeof(T)];
+  std::memcpy(raw, &value, sizeof(T));  // little-endian host (static_assert above)
+  out.append(raw, sizeof(T));
+}
+
+template <typename T>
+T read_le(std::string_view bytes, size_t at) {
+  T value;
+  std::memcpy(&value, bytes.data() + at, sizeof(T));
+  return value;
+}
+
+// nlohmann refuses to write invalid UTF-8 (it throws), and the header is JSON.
+bool is_json_string(const std::string& s) {
+  try {
+    (void)json(s).dump();
+    return true;
+  } catch (const json::exception&) {
+    return false;
+  }
+}
+
+Status validate_section(const char* section, const ModelState& state) {
+  std::set<std::string> names;
+  for (const auto& e : state.entries()) {
+    const std::string what = std::string(section) + " tensor '" + e.name + "'";
+    if (!names.insert(e.name).second) return invalid_argument_error("duplicate " + what);
+    if (!is_json_string(e.name)) return invalid_argument_error(section + std::string(" tensor name is not UTF-8"));
+    if (!e.tensor.defined()) return invalid_argument_error(what + " is undefined");
+    if (e.tensor.layout() != at::kStrided) return invalid_argument_error(what + " is not a dense tensor");
+    if (!dtype_name(e.tensor.scalar_type())) {
+      return invalid_argument_error(what + " has dtype " + std::string(c10::toString(e.tensor.scalar_type())) +
+                                    ", which checkpoints do not store");
+    }
+  }
+  return Status();
+}
+
+// Everything parse_checkpoint needs to check a tensor's entry before allocating anything.
+struct TensorEntry {
+  bool model = true;
+  std::string name;
+  at::ScalarType type = at::kFloat;
+  std::vector<int64_t> shape;
+  uint64_t offset = 0;
+  uint64_t size = 0;
+};
+
+Status header_error(const std::string& message) { return data_loss_error("checkpoint header: " + message); }
+
+// A JSON integer in [0, max], or an error naming `key`.
+StatusOr<uint64_t> read_count(const json& object, const char* key, uint64_t max, const std::string& where) {
+  auto it = object.find(key);
+  if (it == object.end()) return header_error(where + "has no \"" + key + "\"");
+  uint64_t value = 0;
+  if (it->is_number_unsigned()) {
+    value = it->get<uint64_t>();
+  } else if (it->is_number_integer()) {
+    const int64_t v = it->get<int64_t>();
+    if (v < 0) return header_error(where + "\"" + key + "\" is negative");
+    value = static_cast<uint64_t>(v);
+  } else {
+    return header_error(where + "\"" + key + "\" is not an integer");
+  }
+  if (value > max) return header_error(where + "\"" + key + "\" is out of range");
+  return value;
+}
+
+StatusOr<std::string> read_string(const json& object, const char* key, const std::string& where) {
+  auto it = object.find(key);
+  if (it == object.end()) return header_error(where + "has no \"" + key + "\"");
+  if (!it->is_string()) return header_error(where + "\"" + key + "\" is not a string");
+  return it->get<std::string>();
+}
+
+StatusOr<TensorEntry> read_tensor_entry(const json& t, size_t index, uint64_t data_size) {
+  const std::string where = "tensor " + std::to_string(index) + " ";
+  if (!t.is_object()) return header_error(where + "is not an object");
+  TensorEntry e;
+  ASSIGN_OR_RETURN(std::string section, read_string(t, "section", where));
+  if (section != kModelSection && section != kStateSection)
+    return header_error(where + "has unknown section \"" + section + "\"");
+  e.model = section == kModelSection;
+  ASSIGN_OR_RETURN(e.name, read_string(t, "name", where));
+  const std::string what = where + "('" + e.name + "') ";
+  ASSIGN_OR_RETURN(std::string dtype, read_string(t, "dtype", what));
+  if (!dtype_of(dtype, &e.type)) return header_error(what + "has unknown dtype \"" + dtype + "\"");
+
+  auto shape = t.find("shape");
+  if (shape == t.end() || !shape->is_array()) return header_error(what + "has no \"shape\" array");
+  if (shape->size() > kMaxRank) return header_error(what + "has " + std::to_string(shape->size()) + " dimensions");
+  // numel, and the product of max(dim, 1) so that the strides torch computes cannot overflow either.
+  int64_t numel = 1, span = 1;
+  for (const json& d : *shape) {
+    int64_t dim = 0;
+    if (d.is_number_unsigned()) {
+      if (d.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
+        return header_error(what + "has a dimension out of range");
+      dim = static_cast<int64_t>(d.get<uint64_t>());
+    } else if (d.is_number_integer()) {
+      dim = d.get<int64_t>();
+      if (dim < 0) return header_error(what + "has a negative dimension");
+    } else {
+      return header_error(what + "has a dimension that is not an integer");
+    }
+    if (__builtin_mul_overflow(numel, dim, &numel) || __builtin_mul_overflow(span, std::max<int64_t>(dim, 1), &span))
+      return header_error(what + "has a shape whose element count overflows");
+    e.shape.push_back(dim);
+  }
+  int64_t bytes = 0;
+  if (__builtin_mul_overflow(numel, static_cast<int64_t>(c10::elementSize(e.type)), &bytes))
+    return header_error(what + "has a shape whose byte size overflows");
+
+  ASSIGN_OR_RETURN(e.offset, read_count(t, "offset", data_size, what));
+  ASSIGN_OR_RETURN(e.size, read_count(t, "size", data_size, what));
+  if (e.size != static_cast<uint64_t>(bytes)) {
+    return header_error(what + "has size " + std::to_string(e.size) + " but its dtype and shape need " +
+                        std::to_string(bytes) + " bytes");
+  }
+  if (e.size > data_size - e.offset)  // offset <= data_size, checked by read_count
+    return header_error(what + "runs past the end of the data");
+  return e;
+}
+
+StatusOr<Checkpoint> parse_validated(std::string_view bytes) {
+  if (bytes.size() >= sizeof kMagic && std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0)
+    return data_loss_error("not a Flotilla checkpoint (bad magic)");
+  const size_t minimum = kPrefixSize + kDigestSize;
+  if (bytes.size() < minimum) {
+    return data_loss_error("checkpoint truncated: " + std::to_string(bytes.size()) + " bytes, even an empty one has " +
+                           std::to_string(minimum));
+  }
+  const uint32_t version = read_le<uint32_t>(bytes, 8);
+  if (version != kCheckpointFormatVersion) {
+    return data_loss_error("checkpoint format version " + std::to_string(version) + "; this Flotilla reads version " +
+                           std::to_string(kCheckpointFormatVersion));
+  }
+  const uint64_t header_size = read_le<uint64_t>(bytes, 12);
+  const uint64_t data_size = read_le<uint64_t>(bytes, 20);
+  // Each is at most the input's size, so the sum cannot overflow.
+  const uint64_t available = bytes.size() - minimum;
+  if (header_size > available || data_size > available - header_size) {
+    return data_loss_error("checkpoint truncated or corrupt: its sizes say header " + std::to_string(header_size) +
+                           " + data " + std::to_string(data_size) + " bytes, the file holds " +
+                           std::to_string(available));
+  }
+  if (header_size + data_size != available) {
+    return data_loss_error("checkpoint corrupt: " + std::to_string(available - header_size - data_size) +
+                           " bytes more than its sizes say");
+  }
+  const size_t signed_size = bytes.size() - kDigestSize;
+  const auto digest = sha256(bytes.substr(0, signed_size));
+  if (CRYPTO_memcmp(digest.data(), bytes.data() + signed_size, kDigestSize) != 0)
+    return data_loss_error("checkpoint checksum mismatch: the file is corrupt");
+
+  const std::string_view header_text = bytes.substr(kPrefixSize, header_size);
+  const json header = json::parse(header_text.begin(), header_text.end(), nullptr, /*allow_exceptions=*/false);
+  if (header.is_discarded()) return header_error("not valid JSON");
+  if (!header.is_object()) return header_error("not a JSON object");
+  Checkpoint c;
+  ASSIGN_OR_RETURN(uint64_t round, read_count(header, "round", std::numeric_limits<int>::max(), ""));
+  c.round = static_cast<int>(round);
+  ASSIGN_OR_RETURN(c.config_fingerprint, read_string(header, "config_fingerprint", ""));
+  ASSIGN_OR_RETURN(c.aggregator, read_string(header, "aggregator", ""));
+  ASSIGN_OR_RETURN(std::string byte_order, read_string(header, "byte_order", ""));
+  if (byte_order != "little") return header_error("byte order \"" + byte_order + "\"; only \"little\" is read");
+  auto list = header.find("tensors");
+  if (list == header.end() || !list->is_array()) return header_error("has no \"tensors\" array");
+
+  std::vector<TensorEntry> entries;
+  std::set<std::string> model_names, state_names;
+  for (size_t i = 0; i < list->size(); ++i) {
+    ASSIGN_OR_RETURN(TensorEntry e, read_tensor_entry((*list)[i], i, data_size));
+    if (!(e.model ? model_names : state_names).insert(e.name).second) {
+      return header_error("duplicate " + std::string(e.model ? kModelSection : kStateSection) + " tensor '" + e.name +
+                          "'");
+    }
+    entries.push_back(std::move(e));
+  }
+  // No two tensors share bytes, so the tensors built below hold at most data_size bytes together.
+  std::vector<const TensorEntry*> by_offset;
+  for (const auto& e : entries)
+    if (e.size > 0) by_offset.push_back(&e);
+  std::sort(by_offset.begin(), by_offset.end(), [](auto* a, auto* b) { return a->offset < b->offset; });
+  for (size_t i = 1; i < by_offset.size(); ++i) {
+    if (by_offset[i - 1]->offset + by_offset[i - 1]->size > by_offset[i]->offset)
+      return header_error("tensors '" + by_offset[i - 1]->name + "' and '" + by_offset[i]->name + "' overlap");
+  }
+
+  const char* data = bytes.data() + kPrefixSize + header_size;
+  for (const auto& e : entries) {
+    const char* src = data + e.offset;
+    if (e.type == at::kBool) {
+      for (uint64_t k = 0; k < e.size; ++k) {
+        if (src[k] != 0 && src[k] != 1) return header_error("bool tensor '" + e.name + "' holds a byte other than 0/1");
+      }
+    }
+    at::Tensor t = at::empty(e.shape, at::TensorOptions().dtype(e.type));
+    if (e.size > 0) std::memcpy(t.data_ptr(), src, e.size);
+    (e.model ? c.model : c.aggregator_state).add(e.name, std::move(t));
+  }
+  return c;
+}
+
+struct FileEntry {
+  int round;
+  fs::path path;
+};
+
+// round_<digits>.ckpt files in RUN/checkpoints, oldest first (ties by name); NotFound without the folder.
+StatusOr<std::vector<FileEntry>> list_checkpoints(const std::string& run_dir) {
+  const fs::path folder = fs::path(run_dir) / "checkpoints";
+  std::error_code ec;
+  if (!fs::is_directory(folder, ec)) return not_found_error("no checkpoints in " + run_dir + ": no " + folder.string());
+  std::vector<FileEntry> out;
+  fs::directory_iterator it(folder, ec), end;
+  if (ec) return unavailable_error("cannot list " + folder.string() + ": " + ec.message());
+  for (; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    constexpr std::string_view kPrefix = "round_", kSuffix = ".ckpt";
+    if (name.size() <= kPrefix.size() + kSuffix.size() || name.compare(0, kPrefix.size(), kPrefix) != 0 ||
+        name.compare(name.size() - kSuffix.size(), kSuffix.size(), kSuffix) != 0)
+      continue;
+    const std::string digits = name.substr(kPrefix.size(), name.size() - kPrefix.size() - kSuffix.size());
+    if (digits.size() > 9 || !std::all_of(digits.begin(), digits.end(), [](char ch) { return ch >= '0' && ch <= '9'; }))
+      continue;
+    out.push_back({std::stoi(digits), it->path()});
+  }
+  if (ec) return unavailable_error("cannot list " + folder.string() + ": " + ec.message());
+  std::sort(out.begin(), out.end(), [](const FileEntry& a, const FileEntry& b) {
+    return a.round != b.round ? a.round < b.round : a.path < b.path;
+  });
+  return out;
+}
+
+}  // namespace
+
+Status validate_checkpoint(const Checkpoint& c) {
+  if (c.round < 0) return invalid_argument_error("checkpoint round " + std::to_string(c.round) + " is negative");
+  if (!is_json_string(c.config_fingerprint)) return invalid_argument_error("config fingerprint is not UTF-8");
+  if (!is_json_string(c.aggregator)) return invalid_argument_error("aggregator name is not UTF-8");
+  RETURN_IF_ERROR(validate_section(kModelSection, c.model));
+  return validate_section(kStateSection, c.aggregator_state);
+}
+
+std::string serialize_checkpoint(const Checkpoint& c) {
+  const Status valid = validate_checkpoint(c);
+  FLOTILLA_CHECK(valid.ok()) << "serialize_checkpoint: " << valid;
+  std::vector<at::Tensor> tensors;  // contiguous CPU copies, in header order
+  json list = json::array();
+  uint64_t offset = 0;
+  for (const auto& [section, state] :
+       {std::pair{kModelSection, &c.model}, std::pair{kStateSection, &c.aggregator_state}}) {
+    for (const auto& e : state->entries()) {
+      at::Tensor t = e.tensor.detach().to(at::kCPU).contiguous();
+      const uint64_t size = static_cast<uint64_t>(t.numel()) * t.element_size();
+      list.push_back({{"section", section},
+                      {"name", e.name},
+                      {"dtype", dtype_name(t.scalar_type())},
+                      {"shape", t.sizes().vec()},
+                      {"offset", offset},
+                      {"size", size}});
+      offset += size;
+      tensors.push_back(std::move(t));
+    }
+  }
+  const json header = {{"round", c.round},
+                       {"config_fingerprint", c.config_fingerprint},
+                       {"aggregator", c.aggregator},
+                       {"byte_order", "little"},
+                       {"tensors", std::move(list)}};
+  const std::string header_text = header.dump();
+  std::string out;
+  out.reserve(kPrefixSize + header_text.size() + offset + kDigestSize);
+  out.append(kMagic, sizeof kMagic);
+  append_le<uint32_t>(out, kCheckpointFormatVersion);
+  append_le<uint64_t>(out, header_text.size());
+  append_le<uint64_t>(out, offset);
+  out += header_text;
+  for (const auto& t : tensors) out.append(static_cast<const char*>(t.data_ptr()), t.numel() * t.element_size());
+  const auto digest = sha256(out);
+  out.append(reinterpret_cast<const char*>(digest.data()), digest.size());
+  return out;
+}
+
+StatusOr<Checkpoint> parse_checkpoint(std::string_view bytes) {
+  try {
+    return parse_validated(bytes);
+  } catch (const std::exception& e) {  // c10::Error (allocation), nlohmann: not expected after the checks
+    return data_loss_error(std::string("checkpoint unreadable: ") + e.what());
+  }
+}
+
+Status write_checkpoint_file(const Checkpoint& checkpoint, const std::string& path) {
+  RETURN_IF_ERROR(validate_checkpoint(checkpoint));
+  const fs::path parent = fs::path(path).parent_path();
+  if (!parent.empty()) {
+    std::error_code ec;
+    fs::create_directories(parent, ec);
+    if (ec) return unavailable_error("cannot create " + parent.string() + ": " + ec.message());
+  }
+  try {
+    return write_file_atomically(path, serialize_checkpoint(checkpoint));
+  } catch (const std::exception& e) {  // c10::Error copying a tensor to the CPU
+    return internal_error("writing checkpoint " + path + ": " + e.what());
+  }
+}
+
+StatusOr<Checkpoint> read_checkpoint_file(const std::string& path) {
+  ASSIGN_OR_RETURN(std::string bytes, read_whole_file(path));
+  auto parsed = parse_checkpoint(bytes);
+  if (!parsed.ok()) return parsed.status().with_context(path);
+  return parsed;
+}
+
+std::string checkpoint_path(const std::string& run_dir, int round) {
+  char name[64];
+  std::snprintf(name, sizeof name, "round_%04d.ckpt", round);
+  return (fs::path(run_dir) / "checkpoints" / name).string();
+}
+
+StatusOr<Checkpoint> load_latest_checkpoint(const std::string& run_dir, std::vector<std::string>* skipped) {
+  ASSIGN_OR_RETURN(std::vector<FileEntry> files, list_checkpoints(run_dir));
+  size_t refused = 0;
+  for (auto it = files.rbegin(); it != files.rend(); ++it) {
+    const std::string path = it->path.string();
+    auto checkpoint = read_checkpoint_file(path);
+    std::string reason;
+    if (!checkpoint.ok()) {
+      reason = checkpoint.status().message();  // starts with the path
+    } else if (checkpoint->round != it->round) {
+      reason = path + ": holds round " + std::to_string(checkpoint->round) + ", but its name says round " +
+               std::to_string(it->round);
+    } else {
+      return checkpoint;
+    }
+    ++refused;
+    if (skipped) skipped->push_back(std::move(reason));
+  }
+  return not_found_error("no valid checkpoint in " + (fs::path(run_dir) / "checkpoints").string() + " (" +
+                         std::to_string(refused) + " refused)");
+}
+
+Status prune_checkpoints(const std::string& run_dir, int keep) {
+  if (keep < 2) {
+    return invalid_argument_error(
+        "prune_checkpoints keeps at least 2 (so that a corrupt newest one has a "
+        "predecessor), got " +
+        std::to_string(keep));
+  }
+  auto files = list_checkpoints(run_dir);
+  if (!files.ok()) return files.status().code() == StatusCode::kNotFound ? Status() : files.status();
+  const size_t drop = files->size() > static_cast<size_t>(keep) ? files->size() - static_cast<size_t>(keep) : 0;
+  for (size_t i = 0; i < drop; ++i) {
+    std::error_code ec;
+    fs::remove((*files)[i].path, ec);
+    if (ec) return unavailable_error("cannot delete " + (*files)[i].path.string() + ": " + ec.message());
+  }
+  return Status();
+}
+
+}  // namespace flotilla
