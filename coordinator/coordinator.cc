@@ -12,6 +12,7 @@
 #include <set>
 
 #include "coordinator/admission.h"
+#include "coordinator/checkpoint.h"
 #include "coordinator/client_registry.h"
 #include "coordinator/client_sampler.h"
 #include "coordinator/divergence.h"
@@ -37,6 +38,8 @@ constexpr std::chrono::milliseconds kPollInterval{100};
 // before any peer is declared silent, so a coordinator that was busy (evaluating a large model)
 // does not mistake its own backlog for dead clients.
 constexpr int kMaxDrain = 10000;
+// Resume checkpoints kept (the newest and its predecessors, in case the newest is torn).
+constexpr int kCheckpointsKept = 3;
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
@@ -90,7 +93,7 @@ class Coordinator::Impl {
     stop_ = stop;
     RETURN_IF_ERROR(setup());
     Status status = wait_for_clients();
-    for (int round = 1; status.ok() && round <= config_.rounds; ++round) status = run_round(round);
+    for (int round = first_round_; status.ok() && round <= config_.rounds; ++round) status = run_round(round);
     if (status.ok()) {
       status = recorder_->save_final(global_);
       std::printf("done %d rounds, final accuracy %.4f, run directory %s\n", config_.rounds, last_accuracy_,
@@ -121,10 +124,17 @@ class Coordinator::Impl {
     test_.labels = test_.labels.to(device_);
 
     run_dir_ = config_.out_dir.empty() ? default_run_dir() : config_.out_dir;
-    ASSIGN_OR_RETURN(recorder_, RunRecorder::create(run_dir_));
-    RETURN_IF_ERROR(recorder_->write_config(config_json()));
+    if (config_.resume) {
+      RETURN_IF_ERROR(restore_from_checkpoint());
+      RETURN_IF_ERROR(recorder_->write_config(config_json()));  // e.g. more --rounds, another --bind
+    } else {
+      ASSIGN_OR_RETURN(recorder_, RunRecorder::create(run_dir_));
+      RETURN_IF_ERROR(recorder_->write_config(config_json()));
+      // Round 0's checkpoint: a run that dies in round 1 can be resumed too.
+      RETURN_IF_ERROR(write_checkpoint(0));
+    }
     client_class_counts_ = partition.class_counts(data.train.label_vector(), data.train.num_classes);
-    RETURN_IF_ERROR(recorder_->write_partition(client_class_counts_));
+    if (!config_.resume) RETURN_IF_ERROR(recorder_->write_partition(client_class_counts_));
     FLOTILLA_LOG(Info) << ex.dataset << ": " << data.train.size() << " train / " << data.test.size()
                        << " test samples; model " << ex.model << " (" << global_.numel() << " parameters, "
                        << megabytes(global_.byte_size()) << "); evaluating on " << device_.str();
@@ -137,6 +147,48 @@ class Coordinator::Impl {
   }
 
   std::string config_json() const { return to_json(config_); }
+
+  // ---- checkpoints -------------------------------------------------------------------------
+
+  // Everything that makes the rest of the run what it would have been: the global model, the
+  // aggregator's state, the round. Sampling and client shuffling are functions of (seed, round),
+  // and clients start each round afresh, so nothing else carries over.
+  Status write_checkpoint(int round) {
+    Checkpoint ck;
+    ck.round = round;
+    ck.config_fingerprint = config_fingerprint(config_);
+    ck.aggregator = config_.aggregator;
+    ck.model = global_;
+    ck.aggregator_state = aggregator_->save_state();
+    RETURN_IF_ERROR(write_checkpoint_file(ck, checkpoint_path(run_dir_, round)));
+    return prune_checkpoints(run_dir_, kCheckpointsKept);
+  }
+
+  Status restore_from_checkpoint() {
+    std::vector<std::string> skipped;
+    auto ck = load_latest_checkpoint(run_dir_, &skipped);
+    for (const auto& why : skipped) FLOTILLA_LOG(Warning) << "skipping checkpoint " << why;
+    if (!ck.ok()) {
+      return failed_precondition_error("cannot resume " + run_dir_ + ": " + ck.status().message() +
+                                       (config_.checkpoint_every == 0 ? " (the run had --checkpoint-every 0)" : ""));
+    }
+    if (ck->config_fingerprint != config_fingerprint(config_))
+      return failed_precondition_error("cannot resume " + run_dir_ + ": its checkpoint of round " +
+                                       std::to_string(ck->round) +
+                                       " was written by another configuration than its config.json describes");
+    if (ck->aggregator != config_.aggregator)
+      return failed_precondition_error("cannot resume: the checkpoint is of aggregator '" + ck->aggregator +
+                                       "', the run's is '" + config_.aggregator + "'");
+    RETURN_IF_ERROR(global_.check_same_layout(ck->model).with_context("checkpoint model"));
+    RETURN_IF_ERROR(ck->model.check_finite().with_context("checkpoint model"));
+    RETURN_IF_ERROR(aggregator_->restore_state(ck->aggregator_state).with_context("checkpoint aggregator state"));
+    global_ = std::move(ck->model);
+    first_round_ = ck->round + 1;
+    ASSIGN_OR_RETURN(recorder_, RunRecorder::resume(run_dir_, ck->round));
+    FLOTILLA_LOG(Info) << "resuming " << run_dir_ << " after round " << ck->round << " of " << config_.rounds
+                       << " (model " << model_sha256(global_).substr(0, 12) << ")";
+    return Status();
+  }
 
   // ---- the event loop ----------------------------------------------------------------------
   //
@@ -461,8 +513,10 @@ class Coordinator::Impl {
     metrics.round_seconds = seconds_since(round_start);
     metrics.finished_unix = unix_now();
     RETURN_IF_ERROR(recorder_->record_round(metrics));
-    if (config_.checkpoint_every > 0 && round_number % config_.checkpoint_every == 0)
+    if (config_.checkpoint_every > 0 && round_number % config_.checkpoint_every == 0) {
+      RETURN_IF_ERROR(write_checkpoint(round_number));
       RETURN_IF_ERROR(recorder_->save_checkpoint(global_, round_number));
+    }
 
     std::printf(
         "round %d/%d acc %.4f loss %.4f clients %d/%zu%s sent %s recv %s time %.2fs (wait %.2f agg %.2f eval %.2f)\n",
@@ -502,6 +556,7 @@ class Coordinator::Impl {
   Clock::duration peer_timeout_;
   Clock::time_point last_heartbeat_{};
   double last_accuracy_ = 0.0;
+  int first_round_ = 1;
 };
 
 Coordinator::Coordinator(CoordinatorConfig config, std::unique_ptr<Aggregator> aggregator)

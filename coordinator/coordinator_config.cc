@@ -193,6 +193,8 @@ StatusOr<CoordinatorConfig> config_from_json(const std::string& text) {
                    f.read("min_fit", &c.min_fit),
                    f.read("round_timeout", &c.round_timeout_s),
                    f.read("registration_timeout", &c.registration_timeout_s),
+                   f.read("heartbeat_interval", &c.heartbeat_interval_s),
+                   f.read("peer_timeout", &c.peer_timeout_s),
                    f.read("epochs", &t.epochs),
                    f.read("batch_size", &t.batch_size),
                    f.read("lr", &t.lr),

@@ -33,7 +33,10 @@ struct CoordinatorConfig {
   std::string out_dir;               // run directory; empty: runs/<timestamp>
   std::string device = "auto";       // for evaluating the global model
   int eval_batch_size = 1000;
-  int checkpoint_every = 1;  // write checkpoints/round_NNNN.pt every N rounds; 0 = never
+  int checkpoint_every = 1;  // write checkpoints/round_NNNN.{ckpt,pt} every N rounds; 0 = never
+  // Continue the run in out_dir from its newest valid checkpoint instead of starting one. Not
+  // part of config.json: it says how this process starts, not what the run is.
+  bool resume = false;
 
   // Number of clients to sample this round, given how many are available.
   int sample_size(int available) const;

@@ -3,7 +3,10 @@
 
 #include <CLI/CLI.hpp>
 #include <csignal>
+#include <fstream>
 #include <iostream>
+#include <set>
+#include <sstream>
 
 #include "aggregators/aggregator.h"
 #include "coordinator/coordinator.h"
@@ -23,6 +26,29 @@ std::string join(const std::vector<std::string>& items) {
   std::string out;
   for (const auto& s : items) out += (out.empty() ? "" : ", ") + s;
   return out;
+}
+
+// Creates the aggregator, validates and runs; the exit code.
+int run_coordinator(const flotilla::CoordinatorConfig& c, flotilla::AggregatorRegistry& aggregators) {
+  using namespace flotilla;
+  auto aggregator = aggregators.create(c.aggregator, c.aggregator_options);
+  if (!aggregator.ok()) {
+    std::cerr << "error: " << aggregator.status().message() << "\n";
+    return 2;
+  }
+  if (Status s = c.validate(); !s.ok()) {
+    std::cerr << "error: " << s.message() << "\n";
+    return 2;
+  }
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  Coordinator coordinator(c, std::move(aggregator).value());
+  Status status = coordinator.run(&g_stop);
+  if (!status.ok()) {
+    FLOTILLA_LOG(Error) << status;
+    return status.code() == StatusCode::kAborted ? 130 : 1;
+  }
+  return 0;
 }
 
 }  // namespace
@@ -134,7 +160,62 @@ int main(int argc, char** argv) {
   app.add_option("--checkpoint-every", c.checkpoint_every, "checkpoint every N rounds (0 = never)")
       ->capture_default_str();
   app.add_option("--log-level", log_level, "debug | info | warning | error")->capture_default_str();
+  std::string resume_dir;
+  app.add_option("--resume", resume_dir,
+                 "continue the run in RUN_DIR from its newest valid checkpoint; its config.json gives the "
+                 "experiment, and only operational flags (endpoints, timeouts, --rounds, device, threads, keys) "
+                 "may be given beside it");
   CLI11_PARSE(app, argc, argv);
+
+  if (!resume_dir.empty()) {
+    // The run's own config.json decides everything that shapes the result; flags that would change
+    // it are refused rather than silently ignored.
+    static const std::set<std::string> kOperational = {"--resume",          "--bind",
+                                                       "--endpoint-file",   "--rounds",
+                                                       "--round-timeout",   "--registration-timeout",
+                                                       "--peer-timeout",    "--heartbeat-interval",
+                                                       "--min-clients",     "--device",
+                                                       "--threads",         "--log-level",
+                                                       "--plugin",          "--data-dir",
+                                                       "--eval-batch-size", "--checkpoint-every",
+                                                       "--config"};
+    for (const CLI::Option* option : app.get_options()) {
+      if (option->count() == 0 || kOperational.count(option->get_name()) > 0) continue;
+      std::cerr << "error: " << option->get_name() << " cannot be given with --resume: the run's config.json in "
+                << resume_dir << " fixes it\n";
+      return 2;
+    }
+    std::ifstream in(resume_dir + "/config.json");
+    std::stringstream text;
+    text << in.rdbuf();
+    if (!in) {
+      std::cerr << "error: cannot resume " << resume_dir << ": no readable config.json there\n";
+      return 2;
+    }
+    auto saved = config_from_json(text.str());
+    if (!saved.ok()) {
+      std::cerr << "error: cannot resume " << resume_dir << ": config.json: " << saved.status().message() << "\n";
+      return 2;
+    }
+    CoordinatorConfig r = *saved;
+    auto given = [&](const char* flag) { return app.count(flag) > 0; };
+    if (given("--bind")) r.bind = c.bind;
+    r.endpoint_file = c.endpoint_file;
+    if (given("--rounds")) r.rounds = c.rounds;
+    if (given("--round-timeout")) r.round_timeout_s = c.round_timeout_s;
+    if (given("--registration-timeout")) r.registration_timeout_s = c.registration_timeout_s;
+    if (given("--peer-timeout")) r.peer_timeout_s = c.peer_timeout_s;
+    if (given("--heartbeat-interval")) r.heartbeat_interval_s = c.heartbeat_interval_s;
+    if (given("--min-clients")) r.min_clients = c.min_clients;
+    if (given("--device")) r.device = c.device;
+    if (given("--plugin")) r.plugins = c.plugins;
+    if (given("--data-dir")) r.data_dir = c.data_dir;
+    if (given("--eval-batch-size")) r.eval_batch_size = c.eval_batch_size;
+    if (given("--checkpoint-every")) r.checkpoint_every = c.checkpoint_every;
+    r.out_dir = resume_dir;
+    r.resume = true;
+    c = r;
+  }
 
   // After parsing, so plugins named in a config file count too.
   PluginRegistrar registrar{&aggregators, nullptr};
@@ -160,6 +241,8 @@ int main(int argc, char** argv) {
   set_log_level(level);
   set_log_tag("coordinator");
   if (threads > 0) at::set_num_threads(threads);
+
+  if (c.resume) return run_coordinator(c, aggregators);
 
   // --partitioner was checked against the registry by CLI11, so the scheme exists.
   std::vector<std::string> given_flags;
@@ -188,23 +271,5 @@ int main(int argc, char** argv) {
   }
   c.train.seed = ex.seed;  // one seed drives partition, initial model, sampling and client shuffling
   c.aggregator_options = *agg_options;
-  auto aggregator = aggregators.create(c.aggregator, c.aggregator_options);
-  if (!aggregator.ok()) {
-    std::cerr << "error: " << aggregator.status().message() << "\n";
-    return 2;
-  }
-  if (Status s = c.validate(); !s.ok()) {
-    std::cerr << "error: " << s.message() << "\n";
-    return 2;
-  }
-
-  std::signal(SIGINT, on_signal);
-  std::signal(SIGTERM, on_signal);
-  Coordinator coordinator(c, std::move(aggregator).value());
-  Status status = coordinator.run(&g_stop);
-  if (!status.ok()) {
-    FLOTILLA_LOG(Error) << status;
-    return status.code() == StatusCode::kAborted ? 130 : 1;
-  }
-  return 0;
+  return run_coordinator(c, aggregators);
 }

@@ -88,6 +88,8 @@ CoordinatorConfig everything_set() {
   c.min_fit = 3;
   c.round_timeout_s = 123.5;
   c.registration_timeout_s = 45;
+  c.heartbeat_interval_s = 0.25;
+  c.peer_timeout_s = 7;
   c.aggregator = "fedadam";
   c.aggregator_options = Options{{"server_lr", "0.01"}, {"beta1", "0.8"}};
   c.plugins = {"/opt/a.so", "/opt/b.so"};
@@ -189,6 +191,8 @@ TEST(CoordinatorConfigTest, FingerprintCountsWhatDeterminesTheResult) {
       {"endpoint_file", [](CoordinatorConfig& c) { c.endpoint_file = ""; }},
       {"round_timeout", [](CoordinatorConfig& c) { c.round_timeout_s = 1; }},
       {"registration_timeout", [](CoordinatorConfig& c) { c.registration_timeout_s = 1; }},
+      {"heartbeat_interval", [](CoordinatorConfig& c) { c.heartbeat_interval_s = 2; }},
+      {"peer_timeout", [](CoordinatorConfig& c) { c.peer_timeout_s = 30; }},
       {"min_clients", [](CoordinatorConfig& c) { c.min_clients = 12; }},
       {"checkpoint_every", [](CoordinatorConfig& c) { c.checkpoint_every = 1; }},
       {"out_dir", [](CoordinatorConfig& c) { c.out_dir = "/elsewhere"; }},
