@@ -241,7 +241,7 @@ class Coordinator::Impl {
   void handle(const Incoming& in, SyncRound* round) {
     const bool registered = registry_.heard_from(in.peer, Clock::now());
     if (!registered && !admission_.admit_unknown(in.peer)) {
-      if (int64_t quiet = 0; refusal_log_.allow(&quiet))
+      if (int64_t quiet = 0; budget_log_.allow(&quiet))
         FLOTILLA_LOG(Warning) << "dropping messages from unregistered " << peer_name(in.peer)
                               << ": its budget is spent (" << admission_.dropped() << " dropped in all"
                               << (quiet ? ", " + std::to_string(quiet) + " similar lines suppressed" : "") << ")";
@@ -546,7 +546,8 @@ class Coordinator::Impl {
   std::unique_ptr<ServerChannel> channel_;
   ClientRegistry registry_;
   Admission admission_;
-  LogThrottle refusal_log_;
+  LogThrottle refusal_log_;  // malformed messages and refused registrations
+  LogThrottle budget_log_;   // messages dropped for a spent budget
   std::set<int> client_seen_;  // ids ever registered, to tell a rejoin from a first registration
   // Clients whose last task timed out while their process stayed alive (hung, or far slower than
   // --round-timeout): not sampled again until they answer that task, or their process re-registers

@@ -28,7 +28,8 @@ int64_t rss_kb(int pid) {
 }
 
 std::vector<std::string> run_flags() {
-  std::vector<std::string> args = {"--clients", "2", "--rounds", "4", "--peer-timeout", "3", "--heartbeat-interval",
+  // About a second a round: the flood lands in the middle of the run.
+  std::vector<std::string> args = {"--clients", "2", "--rounds", "12", "--peer-timeout", "3", "--heartbeat-interval",
                                    "0.5"};
   const auto experiment = small_experiment_flags(20);
   args.insert(args.end(), experiment.begin(), experiment.end());
@@ -41,8 +42,9 @@ std::string run(bool flood, std::string* report) {
   cluster.start_client("0");
   cluster.start_client("1");
   if (flood) {
-    // Let the clients register and round 1 start, then measure and flood.
-    std::this_thread::sleep_for(3s);
+    // Once round 1 is done (clients registered, the run under way), measure and flood.
+    const auto deadline = std::chrono::steady_clock::now() + 120s;
+    while (cluster.rounds().empty() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(50ms);
     const int pid = cluster.coordinator().pid();
     const int64_t before = rss_kb(pid);
     auto rogue = connect_client_channel(cluster.endpoint());
@@ -78,7 +80,7 @@ std::string run(bool flood, std::string* report) {
     EXPECT_LT(flotilla::testing::count_of(log, "\n"), 400) << "refusals must be rate-limited in the log";
   }
   const auto rounds = cluster.rounds();
-  EXPECT_EQ(rounds.size(), 4u);
+  EXPECT_EQ(rounds.size(), 12u);
   return rounds.empty() ? "" : rounds.back()["model_sha256"].get<std::string>();
 }
 
