@@ -17,6 +17,7 @@
 #include "transport/allowlist.h"
 #include "transport/channel.h"
 #include "transport/curve_keys.h"
+#include "transport/zmq/zmq_channels.h"
 
 namespace flotilla::testing {
 
@@ -75,6 +76,28 @@ inline CurveKeyPair make_keys() {
   auto keys = generate_curve_keypair();
   EXPECT_TRUE(keys.ok()) << keys.status();
   return keys.ok() ? *keys : CurveKeyPair{};
+}
+
+// An allowlist giving each (name, keys) any id.
+inline std::shared_ptr<const Allowlist> allow(const std::vector<std::pair<std::string, CurveKeyPair>>& clients) {
+  auto list = std::make_shared<Allowlist>();
+  for (const auto& [name, keys] : clients) list->add({name, keys.public_key, true, {}});
+  return list;
+}
+
+inline ZmqOptions curve_server_options(const CurveKeyPair& server, std::shared_ptr<const Allowlist> allowlist) {
+  ZmqOptions options;
+  options.security.server_secret_key = server.secret_key;
+  options.security.server_public_key = server.public_key;
+  options.security.allowlist = std::move(allowlist);
+  return options;
+}
+
+inline ZmqOptions curve_client_options(const CurveKeyPair& client, const std::string& server_public_key) {
+  ZmqOptions options;
+  options.security.server_public_key = server_public_key;
+  options.security.client_keys = client;
+  return options;
 }
 
 }  // namespace flotilla::testing
