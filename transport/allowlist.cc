@@ -29,10 +29,13 @@ std::vector<std::string> split_fields(const std::string& line) {
 
 }  // namespace
 
+Status Allowlist::check_name(const std::string& name) {
+  if (!valid_name(name)) return invalid_argument_error("name '" + name + "' must be letters, digits, '_', '.' or '-'");
+  return Status();
+}
+
 Status Allowlist::check_addable(const AllowedClient& client) const {
-  if (!valid_name(client.name)) {
-    return invalid_argument_error("name '" + client.name + "' must be letters, digits, '_', '.' or '-'");
-  }
+  RETURN_IF_ERROR(check_name(client.name));
   if (by_name_.count(client.name))
     return already_exists_error("name '" + client.name + "' is already in the allowlist");
   RETURN_IF_ERROR(check_curve_key(client.public_key, "public key of '" + client.name + "'"));

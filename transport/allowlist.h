@@ -11,7 +11,8 @@
 //   debug-host    <40 Z85 characters>                          *        # any id
 //
 // NAME is [A-Za-z0-9_.-]+ and unique; keys are unique; IDS is "*" (any id) or what
-// parse_client_ids (core/id_ranges.h) reads. A fourth field must start a '#' comment (Z85 keys
+// parse_client_ids (core/id_ranges.h) reads; ids may overlap between names (which connection
+// holds an id is the coordinator's call). A fourth field must start a '#' comment (Z85 keys
 // may contain '#', so a comment cannot start inside the first three fields).
 //
 // Thread-safety: const methods may run concurrently; add() needs exclusive access. The transport
@@ -60,6 +61,9 @@ class Allowlist {
   // Adds a client built in code (files go through parse()). Sorts and dedups its ids. A bad name
   // or key, or a name or key already present, is a programming error: FLOTILLA_CHECK fails.
   void add(AllowedClient client);
+
+  // OK when `name` is a valid NAME ([A-Za-z0-9_.-]+); InvalidArgument saying what a name may hold.
+  static Status check_name(const std::string& name);
 
   // Why `client` cannot be added (bad or duplicate name or key); OK when it can.
   Status check_addable(const AllowedClient& client) const;

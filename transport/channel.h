@@ -43,7 +43,8 @@ class ServerChannel {
   // The endpoint actually bound (a wildcard port resolved), e.g. "tcp://127.0.0.1:41235".
   virtual std::string endpoint() const = 0;
   // Bytes `frames` take on the wire as one message, framing and encryption included (the peer
-  // id is local, not sent). Sender and receiver count the same; traffic metrics use it.
+  // id is local, not sent). Sender and receiver count the same; traffic metrics use it. Over
+  // inproc://, which has no byte stream, it is what TCP would carry.
   virtual int64_t wire_bytes(const Frames& frames) const = 0;
 };
 
