@@ -40,7 +40,9 @@ struct ZmqOptions {
   int64_t max_frame_bytes = int64_t{1} << 34;
   // Server only: most frames / bytes (sum of frame sizes) in one message; 0 = no limit. A message
   // over either is received part by part and released (never held whole) and handed out as an
-  // Incoming whose `refused` says why.
+  // Incoming whose `refused` says why. libzmq itself queues a multipart message whole before its
+  // first part can be read, so what a peer can make the process hold is bounded per frame by
+  // max_frame_bytes; these limits keep oversized messages from reaching the caller.
   int max_message_frames = 0;
   int64_t max_message_bytes = 0;
   // Outgoing/incoming queue length in messages; 0 = unlimited, so a burst of round tasks to many
