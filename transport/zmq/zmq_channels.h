@@ -22,13 +22,16 @@
 
 namespace flotilla {
 
+// One struct for both roles; each side reads its fields and ignores the other side's.
 struct ZmqSecurity {
   // Server side: CURVE is on when server_secret_key is non-empty; then allowlist is required.
-  // server_public_key may be left empty (it is derived from the secret key); if given, it must match.
   std::string server_secret_key;
-  std::string server_public_key;  // client side: the key the server must prove it holds
+  // Server side: optional (derived from the secret key; must match it if given). Client side: the
+  // coordinator's public key; CURVE is on when it is non-empty, and then client_keys is required.
+  std::string server_public_key;
+  // Server side: the client keys admitted, and the name each one's messages carry (user_id).
   std::shared_ptr<const Allowlist> allowlist;
-  // Client side: CURVE is on when server_public_key is non-empty; then client_keys is required.
+  // Client side: this client's key pair.
   CurveKeyPair client_keys;
 };
 
@@ -69,6 +72,11 @@ int64_t zmtp_wire_bytes(const Frames& frames, bool curve);
 
 // InvalidArgument naming the endpoint or the bad option / key (e.g. "server secret key must be 40
 // Z85 characters").
+//
+// A client channel watches its handshakes: once the coordinator refuses its key, send() and
+// receive() fail with PermissionDenied (CURVE on one side only: FailedPrecondition), since libzmq
+// then gives up that connection for good. A wrong server public key looks like a network failure
+// (the coordinator hangs up); libzmq keeps retrying and the channel logs a warning.
 StatusOr<std::unique_ptr<ServerChannel>> bind_server_channel(const std::string& endpoint,
                                                              const ZmqOptions& options = {});
 StatusOr<std::unique_ptr<ClientChannel>> connect_client_channel(const std::string& endpoint,
