@@ -55,12 +55,12 @@ class ZapAuthenticator {
 
   struct Counts {
     int64_t accepted = 0;
-    int64_t refused = 0;  // every "400", logged or not
+    int64_t refused = 0;  // every refusal ("400" or "500"), logged or not
   };
   Counts counts() const;
 
  private:
-  struct Sockets;  // the zmq sockets; keeps <zmq.hpp> out of this header
+  struct Sockets;  // the libzmq sockets; keeps <zmq.h> out of this header
   ZapAuthenticator();
   void run();
   // The reply to one request: status code, status text and user id.
