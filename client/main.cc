@@ -5,7 +5,7 @@
 #include <iostream>
 
 #include "client/client_host.h"
-#include "client/client_ids.h"
+#include "core/id_ranges.h"
 #include "core/log.h"
 
 int main(int argc, char** argv) {

@@ -16,6 +16,8 @@ const char* status_code_name(StatusCode code) {
       return "NOT_FOUND";
     case StatusCode::kAlreadyExists:
       return "ALREADY_EXISTS";
+    case StatusCode::kPermissionDenied:
+      return "PERMISSION_DENIED";
     case StatusCode::kOutOfRange:
       return "OUT_OF_RANGE";
     case StatusCode::kFailedPrecondition:
@@ -49,6 +51,7 @@ Status Status::with_context(const std::string& context) const {
 Status invalid_argument_error(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
 Status not_found_error(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
 Status already_exists_error(std::string m) { return {StatusCode::kAlreadyExists, std::move(m)}; }
+Status permission_denied_error(std::string m) { return {StatusCode::kPermissionDenied, std::move(m)}; }
 Status out_of_range_error(std::string m) { return {StatusCode::kOutOfRange, std::move(m)}; }
 Status failed_precondition_error(std::string m) { return {StatusCode::kFailedPrecondition, std::move(m)}; }
 Status data_loss_error(std::string m) { return {StatusCode::kDataLoss, std::move(m)}; }

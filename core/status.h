@@ -25,6 +25,8 @@ enum class StatusCode {
   kAborted,             // the run was stopped (signal, shutdown)
   kUnimplemented,
   kInternal,  // a library threw something we did not expect
+  // Appended, not sorted in: the values travel in protocol Error messages, so they never change.
+  kPermissionDenied,  // the caller is known but not allowed to do this (e.g. a client id it was not given)
 };
 
 const char* status_code_name(StatusCode code);
@@ -58,6 +60,7 @@ inline std::ostream& operator<<(std::ostream& os, const Status& s) { return os <
 Status invalid_argument_error(std::string message);
 Status not_found_error(std::string message);
 Status already_exists_error(std::string message);
+Status permission_denied_error(std::string message);
 Status out_of_range_error(std::string message);
 Status failed_precondition_error(std::string message);
 Status data_loss_error(std::string message);

@@ -31,6 +31,7 @@ TEST(StatusTest, OkAndErrors) {
   EXPECT_EQ(s.to_string(), "NOT_FOUND: file x");
   EXPECT_EQ(s.with_context("loading").message(), "loading: file x");
   EXPECT_TRUE(Status().with_context("x").ok());
+  EXPECT_EQ(permission_denied_error("id 3").to_string(), "PERMISSION_DENIED: id 3");
 }
 
 TEST(StatusTest, MacrosPropagate) {

@@ -6,33 +6,50 @@
 #include <map>
 #include <thread>
 
+#include "tests/transport/transport_test_util.h"
 #include "transport/zmq/zmq_channels.h"
 
 namespace flotilla {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::receive_within;
+using testing::text_frames;
 
-class ChannelTest : public ::testing::TestWithParam<std::string> {};
+// One transport: where to bind, and with CURVE, the keys on both sides (every client holds the
+// one allowed key, "client").
+struct Transport {
+  std::string name;
+  std::string endpoint;
+  bool curve = false;
+};
 
-Frames text_frames(std::initializer_list<std::string> parts) {
-  Frames f;
-  for (const auto& p : parts) f.push_back(Frame::from_string(p));
-  return f;
-}
+void PrintTo(const Transport& t, std::ostream* os) { *os << t.name; }
 
-std::optional<Incoming> receive_within(ServerChannel& server, std::chrono::milliseconds timeout) {
-  auto r = server.receive(timeout);
-  EXPECT_TRUE(r.ok()) << r.status();
-  return r.ok() ? std::move(*r) : std::nullopt;
-}
+class ChannelTest : public ::testing::TestWithParam<Transport> {
+ protected:
+  void SetUp() override {
+    if (GetParam().curve) {
+      const CurveKeyPair server = testing::make_keys(), client = testing::make_keys();
+      server_options_ = testing::curve_server_options(server, testing::allow({{"client", client}}));
+      client_options_ = testing::curve_client_options(client, server.public_key);
+    }
+  }
+  StatusOr<std::unique_ptr<ServerChannel>> bind() { return bind_server_channel(GetParam().endpoint, server_options_); }
+  StatusOr<std::unique_ptr<ClientChannel>> connect(const std::string& endpoint) {
+    return connect_client_channel(endpoint, client_options_);
+  }
+  std::string expected_user() const { return GetParam().curve ? "client" : ""; }
+
+  ZmqOptions server_options_, client_options_;
+};
 
 TEST_P(ChannelTest, RoundTripsMultipartBothWays) {
-  auto server = bind_server_channel(GetParam());
+  auto server = bind();
   ASSERT_TRUE(server.ok()) << server.status();
   const std::string endpoint = (*server)->endpoint();
   EXPECT_EQ(endpoint.find('*'), std::string::npos) << "wildcard port must be resolved: " << endpoint;
-  auto client = connect_client_channel(endpoint);
+  auto client = connect(endpoint);
   ASSERT_TRUE(client.ok()) << client.status();
 
   ASSERT_TRUE((*client)->send(text_frames({"hello", std::string(100000, 'x'), ""})).ok());
@@ -42,6 +59,9 @@ TEST_P(ChannelTest, RoundTripsMultipartBothWays) {
   EXPECT_EQ(in->frames[0].view(), "hello");
   EXPECT_EQ(in->frames[1].size(), 100000u);
   EXPECT_EQ(in->frames[2].size(), 0u);
+  EXPECT_EQ(in->user_id, expected_user());
+  EXPECT_TRUE(in->refused.ok());
+  EXPECT_EQ(in->wire_bytes, (*server)->wire_bytes(in->frames));
 
   ASSERT_TRUE((*server)->send(in->peer, text_frames({"reply", "two"})).ok());
   auto back = (*client)->receive(5000ms);
@@ -51,7 +71,7 @@ TEST_P(ChannelTest, RoundTripsMultipartBothWays) {
 }
 
 TEST_P(ChannelTest, ReceiveTimesOutWithNothing) {
-  auto server = bind_server_channel(GetParam());
+  auto server = bind();
   ASSERT_TRUE(server.ok());
   const auto start = std::chrono::steady_clock::now();
   auto r = (*server)->receive(50ms);
@@ -61,7 +81,7 @@ TEST_P(ChannelTest, ReceiveTimesOutWithNothing) {
 }
 
 TEST_P(ChannelTest, SendingToUnknownPeerIsAnError) {
-  auto server = bind_server_channel(GetParam());
+  auto server = bind();
   ASSERT_TRUE(server.ok());
   Status s = (*server)->send("no-such-peer", text_frames({"x"}));
   EXPECT_FALSE(s.ok());
@@ -69,11 +89,11 @@ TEST_P(ChannelTest, SendingToUnknownPeerIsAnError) {
 }
 
 TEST_P(ChannelTest, ManyClientsAreToldApart) {
-  auto server = bind_server_channel(GetParam());
+  auto server = bind();
   ASSERT_TRUE(server.ok());
   std::vector<std::unique_ptr<ClientChannel>> clients;
   for (int i = 0; i < 5; ++i) {
-    auto c = connect_client_channel((*server)->endpoint());
+    auto c = connect((*server)->endpoint());
     ASSERT_TRUE(c.ok());
     ASSERT_TRUE((*c)->send(text_frames({std::to_string(i)})).ok());
     clients.push_back(std::move(*c));
@@ -94,10 +114,10 @@ TEST_P(ChannelTest, ManyClientsAreToldApart) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Transports, ChannelTest,
-                         ::testing::Values("inproc://channel-test-" + std::to_string(::getpid()), "tcp://127.0.0.1:*"),
-                         [](const auto& param) {
-                           return param.index == 0 ? std::string("inproc") : std::string("tcp");
-                         });
+                         ::testing::Values(Transport{"inproc", "inproc://channel-test-" + std::to_string(::getpid())},
+                                           Transport{"tcp", "tcp://127.0.0.1:*"},
+                                           Transport{"tcp_curve", "tcp://127.0.0.1:*", true}),
+                         [](const auto& param) { return param.param.name; });
 
 TEST(ChannelErrors, BadEndpointsAreNamed) {
   auto s = bind_server_channel("nonsense://x");

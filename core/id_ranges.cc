@@ -1,4 +1,4 @@
-#include "client/client_ids.h"
+#include "core/id_ranges.h"
 
 #include <algorithm>
 #include <charconv>
@@ -33,6 +33,19 @@ StatusOr<std::vector<int>> parse_client_ids(const std::string& text) {
   std::sort(ids.begin(), ids.end());
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
   return ids;
+}
+
+std::string format_client_ids(const std::vector<int>& ids) {
+  std::string out;
+  for (size_t i = 0; i < ids.size();) {
+    size_t j = i;
+    while (j + 1 < ids.size() && ids[j + 1] == ids[j] + 1) ++j;
+    if (!out.empty()) out += ',';
+    out += std::to_string(ids[i]);
+    if (j > i) out += '-' + std::to_string(ids[j]);
+    i = j + 1;
+  }
+  return out;
 }
 
 }  // namespace flotilla
