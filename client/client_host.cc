@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "protocol/codec.h"
 #include "training/device.h"
+#include "transport/curve_keys.h"
 #include "transport/zmq/zmq_channels.h"
 
 namespace flotilla {
@@ -48,7 +49,14 @@ class ClientHost::Impl {
 
   Status run() {
     ASSIGN_OR_RETURN(c10::Device device, resolve_device(options_.device));
-    ASSIGN_OR_RETURN(channel_, connect_client_channel(options_.connect));
+    ZmqOptions zmq_options;
+    if (options_.coordinator_key.empty() != options_.key_file.empty())
+      return invalid_argument_error("--coordinator-key and --key go together (CURVE needs both)");
+    if (!options_.key_file.empty()) {
+      ASSIGN_OR_RETURN(zmq_options.security.server_public_key, read_public_key(options_.coordinator_key));
+      ASSIGN_OR_RETURN(zmq_options.security.client_keys, read_secret_key_file(options_.key_file));
+    }
+    ASSIGN_OR_RETURN(channel_, connect_client_channel(options_.connect, zmq_options));
     reg_.client_ids = options_.client_ids;
     reg_.capabilities = {host_name(), static_cast<int>(getpid()), device.str(), at::get_num_threads()};
     reg_.instance_id = random_instance_id();

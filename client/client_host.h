@@ -23,6 +23,10 @@ struct ClientOptions {
   std::vector<int> client_ids;  // logical clients hosted here
   std::string data_dir;         // empty: the dataset's default folder
   std::string device = "auto";  // auto | cpu | cuda[:N]
+  // CURVE (docs/security.md): the coordinator's public key (a .public file or the Z85 text) and
+  // this client's key file (flotilla-keys generate). Both or neither.
+  std::string coordinator_key;
+  std::string key_file;
   // A heartbeat goes to the coordinator this often; a coordinator not heard from for
   // peer_timeout is lost. Then the client registers again, backing off from 1 s to 8 s between
   // tries, and gives up with an error once reconnect_timeout has passed without a welcome. The

@@ -23,6 +23,10 @@ int main(int argc, char** argv) {
                   ->check(CLI::NonNegativeNumber);
   auto* many = app.add_option("--client-ids", ids_text, "logical clients hosted here: 0-49 or 0,3,5-7");
   one->excludes(many);
+  app.add_option("--coordinator-key", options.coordinator_key,
+                 "the coordinator's CURVE public key: a .public file or the 40-character key; needs --key")
+      ->group("Security");
+  app.add_option("--key", options.key_file, "this client's CURVE key file (flotilla-keys generate)")->group("Security");
   app.add_option("--data-dir", options.data_dir, "dataset folder (default: the dataset's standard place)");
   app.add_option("--device", options.device, "auto | cpu | cuda | cuda:N")->capture_default_str();
   app.add_option("--threads", threads, "intra-op threads for LibTorch (0 = LibTorch's default)")

@@ -27,6 +27,8 @@
 #include "training/device.h"
 #include "training/evaluator.h"
 #include "training/experiment_setup.h"
+#include "transport/allowlist.h"
+#include "transport/curve_keys.h"
 #include "transport/zmq/zmq_channels.h"
 
 namespace flotilla {
@@ -40,6 +42,10 @@ constexpr std::chrono::milliseconds kPollInterval{100};
 constexpr int kMaxDrain = 10000;
 // Resume checkpoints kept (the newest and its predecessors, in case the newest is torn).
 constexpr int kCheckpointsKept = 3;
+// Room in the receive limits beyond the model's own tensors: the envelope (header, metrics) and a
+// few frames more than any message of this protocol version carries.
+constexpr int64_t kEnvelopeAllowance = int64_t{1} << 20;
+constexpr int kExtraFramesAllowed = 8;
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
@@ -139,14 +145,46 @@ class Coordinator::Impl {
                        << " test samples; model " << ex.model << " (" << global_.numel() << " parameters, "
                        << megabytes(global_.byte_size()) << "); evaluating on " << device_.str();
 
-    ASSIGN_OR_RETURN(channel_, bind_server_channel(config_.bind));
+    ASSIGN_OR_RETURN(ZmqOptions options, channel_options());
+    ASSIGN_OR_RETURN(channel_, bind_server_channel(config_.bind, options));
     FLOTILLA_LOG(Info) << "listening on " << channel_->endpoint() << "; run directory " << run_dir_;
+    const std::string security = security_mode(config_);
+    if (security == "curve") {
+      FLOTILLA_LOG(Info) << "CURVE: encrypted, " << allowlist_->size() << " client key(s) allowed ("
+                         << config_.allowlist_file << ")";
+    } else if (security == "insecure") {
+      FLOTILLA_LOG(Warning) << "INSECURE: " << channel_->endpoint()
+                            << " takes connections from other hosts without authentication or encryption "
+                               "(--insecure): anyone who reaches it can join the run, send updates and read the model";
+    }
     if (!config_.endpoint_file.empty())
       RETURN_IF_ERROR(write_endpoint_file(config_.endpoint_file, channel_->endpoint()));
     return Status();
   }
 
   std::string config_json() const { return to_json(config_); }
+
+  // Limits derived from the model, so that a peer cannot make the coordinator allocate more than
+  // one update's worth per message (a frame over the limit costs the sender its connection before
+  // anything is allocated), plus CURVE when keys are configured.
+  StatusOr<ZmqOptions> channel_options() {
+    ZmqOptions options;
+    int64_t largest = 0;
+    for (const auto& e : global_.entries())
+      largest = std::max<int64_t>(largest, static_cast<int64_t>(e.tensor.numel()) * e.tensor.element_size());
+    options.max_frame_bytes = std::max<int64_t>(largest, kEnvelopeAllowance);
+    options.max_message_frames = static_cast<int>(global_.size()) + 1 + kExtraFramesAllowed;
+    options.max_message_bytes = global_.byte_size() + kEnvelopeAllowance;
+    if (!config_.curve_secret_key_file.empty()) {
+      ASSIGN_OR_RETURN(CurveKeyPair keys, read_secret_key_file(config_.curve_secret_key_file));
+      ASSIGN_OR_RETURN(Allowlist allowlist, Allowlist::load(config_.allowlist_file));
+      allowlist_ = std::make_shared<const Allowlist>(std::move(allowlist));
+      options.security.server_secret_key = keys.secret_key;
+      options.security.server_public_key = keys.public_key;
+      options.security.allowlist = allowlist_;
+    }
+    return options;
+  }
 
   // ---- checkpoints -------------------------------------------------------------------------
 
@@ -240,6 +278,12 @@ class Coordinator::Impl {
   // the coordinator or fail a round by itself.
   void handle(const Incoming& in, SyncRound* round) {
     const bool registered = registry_.heard_from(in.peer, Clock::now());
+    if (!in.refused.ok()) {
+      if (int64_t quiet = 0; refusal_log_.allow(&quiet))
+        FLOTILLA_LOG(Warning) << "dropped a message from " << peer_name(in.peer) << ": " << in.refused.message()
+                              << (quiet ? " (" + std::to_string(quiet) + " similar lines suppressed)" : "");
+      return;
+    }
     if (!registered && !admission_.admit_unknown(in.peer)) {
       if (int64_t quiet = 0; budget_log_.allow(&quiet))
         FLOTILLA_LOG(Warning) << "dropping messages from unregistered " << peer_name(in.peer)
@@ -263,7 +307,7 @@ class Coordinator::Impl {
       return;
     }
     if (auto* update = std::get_if<msg::ClientUpdate>(&*decoded))
-      return on_update(in.peer, std::move(*update), frames_byte_size(in.frames), round);
+      return on_update(in.peer, std::move(*update), in.wire_bytes, round);
     if (auto* error = std::get_if<msg::Error>(&*decoded)) return on_client_error(in.peer, *error, round);
     if (std::holds_alternative<msg::Heartbeat>(*decoded)) return;
     FLOTILLA_LOG(Warning) << "ignoring unexpected " << message_name(*decoded) << " from " << peer_name(in.peer);
@@ -306,6 +350,10 @@ class Coordinator::Impl {
       if (!distinct.insert(id).second)
         return refuse_registration(in, reg,
                                    invalid_argument_error("client id " + std::to_string(id) + " is listed twice"));
+    }
+    if (allowlist_) {
+      if (Status allowed = allowlist_->check_ids(in.user_id, reg.client_ids); !allowed.ok())
+        return refuse_registration(in, reg, allowed);
     }
     const bool rejoin = registry_.size() > 0 && [&] {
       for (int id : reg.client_ids)
@@ -402,8 +450,7 @@ class Coordinator::Impl {
     for (int id : ids) {
       task.client_id = id;
       const Frames frames = encode(task);
-      round.task_sent(id, static_cast<int64_t>(frames_byte_size(frames)),
-                      client_class_counts_[static_cast<size_t>(id)]);
+      round.task_sent(id, channel_->wire_bytes(frames), client_class_counts_[static_cast<size_t>(id)]);
       const auto* peer = registry_.live_peer_of(id);
       Status sent = peer ? channel_->send(peer->peer, frames) : unavailable_error("no live process hosts it");
       if (!sent.ok()) {
@@ -544,10 +591,11 @@ class Coordinator::Impl {
   std::string run_dir_;
   std::unique_ptr<RunRecorder> recorder_;
   std::unique_ptr<ServerChannel> channel_;
+  std::shared_ptr<const Allowlist> allowlist_;  // with CURVE: which key may register which ids
   ClientRegistry registry_;
   Admission admission_;
-  LogThrottle refusal_log_;  // malformed messages and refused registrations
-  LogThrottle budget_log_;   // messages dropped for a spent budget
+  LogThrottle refusal_log_;    // malformed messages and refused registrations
+  LogThrottle budget_log_;     // messages dropped for a spent budget
   std::set<int> client_seen_;  // ids ever registered, to tell a rejoin from a first registration
   // Clients whose last task timed out while their process stayed alive (hung, or far slower than
   // --round-timeout): not sampled again until they answer that task, or their process re-registers

@@ -45,6 +45,14 @@ class JsonFields {
     *out = v->get<uint64_t>();
     return Status();
   }
+  Status read(const char* key, bool* out) const {
+    const json* v = find(key);
+    if (!v) return Status();
+    if (!v->is_boolean()) return wrong_type(key, "true or false", *v);
+    *out = v->get<bool>();
+    return Status();
+  }
+
   Status read(const char* key, double* out) const {
     const json* v = find(key);
     if (!v) return Status();
@@ -123,7 +131,29 @@ Status CoordinatorConfig::validate() const {
     return invalid_argument_error("--holdout-fraction must be in [0, 1)");
   if (eval_batch_size < 1) return invalid_argument_error("--eval-batch-size must be >= 1");
   if (checkpoint_every < 0) return invalid_argument_error("--checkpoint-every must be >= 0");
+  if (curve_secret_key_file.empty() != allowlist_file.empty())
+    return invalid_argument_error(
+        "--curve-secret-key and --allowlist go together: the key encrypts, the allowlist says who may join");
+  if (curve_secret_key_file.empty() && !insecure && !is_loopback_endpoint(bind))
+    return invalid_argument_error(
+        "--bind " + bind +
+        " accepts connections from other hosts, and without CURVE anyone who reaches it could join the run and "
+        "read the model. Give --curve-secret-key FILE and --allowlist FILE (flotilla-keys makes them; see "
+        "docs/security.md), or pass --insecure to run unauthenticated and unencrypted anyway");
   return Status();
+}
+
+bool is_loopback_endpoint(const std::string& endpoint) {
+  if (endpoint.rfind("ipc://", 0) == 0 || endpoint.rfind("inproc://", 0) == 0) return true;
+  if (endpoint.rfind("tcp://", 0) != 0) return false;
+  const std::string address = endpoint.substr(6);                  // host:port; [v6]:port
+  const std::string host = address.substr(0, address.rfind(':'));  // the port follows the last colon
+  return host.rfind("127.", 0) == 0 || host == "localhost" || host == "[::1]";
+}
+
+std::string security_mode(const CoordinatorConfig& c) {
+  if (!c.curve_secret_key_file.empty()) return "curve";
+  return is_loopback_endpoint(c.bind) ? "loopback" : "insecure";
 }
 
 std::string to_json(const CoordinatorConfig& c) {
@@ -163,6 +193,10 @@ std::string to_json(const CoordinatorConfig& c) {
       {"device", c.device},
       {"eval_batch_size", c.eval_batch_size},
       {"checkpoint_every", c.checkpoint_every},
+      {"security", security_mode(c)},
+      {"curve_secret_key", c.curve_secret_key_file},
+      {"allowlist", c.allowlist_file},
+      {"insecure", c.insecure},
   };
   return j.dump(2) + "\n";
 }
@@ -208,7 +242,10 @@ StatusOr<CoordinatorConfig> config_from_json(const std::string& text) {
                    f.read("plugins", &c.plugins),
                    f.read("device", &c.device),
                    f.read("eval_batch_size", &c.eval_batch_size),
-                   f.read("checkpoint_every", &c.checkpoint_every)}) {
+                   f.read("checkpoint_every", &c.checkpoint_every),
+                   f.read("curve_secret_key", &c.curve_secret_key_file),
+                   f.read("allowlist", &c.allowlist_file),
+                   f.read("insecure", &c.insecure)}) {
     RETURN_IF_ERROR(s);
   }
   c.aggregator_options = Options(std::move(aggregator_options));

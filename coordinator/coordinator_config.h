@@ -12,11 +12,13 @@
 namespace flotilla {
 
 struct CoordinatorConfig {
-  std::string bind = "tcp://*:5555";  // ZeroMQ endpoint; tcp://127.0.0.1:* picks a free port
-  std::string endpoint_file;          // if set, the bound endpoint is written here (for launchers)
-  Experiment experiment;              // dataset, model, number of clients, partitioner, seed
-  std::string data_dir;               // empty: the dataset's default folder
-  TrainConfig train;                  // sent to clients each round
+  // ZeroMQ endpoint; tcp://127.0.0.1:* picks a free port. Binding anything but loopback (or ipc://)
+  // needs CURVE keys, or `insecure`.
+  std::string bind = "tcp://127.0.0.1:5555";
+  std::string endpoint_file;  // if set, the bound endpoint is written here (for launchers)
+  Experiment experiment;      // dataset, model, number of clients, partitioner, seed
+  std::string data_dir;       // empty: the dataset's default folder
+  TrainConfig train;          // sent to clients each round
   int rounds = 5;
   int min_clients = 0;                  // logical clients to wait for before round 1; 0 = all
   double fraction = 1.0;                // share of registered clients sampled per round
@@ -33,6 +35,13 @@ struct CoordinatorConfig {
   std::string out_dir;               // run directory; empty: runs/<timestamp>
   std::string device = "auto";       // for evaluating the global model
   int eval_batch_size = 1000;
+  // Security (docs/security.md): the coordinator's CURVE secret key file (flotilla-keys generate)
+  // and the allowlist of client keys with the ids each may register. Both or neither.
+  std::string curve_secret_key_file;
+  std::string allowlist_file;
+  // Allows a non-loopback bind without keys: no authentication, no encryption. Said loudly in the
+  // log and in config.json.
+  bool insecure = false;
   int checkpoint_every = 1;  // write checkpoints/round_NNNN.{ckpt,pt} every N rounds; 0 = never
   // Continue the run in out_dir from its newest valid checkpoint instead of starting one. Not
   // part of config.json: it says how this process starts, not what the run is.
@@ -44,6 +53,13 @@ struct CoordinatorConfig {
   // InvalidArgument naming the first bad field.
   Status validate() const;
 };
+
+// "curve", "loopback" (no keys, but only this host can connect) or "insecure".
+std::string security_mode(const CoordinatorConfig& config);
+
+// True for endpoints only this host can reach: tcp:// on 127.0.0.0/8, localhost or [::1],
+// ipc:// and inproc://.
+bool is_loopback_endpoint(const std::string& endpoint);
 
 // The whole configuration as a JSON object (written to the run directory as config.json). Keys
 // are the long flag names where there is one; train.seed is "train_seed".

@@ -89,6 +89,15 @@ int main(int argc, char** argv) {
 
   app.add_option("--bind", c.bind, "endpoint to listen on (tcp://127.0.0.1:* = any free port)")->capture_default_str();
   app.add_option("--endpoint-file", c.endpoint_file, "write the bound endpoint to this file");
+  app.add_option("--curve-secret-key", c.curve_secret_key_file,
+                 "the coordinator's CURVE key file (flotilla-keys generate): encrypts and authenticates every "
+                 "connection; needs --allowlist")
+      ->group("Security");
+  app.add_option("--allowlist", c.allowlist_file,
+                 "client keys allowed to connect, each with the client ids it may register (flotilla-keys allow)")
+      ->group("Security");
+  app.add_flag("--insecure", c.insecure, "allow a non-loopback --bind without keys: no authentication, no encryption")
+      ->group("Security");
   app.add_option("--clients", ex.num_clients, "number of logical clients (= data partitions)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
@@ -178,7 +187,8 @@ int main(int argc, char** argv) {
                                                        "--threads",         "--log-level",
                                                        "--plugin",          "--data-dir",
                                                        "--eval-batch-size", "--checkpoint-every",
-                                                       "--config"};
+                                                       "--config",          "--curve-secret-key",
+                                                       "--allowlist",       "--insecure"};
     for (const CLI::Option* option : app.get_options()) {
       if (option->count() == 0 || kOperational.count(option->get_name()) > 0) continue;
       std::cerr << "error: " << option->get_name() << " cannot be given with --resume: the run's config.json in "
@@ -212,6 +222,9 @@ int main(int argc, char** argv) {
     if (given("--data-dir")) r.data_dir = c.data_dir;
     if (given("--eval-batch-size")) r.eval_batch_size = c.eval_batch_size;
     if (given("--checkpoint-every")) r.checkpoint_every = c.checkpoint_every;
+    if (given("--curve-secret-key")) r.curve_secret_key_file = c.curve_secret_key_file;
+    if (given("--allowlist")) r.allowlist_file = c.allowlist_file;
+    if (given("--insecure")) r.insecure = c.insecure;
     r.out_dir = resume_dir;
     r.resume = true;
     c = r;

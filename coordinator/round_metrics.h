@@ -14,8 +14,9 @@ struct ClientRoundMetrics {
   // "ok", "timeout" (no answer within --round-timeout), "lost: <why>" (its process died or went
   // silent), "error: <message>" (it reported one, or its update was rejected).
   std::string status = "ok";
-  int64_t bytes_sent = 0;      // all frames of the round task sent to it
-  int64_t bytes_received = 0;  // all frames of its update
+  // Bytes on the wire (ZMTP framing and CURVE encryption included; connection handshakes not):
+  int64_t bytes_sent = 0;      // the round task sent to it
+  int64_t bytes_received = 0;  // its update
   int64_t num_samples = 0;
   double train_loss = 0.0;
   double train_seconds = 0.0;  // local training, as the client measured it

@@ -97,6 +97,9 @@ CoordinatorConfig everything_set() {
   c.device = "cuda:1";
   c.eval_batch_size = 256;
   c.checkpoint_every = 5;
+  c.curve_secret_key_file = "/keys/coordinator.secret";
+  c.allowlist_file = "/keys/allowlist.txt";
+  c.insecure = true;
   return c;
 }
 
@@ -200,12 +203,52 @@ TEST(CoordinatorConfigTest, FingerprintCountsWhatDeterminesTheResult) {
       {"device", [](CoordinatorConfig& c) { c.device = "cpu"; }},
       {"eval_batch_size", [](CoordinatorConfig& c) { c.eval_batch_size = 1000; }},
       {"plugins", [](CoordinatorConfig& c) { c.plugins = {"/elsewhere/a.so"}; }},
+      {"curve_secret_key", [](CoordinatorConfig& c) { c.curve_secret_key_file = "/other.secret"; }},
+      {"allowlist", [](CoordinatorConfig& c) { c.allowlist_file = "/other.txt"; }},
+      {"insecure", [](CoordinatorConfig& c) { c.insecure = false; }},
   };
   for (const auto& [field, mutate] : not_counted) {
     CoordinatorConfig c = everything_set();
     mutate(c);
     EXPECT_EQ(config_fingerprint(c), fingerprint) << field << " must not count";
   }
+}
+
+}  // namespace
+}  // namespace flotilla
+
+namespace flotilla {
+namespace {
+
+TEST(CoordinatorConfigTest, LoopbackEndpointsAreToldApart) {
+  for (const char* e : {"tcp://127.0.0.1:5555", "tcp://127.0.0.1:*", "tcp://localhost:1", "tcp://[::1]:9",
+                        "ipc:///tmp/f", "inproc://x"})
+    EXPECT_TRUE(is_loopback_endpoint(e)) << e;
+  for (const char* e : {"tcp://*:5555", "tcp://0.0.0.0:5555", "tcp://10.0.0.1:1", "tcp://eth0:5555", "tcp://[::]:1"})
+    EXPECT_FALSE(is_loopback_endpoint(e)) << e;
+}
+
+TEST(CoordinatorConfigTest, NonLoopbackBindNeedsKeysOrInsecure) {
+  CoordinatorConfig c;
+  c.experiment.num_clients = 2;
+  c.bind = "tcp://*:5555";
+  Status s = c.validate();
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("--curve-secret-key"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("--insecure"), std::string::npos) << s.message();
+  c.insecure = true;
+  EXPECT_TRUE(c.validate().ok());
+  EXPECT_EQ(security_mode(c), "insecure");
+  c.insecure = false;
+  c.curve_secret_key_file = "k.secret";
+  EXPECT_FALSE(c.validate().ok()) << "a key without an allowlist";
+  c.allowlist_file = "allow.txt";
+  EXPECT_TRUE(c.validate().ok());
+  EXPECT_EQ(security_mode(c), "curve");
+  c = CoordinatorConfig();
+  c.experiment.num_clients = 2;
+  EXPECT_TRUE(c.validate().ok()) << "the default bind is loopback";
+  EXPECT_EQ(security_mode(c), "loopback");
 }
 
 }  // namespace

@@ -120,7 +120,8 @@ RunResult run_federated(const RunSpec& spec, const std::string& name) {
   return result;
 }
 
-// Bytes of the round task the coordinator sends: envelope + tensor frames for this model.
+// Wire bytes of the round task the coordinator sends: envelope + tensor frames for this model,
+// with ZMTP framing (the run is on loopback without CURVE).
 int64_t expected_task_bytes(int round, int client_id) {
   auto model = create_model("mlp", ModelSpec{1, 12, 12, 10});
   EXPECT_TRUE(model.ok());
@@ -129,7 +130,7 @@ int64_t expected_task_bytes(int round, int client_id) {
   task.client_id = client_id;
   task.config = expected_train_config();
   task.state = model_state(**model);
-  return static_cast<int64_t>(frames_byte_size(encode(task)));
+  return zmtp_wire_bytes(encode(task), /*curve=*/false);
 }
 
 // Bytes of a client's update, rebuilt from what the metrics say it reported.
@@ -144,7 +145,7 @@ int64_t expected_update_bytes(int round, const json& c) {
   u.total_seconds = c["total_seconds"];
   for (const auto& [key, value] : c["metrics"].items()) u.metrics[key] = value.get<double>();
   u.state = model_state(**model);
-  return static_cast<int64_t>(frames_byte_size(encode(u)));
+  return zmtp_wire_bytes(encode(u), /*curve=*/false);
 }
 
 TEST(FederatedRunTest, ThreeClientsTwoRoundsRecordTrafficDivergenceAndAccuracy) {
