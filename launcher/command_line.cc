@@ -56,6 +56,12 @@ CommandLine parse_command_line(int argc, const char* const* argv, std::ostream& 
   app.add_option("--log-level", o.log_level, "debug | info | warning | error (every process, and here)")
       ->group(passed_group);
   app.add_option("--out", o.out_dir, "run directory (coordinator)")->group(passed_group);
+  app.add_option("--resume", o.resume_dir,
+                 "continue RUN_DIR from its last checkpoint; --clients defaults to its config.json's")
+      ->group(passed_group);
+  app.add_flag("--no-encryption{false}", o.encrypt,
+               "no throwaway CURVE keys: plain text on loopback (by default every local run is encrypted)")
+      ->group(passed_group);
 
   const char* timing_group = "Timing";
   app.add_option("--startup-timeout", o.startup_timeout_s, "seconds for the coordinator to bind")

@@ -8,7 +8,7 @@
 namespace flotilla {
 
 struct LaunchOptions {
-  // Logical clients (= data partitions); required, at least 1.
+  // Logical clients (= data partitions); required, at least 1 (unless resuming).
   int clients = 0;
   // Client processes that host them; 0 = min(clients, 4). At most `clients`.
   int processes = 0;
@@ -27,6 +27,12 @@ struct LaunchOptions {
   std::string log_level;
   // Passed to the coordinator when not empty.
   std::string out_dir;
+  // Continue this run directory from its last checkpoint (flotilla-coordinator --resume); the
+  // number of clients comes from its config.json when `clients` is 0.
+  std::string resume_dir;
+  // Throwaway CURVE keys for the coordinator and every client process (launch_keys.h); false
+  // runs in plain text on loopback.
+  bool encrypt = true;
   // Seconds the coordinator has to bind and write its endpoint before the run is given up.
   double startup_timeout_s = 60;
   // Seconds clients have to exit on their own after the coordinator finished well.

@@ -7,6 +7,8 @@
 #include <array>
 #include <charconv>
 #include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <system_error>
 #include <thread>
 #include <utility>
@@ -42,13 +44,17 @@ Status check_port(const std::string& port) {
 // The launcher wires coordinator and clients together itself; a second value would either
 // clash (CLI11 rejects repeated options) or silently disconnect them.
 Status check_no_reserved(const std::vector<std::string>& args) {
-  static constexpr std::array<const char*, 5> kReserved = {"--bind", "--endpoint-file", "--connect", "--client-id",
-                                                           "--client-ids"};
+  static constexpr std::array<const char*, 11> kReserved = {
+      "--bind",      "--endpoint-file",   "--connect", "--client-id", "--client-ids", "--curve-secret-key",
+      "--allowlist", "--coordinator-key", "--key",     "--insecure",  "--resume"};
   for (const auto& arg : args) {
     for (const char* name : kReserved) {
       const std::string flag = name;
       if (arg == flag || arg.rfind(flag + "=", 0) == 0) {
-        return invalid_argument_error(flag + " is set by flotilla-run itself (use --port to pick the port)");
+        return invalid_argument_error(flag +
+                                      " is set by flotilla-run itself (--port picks the port; local runs get "
+                                      "throwaway keys; for keys of your own start the processes by hand, see "
+                                      "docs/security.md)");
       }
     }
   }
@@ -61,9 +67,27 @@ Status check_seconds(const char* flag, double value) {
   return Status();
 }
 
+// The number of logical clients of a run directory, from its config.json.
+StatusOr<int> clients_of_run(const std::string& run_dir) {
+  std::ifstream in(run_dir + "/config.json");
+  if (!in) return not_found_error("--resume " + run_dir + ": no config.json there");
+  const nlohmann::json config = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (config.is_discarded() || !config.is_object() || !config.contains("clients") ||
+      !config["clients"].is_number_integer())
+    return invalid_argument_error("--resume " + run_dir + ": its config.json has no number of clients");
+  return config["clients"].get<int>();
+}
+
 }  // namespace
 
 StatusOr<LaunchPlan> LaunchPlan::create(LaunchOptions options, int cpus) {
+  if (!options.resume_dir.empty()) {
+    if (!options.out_dir.empty())
+      return invalid_argument_error("--out cannot be given with --resume: the run directory is the resumed one");
+    if (options.clients == 0) {
+      ASSIGN_OR_RETURN(options.clients, clients_of_run(options.resume_dir));
+    }
+  }
   if (options.clients < 1) {
     return invalid_argument_error("--clients N (at least 1) is required, got " + std::to_string(options.clients));
   }
@@ -123,17 +147,16 @@ void LaunchPlan::append_shared(std::vector<std::string>* argv) const {
 }
 
 std::vector<std::string> LaunchPlan::coordinator_argv(const std::string& endpoint_file) const {
-  std::vector<std::string> argv = {coordinator_path_,
-                                   "--bind",
-                                   bind_endpoint(),
-                                   "--endpoint-file",
-                                   endpoint_file,
-                                   "--clients",
-                                   std::to_string(options_.clients),
-                                   "--min-clients",
-                                   std::to_string(options_.min_clients),
-                                   "--threads",
-                                   std::to_string(coordinator_threads_)};
+  std::vector<std::string> argv = {coordinator_path_, "--bind", bind_endpoint(), "--endpoint-file", endpoint_file};
+  // A resumed run takes its number of clients (and everything else that shapes it) from its own
+  // config.json; the coordinator refuses those flags beside --resume.
+  if (options_.resume_dir.empty()) {
+    argv.insert(argv.end(), {"--clients", std::to_string(options_.clients)});
+  } else {
+    argv.insert(argv.end(), {"--resume", options_.resume_dir});
+  }
+  argv.insert(argv.end(), {"--min-clients", std::to_string(options_.min_clients), "--threads",
+                           std::to_string(coordinator_threads_)});
   append_shared(&argv);
   if (!options_.out_dir.empty()) {
     argv.push_back("--out");

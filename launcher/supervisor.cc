@@ -91,7 +91,18 @@ int Supervisor::run(SignalPipe& signals) {
     return 1;
   }
   endpoint_file_ = temp_dir_ + "/endpoint";
-  if (!start_child("coordinator", plan_.coordinator_argv(endpoint_file_), /*is_coordinator=*/true)) return 1;
+  std::vector<std::string> coordinator_argv = plan_.coordinator_argv(endpoint_file_);
+  if (plan_.options().encrypt) {
+    auto keys = make_launch_keys(temp_dir_, plan_.ranges());
+    if (!keys.ok()) {
+      FLOTILLA_LOG(Error) << "cannot make throwaway keys (--no-encryption runs without them): " << keys.status();
+      return 1;
+    }
+    keys_ = std::move(*keys);
+    const auto args = keys_->coordinator_args();
+    coordinator_argv.insert(coordinator_argv.end(), args.begin(), args.end());
+  }
+  if (!start_child("coordinator", coordinator_argv, /*is_coordinator=*/true)) return 1;
   deadline_ = seconds_from_now(plan_.options().startup_timeout_s);
 
   std::optional<Clock::time_point> drain_deadline;
@@ -147,7 +158,12 @@ void Supervisor::start_clients(const std::string& endpoint) {
                      << " clients, " << plan_.client_threads() << " thread" << (plan_.client_threads() == 1 ? "" : "s")
                      << " each";
   for (std::size_t i = 0; i < ranges.size(); ++i) {
-    if (!start_child(plan_.client_name(i), plan_.client_argv(i, endpoint), /*is_coordinator=*/false)) {
+    std::vector<std::string> argv = plan_.client_argv(i, endpoint);
+    if (keys_) {
+      const auto args = keys_->client_args(i);
+      argv.insert(argv.end(), args.begin(), args.end());
+    }
+    if (!start_child(plan_.client_name(i), argv, /*is_coordinator=*/false)) {
       fail(1);
       return;
     }

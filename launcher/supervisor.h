@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "launcher/launch_keys.h"
 #include "launcher/launch_plan.h"
 #include "launcher/line_streamer.h"
 #include "launcher/process.h"
@@ -64,7 +65,8 @@ class Supervisor {
 
   const LaunchPlan& plan_;
   SupervisorOptions options_;
-  std::string temp_dir_;
+  std::string temp_dir_;            // private (0700): the endpoint file and throwaway keys
+  std::optional<LaunchKeys> keys_;  // when the run is encrypted
   std::string endpoint_file_;
   std::vector<std::unique_ptr<Child>> children_;  // [0] is the coordinator
   Phase phase_ = Phase::kStarting;

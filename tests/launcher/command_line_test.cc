@@ -72,6 +72,18 @@ TEST(CommandLine, LauncherOptionsAreParsed) {
   EXPECT_TRUE(o.coordinator_args.empty());
 }
 
+TEST(CommandLine, ResumeAndEncryption) {
+  const CommandLine plain = parse({"--clients", "2"});
+  EXPECT_TRUE(plain.options.encrypt) << "local runs are encrypted by default";
+  EXPECT_TRUE(plain.options.resume_dir.empty());
+  const CommandLine c = parse({"--resume", "runs/a", "--no-encryption", "--rounds", "9"});
+  EXPECT_FALSE(c.exit_code.has_value());
+  EXPECT_EQ(c.options.resume_dir, "runs/a");
+  EXPECT_FALSE(c.options.encrypt);
+  EXPECT_EQ(c.options.clients, 0);
+  EXPECT_EQ(c.options.coordinator_args, (std::vector<std::string>{"--rounds", "9"}));
+}
+
 TEST(CommandLine, ConfigFileIsReadHereAndKeptForTheChildren) {
   testing::TempDir dir;
   const std::string path = dir.file("run.toml");

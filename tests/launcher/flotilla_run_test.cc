@@ -104,8 +104,14 @@ TEST(FlotillaRun, HappyPathStreamsPrefixedLinesAndForwardsOptions) {
   // Clients: 0-2 and 3-4, connected to the endpoint the coordinator wrote; no coordinator options.
   EXPECT_TRUE(contains(r.out,
                        "[clients 0-2] args: --connect tcp://127.0.0.1:5999 --client-ids 0-2 --threads 3 "
-                       "--data-dir /data/x --device cpu\n"))
+                       "--data-dir /data/x --device cpu --coordinator-key "))
       << r.out;
+  // Throwaway keys: the coordinator gets its secret key and the allowlist, each client process the
+  // coordinator's public key and a key of its own.
+  EXPECT_TRUE(contains(r.out, "/coordinator.secret --allowlist ")) << r.out;
+  EXPECT_TRUE(contains(r.out, "/coordinator.public --key ")) << r.out;
+  EXPECT_TRUE(contains(r.out, "/process-0.secret\n")) << r.out;
+  EXPECT_TRUE(contains(r.out, "/process-1.secret\n")) << r.out;
   EXPECT_TRUE(contains(r.out, "[clients 3-4] args: --connect tcp://127.0.0.1:5999 --client-ids 3-4")) << r.out;
   EXPECT_TRUE(contains(r.out, "[clients 3-4] partial line without newline\n")) << r.out;
   const auto client_lines = lines_starting(r.out, "[clients ");

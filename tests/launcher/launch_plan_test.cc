@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "tests/launcher/launcher_harness.h"
 
 namespace flotilla {
@@ -55,6 +57,42 @@ TEST_F(LaunchPlanTest, CoordinatorGetsWiringSharedOptionsThenPassThroughVerbatim
                                                                          "5",
                                                                          "--aggregator-opt",
                                                                          "k=v"}));
+}
+
+TEST_F(LaunchPlanTest, ResumeTakesTheClientsFromTheRunAndPassesResumeNotClientsOrOut) {
+  testing::TempDir run;
+  {
+    std::ofstream config(run.file("config.json"));
+    config << "{\"clients\": 6, \"rounds\": 3}";
+  }
+  LaunchOptions o = options(0);
+  o.resume_dir = run.path();
+  o.processes = 2;
+  auto plan = LaunchPlan::create(o, 4);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(plan->ranges().size(), 2u);
+  EXPECT_EQ(plan->ranges().back().last, 5);
+  EXPECT_EQ(
+      plan->coordinator_argv("ep"),
+      (std::vector<std::string>{bin_.file("flotilla-coordinator"), "--bind", "tcp://127.0.0.1:*", "--endpoint-file",
+                                "ep", "--resume", run.path(), "--min-clients", "6", "--threads", "4"}));
+  o.out_dir = "elsewhere";
+  EXPECT_FALSE(LaunchPlan::create(o, 4).ok()) << "--out beside --resume";
+  LaunchOptions missing = options(0);
+  missing.resume_dir = run.path() + "/nope";
+  auto refused = LaunchPlan::create(missing, 4);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("no config.json"), std::string::npos) << refused.status();
+}
+
+TEST_F(LaunchPlanTest, KeyFlagsAreReservedForTheLauncher) {
+  for (const char* flag : {"--curve-secret-key", "--allowlist", "--insecure", "--resume"}) {
+    LaunchOptions o = options(2);
+    o.coordinator_args = {flag, "x"};
+    auto plan = LaunchPlan::create(o, 2);
+    ASSERT_FALSE(plan.ok()) << flag;
+    EXPECT_NE(plan.status().message().find("set by flotilla-run itself"), std::string::npos) << plan.status();
+  }
 }
 
 TEST_F(LaunchPlanTest, ClientsGetTheirRangeAndOnlyTheSharedOptions) {
