@@ -137,19 +137,31 @@ Status write_idx(const std::string& path, uint32_t magic, const at::Tensor& byte
 StatusOr<at::Tensor> read_idx_images(const std::string& path) {
   return status_from_exceptions("reading " + path, [&]() -> StatusOr<at::Tensor> {
     ASSIGN_OR_RETURN(std::string bytes, read_file_bytes(path));
-    ASSIGN_OR_RETURN(const std::vector<int64_t> dims, parse_header(path, bytes, kImagesMagic, 3));
-    return byte_tensor(std::move(bytes), 16, dims);
+    return parse_idx_images(std::move(bytes), path);
   });
 }
 
 StatusOr<at::Tensor> read_idx_labels(const std::string& path) {
   return status_from_exceptions("reading " + path, [&]() -> StatusOr<at::Tensor> {
     ASSIGN_OR_RETURN(std::string bytes, read_file_bytes(path));
-    ASSIGN_OR_RETURN(const std::vector<int64_t> dims, parse_header(path, bytes, kLabelsMagic, 1));
+    return parse_idx_labels(std::move(bytes), path);
+  });
+}
+
+StatusOr<at::Tensor> parse_idx_images(std::string bytes, const std::string& name) {
+  return status_from_exceptions("reading " + name, [&]() -> StatusOr<at::Tensor> {
+    ASSIGN_OR_RETURN(const std::vector<int64_t> dims, parse_header(name, bytes, kImagesMagic, 3));
+    return byte_tensor(std::move(bytes), 16, dims);
+  });
+}
+
+StatusOr<at::Tensor> parse_idx_labels(std::string bytes, const std::string& name) {
+  return status_from_exceptions("reading " + name, [&]() -> StatusOr<at::Tensor> {
+    ASSIGN_OR_RETURN(const std::vector<int64_t> dims, parse_header(name, bytes, kLabelsMagic, 1));
     for (size_t i = 8; i < bytes.size(); ++i) {
       const unsigned label = static_cast<unsigned char>(bytes[i]);
       if (label > 9) {
-        return data_loss_error(path + ": label " + std::to_string(label) + " of sample " + std::to_string(i - 8) +
+        return data_loss_error(name + ": label " + std::to_string(label) + " of sample " + std::to_string(i - 8) +
                                " is not in 0..9");
       }
     }

@@ -102,6 +102,31 @@ TEST(MnistIdxTest, BadMagicLabelsAndCountsAreNamed) {
   EXPECT_NE(read_idx_labels(dir + "/train-labels-idx1-ubyte").status().message().find("trailing"), std::string::npos);
 }
 
+TEST(MnistIdxTest, ParsesBytesInMemoryNamingTheirSource) {
+  const std::string dir = fresh_dir("bytes");
+  write_dataset(dir, true);
+  // The gzipped file's bytes as they are on disk: decompress_if_gzip + parse_* is read_idx_*.
+  std::ifstream in(dir + "/train-labels-idx1-ubyte.gz", std::ios::binary);
+  const std::string gz((std::istreambuf_iterator<char>(in)), {});
+  auto raw = decompress_if_gzip(gz, "labels.gz");
+  ASSERT_TRUE(raw.ok()) << raw.status();
+  EXPECT_EQ(raw->size(), 8u + 30);
+  auto labels = parse_idx_labels(*raw, "labels.gz");
+  ASSERT_TRUE(labels.ok()) << labels.status();
+  EXPECT_TRUE(at::equal(*labels, small_labels(30)));
+  // Not gzip: unchanged.
+  EXPECT_EQ(*decompress_if_gzip(*raw, "x"), *raw);
+
+  auto truncated = decompress_if_gzip(gz.substr(0, gz.size() - 5), "labels.gz");
+  ASSERT_FALSE(truncated.ok());
+  EXPECT_EQ(truncated.status().code(), StatusCode::kDataLoss);
+  EXPECT_EQ(truncated.status().message().rfind("labels.gz: ", 0), 0u) << truncated.status();
+  auto images = parse_idx_images(*raw, "in-memory");
+  ASSERT_FALSE(images.ok());
+  EXPECT_NE(images.status().message().find("in-memory: bad magic number 0x00000801"), std::string::npos)
+      << images.status();
+}
+
 TEST(MnistIdxTest, MissingFilesSayWhatWasTried) {
   const std::string dir = fresh_dir("missing");
   auto r = load_dataset("mnist", dir);
