@@ -53,18 +53,32 @@ StatusOr<std::vector<int64_t>> parse_header(const std::string& path, const std::
   if (found != magic)
     return data_loss_error(path + ": bad magic number " + hex32(found) + " (expected " + hex32(magic) + ")");
   std::vector<int64_t> dims;
-  uint64_t payload = 1;
-  bool overflow = false;  // three uint32 dimensions can exceed 2^64; such a file cannot exist
+  // Torch keeps sizes and strides in int64, and a stride multiplies the later dimensions even when
+  // an earlier one is 0: so the non-zero dimensions' product must fit in int64 although a zero
+  // makes the payload empty (a 16-byte file may declare 0 x 2^32-1 x 2^32-1 images).
+  uint64_t extent = 1;  // product of the non-zero dimensions, up to 2^63 - 1
+  bool overflow = false;
+  bool empty = false;
+  std::string declared;  // "a x b x c", for the message
   for (int d = 0; d < rank; ++d) {
     const uint32_t n = read_big_endian(bytes, 4 + 4 * static_cast<size_t>(d));
     dims.push_back(n);
-    if (n != 0 && payload > std::numeric_limits<uint64_t>::max() / n) overflow = true;
-    payload *= n;
+    declared += (d ? " x " : "") + std::to_string(n);
+    if (n == 0) {
+      empty = true;
+    } else if (extent > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) / n) {
+      overflow = true;
+    } else {
+      extent *= n;
+    }
   }
-  const uint64_t expected = payload + header;
-  if (overflow || expected < payload || bytes.size() < expected) {
-    return data_loss_error(path + ": truncated: header declares " +
-                           (overflow ? std::string("more than 2^64") : std::to_string(expected)) + " bytes, file has " +
+  if (overflow) {
+    return data_loss_error(path + ": header declares dimensions " + declared +
+                           ", whose product exceeds 2^63 (no IDX file can hold that)");
+  }
+  const uint64_t expected = (empty ? 0 : extent) + header;
+  if (bytes.size() < expected) {
+    return data_loss_error(path + ": truncated: header declares " + std::to_string(expected) + " bytes, file has " +
                            std::to_string(bytes.size()));
   }
   if (bytes.size() > expected) {

@@ -127,6 +127,23 @@ TEST(MnistIdxTest, ParsesBytesInMemoryNamingTheirSource) {
       << images.status();
 }
 
+// Found by idx_fuzzer: a zero dimension made the payload empty, so the file size matched, while
+// the other dimensions' product (a stride) overflowed int64 in byte_tensor and in torch.
+TEST(MnistIdxTest, DimensionsWhoseProductOverflowsAreDataLoss) {
+  const std::string header("\x00\x00\x08\x03\xff\xff\xff\xae\xaa\x00\x00\x60\x00\x00\x00\x00", 16);
+  auto r = parse_idx_images(header, "huge");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kDataLoss);
+  EXPECT_NE(r.status().message().find("huge: header declares dimensions 4294967214 x 2852126816 x 0, whose product"),
+            std::string::npos)
+      << r.status();
+  // Zero images of a representable size are fine.
+  const std::string empty("\x00\x00\x08\x03\x00\x00\x00\x00\x00\x00\x00\x1c\x00\x00\x00\x1c", 16);
+  auto ok = parse_idx_images(empty, "empty");
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_EQ(ok->sizes(), (at::IntArrayRef{0, 28, 28}));
+}
+
 TEST(MnistIdxTest, MissingFilesSayWhatWasTried) {
   const std::string dir = fresh_dir("missing");
   auto r = load_dataset("mnist", dir);
