@@ -21,5 +21,5 @@ while (($#)); do
       ;;
   esac
 done
-echo "bench/fuzz: $runs inputs per target on $(nproc) cores, $(clang++ --version | head -n 1)"
+echo "bench/fuzz: $runs inputs per target on $(nproc) cores, $("${FLOTILLA_FUZZ_CXX:-clang++}" --version | head -n 1)"
 exec "$root/scripts/fuzz.sh" run "$runs"

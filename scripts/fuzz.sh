@@ -7,16 +7,16 @@
 # stays as it is. Prints one line per target; a crash, leak, timeout or sanitizer report prints
 # the report and the saved input, and makes the script exit 1 once every target has run.
 #
-# Environment: FLOTILLA_FUZZ_BUILD_DIR (build-fuzz), FLOTILLA_JOBS (2), FLOTILLA_FUZZ_SECONDS,
+# Environment: FLOTILLA_FUZZ_BUILD_DIR (build-fuzz), FLOTILLA_JOBS (nproc), FLOTILLA_FUZZ_SECONDS,
 # FLOTILLA_FUZZ_TARGETS (a space-separated subset), FLOTILLA_FUZZ_ARTIFACTS (where crash inputs
-# are saved: BUILD_DIR/fuzz-artifacts), CC and CXX (clang, clang++).
+# are saved: BUILD_DIR/fuzz-artifacts), FLOTILLA_FUZZ_CC and FLOTILLA_FUZZ_CXX (clang, clang++).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${FLOTILLA_FUZZ_BUILD_DIR:-$root/build-fuzz}
 [[ $build = /* ]] || build=$root/$build
-jobs=${FLOTILLA_JOBS:-2}
-cc=${CC:-clang}
-cxx=${CXX:-clang++}
+jobs=${FLOTILLA_JOBS:-$(nproc)}
+cc=${FLOTILLA_FUZZ_CC:-clang}  # not CC/CXX: a developer's g++ there must not leak in
+cxx=${FLOTILLA_FUZZ_CXX:-clang++}
 
 usage() {
   sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//' >&2
