@@ -14,6 +14,18 @@ if(FLOTILLA_SANITIZE)
   target_link_options(flotilla_options INTERFACE -fsanitize=address,undefined)
 endif()
 
+# Fuzzing: every library gets libFuzzer's coverage hooks and the sanitizers; the fuzz targets
+# themselves add -fsanitize=fuzzer (libFuzzer's main) at link (tests/fuzz/CMakeLists.txt). A UBSan
+# report aborts, so libFuzzer counts it as a crash and keeps the input.
+if(FLOTILLA_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "FLOTILLA_FUZZ needs clang, which ships libFuzzer: CC=clang CXX=clang++ (scripts/fuzz.sh)")
+  endif()
+  target_compile_options(flotilla_options INTERFACE -fsanitize=fuzzer-no-link,address,undefined
+                         -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
+  target_link_options(flotilla_options INTERFACE -fsanitize=address,undefined)
+endif()
+
 # flotilla_library(NAME SOURCES... [DEPS ...]): a static library of one folder, with
 # the repository root as its include root so headers read "core/status.h".
 function(flotilla_library name)

@@ -84,11 +84,17 @@ Status check_labels(const std::string& path, const std::string& bytes) {
 StatusOr<CifarRecords> read_cifar10_bin(const std::string& path) {
   return status_from_exceptions("reading " + path, [&]() -> StatusOr<CifarRecords> {
     ASSIGN_OR_RETURN(std::string bytes, read_file_bytes(path));
+    return parse_cifar10_bin(std::move(bytes), path);
+  });
+}
+
+StatusOr<CifarRecords> parse_cifar10_bin(std::string bytes, const std::string& name) {
+  return status_from_exceptions("reading " + name, [&]() -> StatusOr<CifarRecords> {
     if (bytes.empty() || bytes.size() % kCifarRecordBytes != 0) {
-      return data_loss_error(path + ": " + std::to_string(bytes.size()) + " bytes is not a positive multiple of the " +
+      return data_loss_error(name + ": " + std::to_string(bytes.size()) + " bytes is not a positive multiple of the " +
                              std::to_string(kCifarRecordBytes) + "-byte CIFAR-10 record");
     }
-    RETURN_IF_ERROR(check_labels(path, bytes));
+    RETURN_IF_ERROR(check_labels(name, bytes));
     const int64_t n = static_cast<int64_t>(bytes.size()) / kCifarRecordBytes;
     const at::Tensor records = byte_tensor(std::move(bytes), 0, {n, kCifarRecordBytes});
     CifarRecords r;

@@ -27,6 +27,10 @@ struct CifarRecords {
 // naming the file and the record when a label is above 9; NotFound when it is missing.
 StatusOr<CifarRecords> read_cifar10_bin(const std::string& path);
 
+// read_cifar10_bin without the file: `bytes` is a whole (already decompressed) batch file and
+// `name` stands for its path in messages; the tensors own `bytes`, uncopied. Same errors.
+StatusOr<CifarRecords> parse_cifar10_bin(std::string bytes, const std::string& name);
+
 // DIR/cifar-10-batches-bin/ if that folder exists, else DIR itself: train = data_batch_1..5.bin in
 // order, test = test_batch.bin. Images stay uint8 [N, 3, 32, 32] with mean (0.4914, 0.4822, 0.4465)
 // and std (0.2470, 0.2435, 0.2616) for TensorDataset::normalize; class names come from

@@ -104,7 +104,11 @@ StatusOr<std::string> read_file_bytes(const std::string& path) {
     for (size_t n; (n = std::fread(buffer, 1, sizeof buffer, f.get())) > 0;) bytes.append(buffer, n);
     if (std::ferror(f.get())) return data_loss_error(path + ": read failed: " + std::strerror(errno));
   }
-  if (is_gzip(bytes)) return gunzip(path, bytes);
+  return decompress_if_gzip(std::move(bytes), path);
+}
+
+StatusOr<std::string> decompress_if_gzip(std::string bytes, const std::string& name) {
+  if (is_gzip(bytes)) return gunzip(name, bytes);
   return bytes;
 }
 

@@ -14,6 +14,11 @@ namespace flotilla {
 // gzip stream or data after its end. Every message names the path.
 StatusOr<std::string> read_file_bytes(const std::string& path);
 
+// read_file_bytes without the file: `bytes` decompressed when they start with the gzip magic,
+// else unchanged. `name` (the path, or wherever the bytes came from) starts every message. Lets
+// the gzip path be tested and fuzzed on bytes in memory.
+StatusOr<std::string> decompress_if_gzip(std::string bytes, const std::string& name);
+
 // Writes `bytes` to `path` (replacing it), gzip-compressed when `gzip` is true. Tests and tools
 // use it to make small data sets. Unavailable when the file cannot be written.
 Status write_file_bytes(const std::string& path, const std::string& bytes, bool gzip);

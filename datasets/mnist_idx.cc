@@ -53,18 +53,32 @@ StatusOr<std::vector<int64_t>> parse_header(const std::string& path, const std::
   if (found != magic)
     return data_loss_error(path + ": bad magic number " + hex32(found) + " (expected " + hex32(magic) + ")");
   std::vector<int64_t> dims;
-  uint64_t payload = 1;
-  bool overflow = false;  // three uint32 dimensions can exceed 2^64; such a file cannot exist
+  // Torch keeps sizes and strides in int64, and a stride multiplies the later dimensions even when
+  // an earlier one is 0: so the non-zero dimensions' product must fit in int64 although a zero
+  // makes the payload empty (a 16-byte file may declare 0 x 2^32-1 x 2^32-1 images).
+  uint64_t extent = 1;  // product of the non-zero dimensions, up to 2^63 - 1
+  bool overflow = false;
+  bool empty = false;
+  std::string declared;  // "a x b x c", for the message
   for (int d = 0; d < rank; ++d) {
     const uint32_t n = read_big_endian(bytes, 4 + 4 * static_cast<size_t>(d));
     dims.push_back(n);
-    if (n != 0 && payload > std::numeric_limits<uint64_t>::max() / n) overflow = true;
-    payload *= n;
+    declared += (d ? " x " : "") + std::to_string(n);
+    if (n == 0) {
+      empty = true;
+    } else if (extent > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) / n) {
+      overflow = true;
+    } else {
+      extent *= n;
+    }
   }
-  const uint64_t expected = payload + header;
-  if (overflow || expected < payload || bytes.size() < expected) {
-    return data_loss_error(path + ": truncated: header declares " +
-                           (overflow ? std::string("more than 2^64") : std::to_string(expected)) + " bytes, file has " +
+  if (overflow) {
+    return data_loss_error(path + ": header declares dimensions " + declared +
+                           ", whose product exceeds 2^63 (no IDX file can hold that)");
+  }
+  const uint64_t expected = (empty ? 0 : extent) + header;
+  if (bytes.size() < expected) {
+    return data_loss_error(path + ": truncated: header declares " + std::to_string(expected) + " bytes, file has " +
                            std::to_string(bytes.size()));
   }
   if (bytes.size() > expected) {
@@ -137,19 +151,31 @@ Status write_idx(const std::string& path, uint32_t magic, const at::Tensor& byte
 StatusOr<at::Tensor> read_idx_images(const std::string& path) {
   return status_from_exceptions("reading " + path, [&]() -> StatusOr<at::Tensor> {
     ASSIGN_OR_RETURN(std::string bytes, read_file_bytes(path));
-    ASSIGN_OR_RETURN(const std::vector<int64_t> dims, parse_header(path, bytes, kImagesMagic, 3));
-    return byte_tensor(std::move(bytes), 16, dims);
+    return parse_idx_images(std::move(bytes), path);
   });
 }
 
 StatusOr<at::Tensor> read_idx_labels(const std::string& path) {
   return status_from_exceptions("reading " + path, [&]() -> StatusOr<at::Tensor> {
     ASSIGN_OR_RETURN(std::string bytes, read_file_bytes(path));
-    ASSIGN_OR_RETURN(const std::vector<int64_t> dims, parse_header(path, bytes, kLabelsMagic, 1));
+    return parse_idx_labels(std::move(bytes), path);
+  });
+}
+
+StatusOr<at::Tensor> parse_idx_images(std::string bytes, const std::string& name) {
+  return status_from_exceptions("reading " + name, [&]() -> StatusOr<at::Tensor> {
+    ASSIGN_OR_RETURN(const std::vector<int64_t> dims, parse_header(name, bytes, kImagesMagic, 3));
+    return byte_tensor(std::move(bytes), 16, dims);
+  });
+}
+
+StatusOr<at::Tensor> parse_idx_labels(std::string bytes, const std::string& name) {
+  return status_from_exceptions("reading " + name, [&]() -> StatusOr<at::Tensor> {
+    ASSIGN_OR_RETURN(const std::vector<int64_t> dims, parse_header(name, bytes, kLabelsMagic, 1));
     for (size_t i = 8; i < bytes.size(); ++i) {
       const unsigned label = static_cast<unsigned char>(bytes[i]);
       if (label > 9) {
-        return data_loss_error(path + ": label " + std::to_string(label) + " of sample " + std::to_string(i - 8) +
+        return data_loss_error(name + ": label " + std::to_string(label) + " of sample " + std::to_string(i - 8) +
                                " is not in 0..9");
       }
     }

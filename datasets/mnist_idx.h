@@ -20,6 +20,11 @@ StatusOr<at::Tensor> read_idx_images(const std::string& path);
 // int64 [N]. Magic 0x00000801; a label outside 0..9 is DataLoss naming the file and the sample.
 StatusOr<at::Tensor> read_idx_labels(const std::string& path);
 
+// The readers above without the file: `bytes` is a whole (already decompressed) IDX file and
+// `name` stands for its path in messages; the tensor owns `bytes`, uncopied. Same errors.
+StatusOr<at::Tensor> parse_idx_images(std::string bytes, const std::string& name);
+StatusOr<at::Tensor> parse_idx_labels(std::string bytes, const std::string& name);
+
 // Loads DIR/{train,t10k}-{images-idx3,labels-idx1}-ubyte, or the same names with .gz (the raw file
 // wins when both exist). Images stay uint8 [N, 1, H, W], with the training-set statistics of
 // `name` for TensorDataset::normalize ("mnist": 0.1307, 0.3081; "fashion-mnist" or

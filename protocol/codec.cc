@@ -220,13 +220,22 @@ StatusOr<ModelState> decode_state(const pb::StateHeader& header, const Frames& f
     ASSIGN_OR_RETURN(at::ScalarType dtype, from_wire(spec.dtype()));
     const int64_t element_size = static_cast<int64_t>(c10::elementSize(dtype));
     std::vector<int64_t> shape(spec.shape().begin(), spec.shape().end());
-    int64_t numel = 1;
+    // The limit bounds the non-zero dimensions' product, not only numel: torch computes strides
+    // from them without overflow checks, and a 0 elsewhere (numel 0) must not let [0, 2^62, 2^62]
+    // through with wrapped strides.
+    int64_t extent = 1;
+    bool empty = false;
     for (int64_t d : shape) {
       if (d < 0) return invalid_argument_error("tensor '" + spec.name() + "' has a negative dimension");
-      if (d != 0 && numel > kMaxTensorBytes / element_size / d)
-        return invalid_argument_error("tensor '" + spec.name() + "' is larger than the 16 GiB limit");
-      numel *= d;
+      if (d == 0) {
+        empty = true;
+        continue;
+      }
+      if (extent > kMaxTensorBytes / element_size / d)
+        return invalid_argument_error("tensor '" + spec.name() + "' has a shape over the 16 GiB limit");
+      extent *= d;
     }
+    const int64_t numel = empty ? 0 : extent;
     const Frame& frame = frames[first + i];
     const int64_t expected = numel * element_size;
     if (static_cast<int64_t>(frame.size()) != expected) {

@@ -4,10 +4,11 @@
 #   scripts/install-deps.sh --peers    also what bench/ needs (Python PyTorch, torchvision, mpi4py)
 set -euo pipefail
 
+# clang, libclang-rt-14-dev: libFuzzer and the sanitizer runtimes for scripts/fuzz.sh (tests/fuzz).
 # libopenblas0-openmp: Debian's LibTorch calls the system BLAS, and the default reference BLAS
 # makes dense layers several times slower; OpenBLAS (OpenMP flavour, like LibTorch) replaces it.
 packages=(cmake g++ make ccache pkg-config libtorch-dev libopenblas0-openmp libzmq3-dev cppzmq-dev libprotobuf-dev protobuf-compiler
-          libssl-dev libgtest-dev zlib1g-dev libcli11-dev nlohmann-json3-dev dataset-fashion-mnist python3-matplotlib)
+          clang libclang-rt-14-dev libssl-dev libgtest-dev zlib1g-dev libcli11-dev nlohmann-json3-dev dataset-fashion-mnist python3-matplotlib)
 if [[ "${1:-}" == "--peers" ]]; then
   packages+=(python3-torch python3-torchvision python3-mpi4py openmpi-bin python3-numpy python3-pil)
 fi

@@ -43,6 +43,21 @@ TEST(Cifar10BinTest, RecordsRoundTripWithPlanarChannels) {
   EXPECT_TRUE(at::equal(r->labels, at::tensor({9, 0, 1, 2}, at::kLong)));
 }
 
+TEST(Cifar10BinTest, ParsesBytesInMemoryNamingTheirSource) {
+  const std::string dir = fresh_dir("bytes");
+  const at::Tensor images = images_of(2, 3);
+  ASSERT_TRUE(write_cifar10_bin(dir + "/b.bin", images, at::tensor({4, 5}, at::kLong)).ok());
+  std::ifstream in(dir + "/b.bin", std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), {});
+  auto r = parse_cifar10_bin(bytes, "batch");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(at::equal(r->images, images));
+  EXPECT_TRUE(at::equal(r->labels, at::tensor({4, 5}, at::kLong)));
+  auto bad = parse_cifar10_bin(bytes.substr(1), "batch");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message().rfind("batch: 6145 bytes", 0), 0u) << bad.status();
+}
+
 TEST(Cifar10BinTest, LoadsFolderOrItsParentAndNormalises) {
   const std::string dir = fresh_dir("load");
   write_batches(dir + "/cifar-10-batches-bin", 6);

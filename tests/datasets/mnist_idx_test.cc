@@ -102,6 +102,48 @@ TEST(MnistIdxTest, BadMagicLabelsAndCountsAreNamed) {
   EXPECT_NE(read_idx_labels(dir + "/train-labels-idx1-ubyte").status().message().find("trailing"), std::string::npos);
 }
 
+TEST(MnistIdxTest, ParsesBytesInMemoryNamingTheirSource) {
+  const std::string dir = fresh_dir("bytes");
+  write_dataset(dir, true);
+  // The gzipped file's bytes as they are on disk: decompress_if_gzip + parse_* is read_idx_*.
+  std::ifstream in(dir + "/train-labels-idx1-ubyte.gz", std::ios::binary);
+  const std::string gz((std::istreambuf_iterator<char>(in)), {});
+  auto raw = decompress_if_gzip(gz, "labels.gz");
+  ASSERT_TRUE(raw.ok()) << raw.status();
+  EXPECT_EQ(raw->size(), 8u + 30);
+  auto labels = parse_idx_labels(*raw, "labels.gz");
+  ASSERT_TRUE(labels.ok()) << labels.status();
+  EXPECT_TRUE(at::equal(*labels, small_labels(30)));
+  // Not gzip: unchanged.
+  EXPECT_EQ(*decompress_if_gzip(*raw, "x"), *raw);
+
+  auto truncated = decompress_if_gzip(gz.substr(0, gz.size() - 5), "labels.gz");
+  ASSERT_FALSE(truncated.ok());
+  EXPECT_EQ(truncated.status().code(), StatusCode::kDataLoss);
+  EXPECT_EQ(truncated.status().message().rfind("labels.gz: ", 0), 0u) << truncated.status();
+  auto images = parse_idx_images(*raw, "in-memory");
+  ASSERT_FALSE(images.ok());
+  EXPECT_NE(images.status().message().find("in-memory: bad magic number 0x00000801"), std::string::npos)
+      << images.status();
+}
+
+// Found by idx_fuzzer: a zero dimension made the payload empty, so the file size matched, while
+// the other dimensions' product (a stride) overflowed int64 in byte_tensor and in torch.
+TEST(MnistIdxTest, DimensionsWhoseProductOverflowsAreDataLoss) {
+  const std::string header("\x00\x00\x08\x03\xff\xff\xff\xae\xaa\x00\x00\x60\x00\x00\x00\x00", 16);
+  auto r = parse_idx_images(header, "huge");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kDataLoss);
+  EXPECT_NE(r.status().message().find("huge: header declares dimensions 4294967214 x 2852126816 x 0, whose product"),
+            std::string::npos)
+      << r.status();
+  // Zero images of a representable size are fine.
+  const std::string empty("\x00\x00\x08\x03\x00\x00\x00\x00\x00\x00\x00\x1c\x00\x00\x00\x1c", 16);
+  auto ok = parse_idx_images(empty, "empty");
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_EQ(ok->sizes(), (at::IntArrayRef{0, 28, 28}));
+}
+
 TEST(MnistIdxTest, MissingFilesSayWhatWasTried) {
   const std::string dir = fresh_dir("missing");
   auto r = load_dataset("mnist", dir);

@@ -207,6 +207,26 @@ TEST(CodecTest, RejectsProtocolVersionOne) {
       << d.status().message();
 }
 
+// A zero dimension made numel 0, so the size limit never saw the others: [0, 2^62, 2^62] decoded
+// into a tensor whose strides had wrapped (torch does not check). The envelope is hand-made: a
+// RoundTask whose one float tensor has that shape, then an empty tensor frame.
+TEST(CodecTest, RejectsHugeDimensionsBesideAZero) {
+  const std::string big = "\x80\x80\x80\x80\x80\x80\x80\x80\x40";  // varint 2^62
+  const std::string shape = std::string(1, '\0') + big + big;
+  const std::string spec = std::string("\x0a\x01w\x10\x01\x1a", 6) + static_cast<char>(shape.size()) + shape;
+  const std::string header = "\x0a" + std::string(1, static_cast<char>(spec.size())) + spec;
+  const std::string task = "\x22" + std::string(1, static_cast<char>(header.size())) + header;
+  const std::string envelope = "\x08\x02\x62" + std::string(1, static_cast<char>(task.size())) + task;
+  auto d = decode(Frames{Frame::from_string(envelope), Frame::from_string("")});
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(d.status().message().find("tensor 'w' has a shape over the 16 GiB limit"), std::string::npos) << d.status();
+  // Zero elements with ordinary dimensions still decode.
+  msg::ClientUpdate u;
+  u.state.add("e", at::zeros({0, 1000, 1000}));
+  EXPECT_TRUE(decode(through_wire(encode(u))).ok());
+}
+
 TEST(CodecTest, DecodedTensorsSurviveTheirFrames) {
   msg::ClientUpdate u;
   u.state.add("w", at::arange(16, at::kFloat));

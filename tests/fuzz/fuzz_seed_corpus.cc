@@ -1,0 +1,187 @@
+// Writes the fuzzers' seed inputs from real messages and files, made by the same code that makes
+// them in a run: every kind of protocol message through flotilla::encode (in frame_split.h's
+// form), small MNIST IDX files and CIFAR-10 batches through the datasets' writers (plain and
+// gzipped), and, when the coordinator has checkpoints, a small checkpoint. Seeds start libFuzzer
+// inside the valid formats instead of making it discover protobuf and IDX headers by chance.
+//
+//   fuzz_seed_corpus OUT_DIR     writes OUT_DIR/<target>/<seed>, replacing those folders
+//
+// tests/fuzz/corpus/ holds this output plus the crash inputs found since; ctest replays both.
+#include <ATen/ATen.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "datasets/cifar10_bin.h"
+#include "datasets/file_bytes.h"
+#include "datasets/mnist_idx.h"
+#include "frame_split.h"
+#include "protocol/codec.h"
+#ifdef FLOTILLA_HAVE_CHECKPOINT
+#include "coordinator/checkpoint.h"
+#endif
+
+namespace flotilla {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A tiny model state with one tensor of each wire dtype, a scalar and an empty tensor: what the
+// decoder must handle, at a few hundred bytes.
+ModelState tiny_state() {
+  ModelState s;
+  s.add("conv.weight", at::arange(8, at::kFloat).view({2, 1, 2, 2}));
+  s.add("conv.bias", at::tensor({0.5, -0.5}, at::kDouble));
+  s.add("bn.num_batches_tracked", at::tensor(int64_t{7}));
+  s.add("mask", at::tensor({1, 0, 1}, at::kByte).to(at::kBool));
+  s.add("half", at::arange(3, at::kFloat).to(at::kHalf));
+  s.add("bf16", at::arange(2, at::kFloat).to(at::kBFloat16));
+  s.add("i32", at::tensor({-1, 2}, at::kInt));
+  s.add("i16", at::tensor({3}, at::kShort));
+  s.add("i8", at::tensor({-4}, at::kChar));
+  s.add("u8", at::tensor({200}, at::kByte));
+  s.add("empty", at::zeros({0, 3}));
+  return s;
+}
+
+std::vector<std::pair<std::string, Message>> messages() {
+  msg::Register reg;
+  reg.client_ids = {0, 1, 2};
+  reg.capabilities = {"host-a", 4242, "cpu", 8};
+
+  msg::Welcome welcome;
+  welcome.client_ids = {0, 1, 2};
+  welcome.experiment.dataset = "mnist";
+  welcome.experiment.model = "mnist_cnn";
+  welcome.experiment.num_clients = 10;
+  welcome.experiment.partitioner = "dirichlet";
+  welcome.experiment.partitioner_options["alpha"] = "0.5";
+  welcome.experiment.seed = 1;
+  welcome.experiment.holdout_fraction = 0.1;
+
+  msg::RoundTask task;
+  task.round = 3;
+  task.client_id = 1;
+  task.config.epochs = 2;
+  task.config.augment = std::string(kAugmentCropFlip);
+  task.config.prox_mu = 0.01;
+  task.state = tiny_state();
+
+  msg::ClientUpdate update;
+  update.round = 3;
+  update.client_id = 1;
+  update.num_samples = 600;
+  update.train_loss = 0.25;
+  update.train_seconds = 1.5;
+  update.total_seconds = 1.75;
+  update.metrics = {{"local_acc_before", 0.5}, {"local_acc_after", 0.75}};
+  update.state = tiny_state();
+
+  msg::ClientUpdate one_tensor;  // the smallest update: a single float tensor
+  one_tensor.round = 1;
+  one_tensor.client_id = 0;
+  one_tensor.num_samples = 1;
+  one_tensor.state.add("w", at::ones({2, 2}));
+
+  msg::EvaluateTask evaluate;
+  evaluate.round = 4;
+  evaluate.client_id = 2;
+  evaluate.state = tiny_state();
+
+  return {{"register", reg},
+          {"welcome", welcome},
+          {"round_task", task},
+          {"client_update", update},
+          {"client_update_one_tensor", one_tensor},
+          {"evaluate_task", evaluate},
+          {"evaluate_result", msg::EvaluateResult{4, 2, 100, 0.5, 0.875}},
+          {"error", msg::Error{static_cast<int>(StatusCode::kInvalidArgument), "bad round", 1, 3}},
+          {"shutdown", msg::Shutdown{"done"}},
+          {"heartbeat", msg::Heartbeat{}}};
+}
+
+Status write_envelopes(const fs::path& dir) {
+  for (const auto& [name, message] : messages()) {
+    std::vector<std::string> frames;
+    for (const Frame& f : encode(message)) frames.emplace_back(f.view());
+    const std::string bytes = fuzz::join_frames(frames);
+    // A seed that did not decode would start the fuzzer outside the format.
+    Frames back;
+    for (std::string_view part : fuzz::split_frames(bytes)) back.push_back(Frame::from_string(std::string(part)));
+    if (auto decoded = decode(back); !decoded.ok()) return decoded.status().with_context("seed " + name);
+    RETURN_IF_ERROR(write_file_bytes((dir / name).string(), bytes, false));
+  }
+  return Status();
+}
+
+at::Tensor pixels(int64_t n, int64_t rows, int64_t cols) {
+  return at::arange(n * rows * cols, at::kLong).remainder(256).to(at::kByte).view({n, rows, cols});
+}
+
+Status write_idx(const fs::path& dir) {
+  for (bool gzip : {false, true}) {
+    const std::string ext = gzip ? ".gz" : "";
+    RETURN_IF_ERROR(write_idx_images((dir / ("images-3x4x5" + ext)).string(), pixels(3, 4, 5), gzip));
+    RETURN_IF_ERROR(write_idx_labels((dir / ("labels-5" + ext)).string(), at::tensor({0, 9, 3, 3, 7}), gzip));
+  }
+  RETURN_IF_ERROR(write_idx_images((dir / "images-2x28x28").string(), pixels(2, 28, 28), false));
+  RETURN_IF_ERROR(write_idx_images((dir / "images-0x28x28").string(), pixels(0, 28, 28), false));
+  return write_idx_labels((dir / "labels-0").string(), at::zeros({0}, at::kLong), false);
+}
+
+Status write_cifar10(const fs::path& dir) {
+  const at::Tensor images = at::arange(3 * 3072, at::kLong).remainder(251).to(at::kByte).view({3, 3, 32, 32});
+  RETURN_IF_ERROR(write_cifar10_bin((dir / "batch-3").string(), images, at::tensor({0, 9, 4})));
+  RETURN_IF_ERROR(write_cifar10_bin((dir / "batch-1").string(), images.narrow(0, 0, 1), at::tensor({6})));
+  // read_file_bytes gunzips by content, so a gzipped batch is a valid input too.
+  ASSIGN_OR_RETURN(const std::string one, read_file_bytes((dir / "batch-1").string()));
+  return write_file_bytes((dir / "batch-1.gz").string(), one, true);
+}
+
+#ifdef FLOTILLA_HAVE_CHECKPOINT
+Status write_checkpoint(const fs::path& dir) {
+  Checkpoint c;
+  c.round = 5;
+  c.config_fingerprint = "0123456789abcdef";
+  c.aggregator = "fed_adam";
+  c.model = tiny_state();
+  c.aggregator_state.add("m.conv.weight", at::zeros({2, 1, 2, 2}));
+  c.aggregator_state.add("v.conv.weight", at::full({2, 1, 2, 2}, 1e-3));
+  return write_file_bytes((dir / "checkpoint").string(), serialize_checkpoint(c), false);
+}
+#endif
+
+Status write_all(const fs::path& out) {
+  std::vector<std::pair<std::string, Status (*)(const fs::path&)>> targets = {
+      {"envelope_fuzzer", write_envelopes}, {"idx_fuzzer", write_idx}, {"cifar10_fuzzer", write_cifar10}};
+#ifdef FLOTILLA_HAVE_CHECKPOINT
+  targets.emplace_back("checkpoint_fuzzer", write_checkpoint);
+#endif
+  for (const auto& [target, write] : targets) {
+    const fs::path dir = out / target;
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+    fs::create_directories(dir, ec);
+    if (ec) return unavailable_error("cannot create " + dir.string() + ": " + ec.message());
+    RETURN_IF_ERROR(write(dir));
+  }
+  return Status();
+}
+
+}  // namespace
+}  // namespace flotilla
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: %s OUT_DIR\n", argv[0]);
+    return 2;
+  }
+  const flotilla::Status status = flotilla::write_all(argv[1]);
+  if (!status.ok()) {
+    std::fprintf(stderr, "fuzz_seed_corpus: %s\n", status.to_string().c_str());
+    return 1;
+  }
+  return 0;
+}
