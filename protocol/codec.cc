@@ -2,6 +2,7 @@
 
 #include <ATen/ops/empty.h>
 #include <ATen/ops/from_blob.h>
+#include <google/protobuf/stubs/logging.h>
 
 #include <cstring>
 #include <set>
@@ -351,6 +352,10 @@ Frames encode(const Message& message) {
 }
 
 StatusOr<Message> decode(const Frames& frames) {
+  // Protobuf logs an ERROR of its own for each string field that is not UTF-8 before the parse
+  // fails; the failure comes back as a Status, and the coordinator logs that at a bounded rate.
+  // Left on, any peer could fill the log at line rate.
+  [[maybe_unused]] static const bool quiet = (google::protobuf::SetLogHandler(nullptr), true);
   if (frames.empty()) return data_loss_error("empty message");
   pb::Envelope env;
   const Frame& head = frames[0];

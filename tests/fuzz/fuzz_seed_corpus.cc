@@ -14,14 +14,12 @@
 #include <string>
 #include <vector>
 
+#include "coordinator/checkpoint.h"
 #include "datasets/cifar10_bin.h"
 #include "datasets/file_bytes.h"
 #include "datasets/mnist_idx.h"
 #include "frame_split.h"
 #include "protocol/codec.h"
-#ifdef FLOTILLA_HAVE_CHECKPOINT
-#include "coordinator/checkpoint.h"
-#endif
 
 namespace flotilla {
 namespace {
@@ -140,25 +138,22 @@ Status write_cifar10(const fs::path& dir) {
   return write_file_bytes((dir / "batch-1.gz").string(), one, true);
 }
 
-#ifdef FLOTILLA_HAVE_CHECKPOINT
 Status write_checkpoint(const fs::path& dir) {
   Checkpoint c;
   c.round = 5;
   c.config_fingerprint = "0123456789abcdef";
-  c.aggregator = "fed_adam";
+  c.aggregator = "fedadam";
   c.model = tiny_state();
-  c.aggregator_state.add("m.conv.weight", at::zeros({2, 1, 2, 2}));
-  c.aggregator_state.add("v.conv.weight", at::full({2, 1, 2, 2}, 1e-3));
+  c.aggregator_state.add("m/conv.weight", at::zeros({2, 1, 2, 2}));
+  c.aggregator_state.add("v/conv.weight", at::full({2, 1, 2, 2}, 1e-3));
   return write_file_bytes((dir / "checkpoint").string(), serialize_checkpoint(c), false);
 }
-#endif
 
 Status write_all(const fs::path& out) {
-  std::vector<std::pair<std::string, Status (*)(const fs::path&)>> targets = {
-      {"envelope_fuzzer", write_envelopes}, {"idx_fuzzer", write_idx}, {"cifar10_fuzzer", write_cifar10}};
-#ifdef FLOTILLA_HAVE_CHECKPOINT
-  targets.emplace_back("checkpoint_fuzzer", write_checkpoint);
-#endif
+  std::vector<std::pair<std::string, Status (*)(const fs::path&)>> targets = {{"envelope_fuzzer", write_envelopes},
+                                                                              {"idx_fuzzer", write_idx},
+                                                                              {"cifar10_fuzzer", write_cifar10},
+                                                                              {"checkpoint_fuzzer", write_checkpoint}};
   for (const auto& [target, write] : targets) {
     const fs::path dir = out / target;
     std::error_code ec;
