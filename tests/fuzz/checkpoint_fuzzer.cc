@@ -10,13 +10,11 @@
 #include <string_view>
 
 #include "coordinator/checkpoint.h"
+#include "fuzz_checks.h"
 
 namespace {
 
-[[noreturn]] void fail(const char* what, const flotilla::Status& status = {}) {
-  std::fprintf(stderr, "checkpoint_fuzzer: %s %s\n", what, status.ok() ? "" : status.to_string().c_str());
-  __builtin_trap();
-}
+using flotilla::fuzz::fail;
 
 }  // namespace
 

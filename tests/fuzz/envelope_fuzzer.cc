@@ -20,6 +20,7 @@
 #include <variant>
 
 #include "frame_split.h"
+#include "fuzz_checks.h"
 #include "protocol/codec.h"
 
 namespace {
@@ -61,10 +62,7 @@ bool strides_fit(const at::Tensor& t) {
   return true;
 }
 
-[[noreturn]] void fail(const char* what, const flotilla::Status& status = {}) {
-  std::fprintf(stderr, "envelope_fuzzer: %s %s\n", what, status.ok() ? "" : status.to_string().c_str());
-  __builtin_trap();
-}
+using flotilla::fuzz::fail;
 
 }  // namespace
 

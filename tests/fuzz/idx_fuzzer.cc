@@ -12,17 +12,12 @@
 
 #include "datasets/file_bytes.h"
 #include "datasets/mnist_idx.h"
+#include "fuzz_checks.h"
 
 namespace {
 
-[[noreturn]] void fail(const char* what, const flotilla::Status& status = {}) {
-  std::fprintf(stderr, "idx_fuzzer: %s %s\n", what, status.ok() ? "" : status.to_string().c_str());
-  __builtin_trap();
-}
-
-void check_not_internal(const flotilla::Status& status) {
-  if (status.code() == flotilla::StatusCode::kInternal) fail("unchecked input reached a library:", status);
-}
+using flotilla::fuzz::check_not_internal;
+using flotilla::fuzz::fail;
 
 }  // namespace
 
