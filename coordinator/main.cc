@@ -5,6 +5,7 @@
 #include <csignal>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -179,20 +180,41 @@ int main(int argc, char** argv) {
   if (!resume_dir.empty()) {
     // The run's own config.json decides everything that shapes the result; flags that would change
     // it are refused rather than silently ignored.
-    static const std::set<std::string> kOperational = {"--resume",          "--bind",
-                                                       "--endpoint-file",   "--rounds",
-                                                       "--round-timeout",   "--registration-timeout",
-                                                       "--peer-timeout",    "--heartbeat-interval",
-                                                       "--min-clients",     "--device",
-                                                       "--threads",         "--log-level",
-                                                       "--plugin",          "--data-dir",
-                                                       "--eval-batch-size", "--checkpoint-every",
-                                                       "--config",          "--curve-secret-key",
-                                                       "--allowlist",       "--insecure"};
+    // Operational flags: the ones given override config.json's value, from one table so that what
+    // is allowed and what is applied cannot drift apart. The rest of the allowed flags act outside
+    // the run's configuration.
+    using Override = void (*)(const CoordinatorConfig& given, CoordinatorConfig& run);
+    static const std::map<std::string, Override> kOverrides = {
+        {"--bind", [](const CoordinatorConfig& g, CoordinatorConfig& r) { r.bind = g.bind; }},
+        {"--rounds", [](const CoordinatorConfig& g, CoordinatorConfig& r) { r.rounds = g.rounds; }},
+        {"--round-timeout",
+         [](const CoordinatorConfig& g, CoordinatorConfig& r) { r.round_timeout_s = g.round_timeout_s; }},
+        {"--registration-timeout",
+         [](const CoordinatorConfig& g, CoordinatorConfig& r) { r.registration_timeout_s = g.registration_timeout_s; }},
+        {"--peer-timeout",
+         [](const CoordinatorConfig& g, CoordinatorConfig& r) { r.peer_timeout_s = g.peer_timeout_s; }},
+        {"--heartbeat-interval",
+         [](const CoordinatorConfig& g, CoordinatorConfig& r) { r.heartbeat_interval_s = g.heartbeat_interval_s; }},
+        {"--min-clients", [](const CoordinatorConfig& g, CoordinatorConfig& r) { r.min_clients = g.min_clients; }},
+        {"--device", [](const CoordinatorConfig& g, CoordinatorConfig& r) { r.device = g.device; }},
+        {"--plugin", [](const CoordinatorConfig& g, CoordinatorConfig& r) { r.plugins = g.plugins; }},
+        {"--data-dir", [](const CoordinatorConfig& g, CoordinatorConfig& r) { r.data_dir = g.data_dir; }},
+        {"--eval-batch-size",
+         [](const CoordinatorConfig& g, CoordinatorConfig& r) { r.eval_batch_size = g.eval_batch_size; }},
+        {"--checkpoint-every",
+         [](const CoordinatorConfig& g, CoordinatorConfig& r) { r.checkpoint_every = g.checkpoint_every; }},
+        {"--curve-secret-key",
+         [](const CoordinatorConfig& g, CoordinatorConfig& r) { r.curve_secret_key_file = g.curve_secret_key_file; }},
+        {"--allowlist", [](const CoordinatorConfig& g, CoordinatorConfig& r) { r.allowlist_file = g.allowlist_file; }},
+        {"--insecure", [](const CoordinatorConfig& g, CoordinatorConfig& r) { r.insecure = g.insecure; }},
+    };
+    static const std::set<std::string> kOutsideTheConfig = {"--resume", "--endpoint-file", "--threads", "--log-level",
+                                                            "--config"};
     for (const CLI::Option* option : app.get_options()) {
-      if (option->count() == 0 || kOperational.count(option->get_name()) > 0) continue;
-      std::cerr << "error: " << option->get_name() << " cannot be given with --resume: the run's config.json in "
-                << resume_dir << " fixes it\n";
+      const std::string& name = option->get_name();
+      if (option->count() == 0 || kOverrides.count(name) > 0 || kOutsideTheConfig.count(name) > 0) continue;
+      std::cerr << "error: " << name << " cannot be given with --resume: the run's config.json in " << resume_dir
+                << " fixes it\n";
       return 2;
     }
     std::ifstream in(resume_dir + "/config.json");
@@ -208,23 +230,9 @@ int main(int argc, char** argv) {
       return 2;
     }
     CoordinatorConfig r = *saved;
-    auto given = [&](const char* flag) { return app.count(flag) > 0; };
-    if (given("--bind")) r.bind = c.bind;
-    r.endpoint_file = c.endpoint_file;
-    if (given("--rounds")) r.rounds = c.rounds;
-    if (given("--round-timeout")) r.round_timeout_s = c.round_timeout_s;
-    if (given("--registration-timeout")) r.registration_timeout_s = c.registration_timeout_s;
-    if (given("--peer-timeout")) r.peer_timeout_s = c.peer_timeout_s;
-    if (given("--heartbeat-interval")) r.heartbeat_interval_s = c.heartbeat_interval_s;
-    if (given("--min-clients")) r.min_clients = c.min_clients;
-    if (given("--device")) r.device = c.device;
-    if (given("--plugin")) r.plugins = c.plugins;
-    if (given("--data-dir")) r.data_dir = c.data_dir;
-    if (given("--eval-batch-size")) r.eval_batch_size = c.eval_batch_size;
-    if (given("--checkpoint-every")) r.checkpoint_every = c.checkpoint_every;
-    if (given("--curve-secret-key")) r.curve_secret_key_file = c.curve_secret_key_file;
-    if (given("--allowlist")) r.allowlist_file = c.allowlist_file;
-    if (given("--insecure")) r.insecure = c.insecure;
+    for (const auto& [flag, apply] : kOverrides)
+      if (app.count(flag) > 0) apply(c, r);
+    r.endpoint_file = c.endpoint_file;  // this process's, never the previous one's
     r.out_dir = resume_dir;
     r.resume = true;
     c = r;
