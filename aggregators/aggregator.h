@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "core/client_half.h"
+#include "core/experiment.h"
 #include "core/model_state.h"
 #include "core/registry.h"
 #include "core/status.h"
@@ -20,6 +22,21 @@ struct ClientUpdate {
   int64_t num_samples = 0;  // the aggregation weight
   ModelState state;         // same layout as the global state it was trained from
   double train_loss = 0.0;
+  int64_t steps = 0;  // local optimizer steps taken (FedNova normalises by them)
+  // What the client half sent beside the model (control variates, normaliser...). Checked against
+  // the server half's expected_update_extras() before the update is accepted: same names, dtypes
+  // and shapes, finite.
+  ModelState extras;
+};
+
+// What a rule learns of the run once, before round 1 (and before restore_state on resume).
+struct AlgorithmSetup {
+  int num_clients = 0;               // logical clients in the federation (N in SCAFFOLD's c update)
+  const ModelState* initial = nullptr;  // the initial global model (layout and dtypes)
+  // Names of the trainable parameters (a prefix of the state's entries, in its order); the rest
+  // are buffers (batch-norm statistics, counters).
+  std::vector<std::string> trainable;
+  TrainConfig train;  // what every client trains with
 };
 
 // Everything an aggregator sees of one round.
@@ -33,9 +50,31 @@ struct AggregationRound {
 // Called from the coordinator's round loop only (one thread). May keep state across rounds
 // (server momentum, adaptive moments); that state belongs to the instance, and save_state /
 // restore_state carry it through a checkpoint so that a resumed run continues bit-identically.
+//
+// An algorithm that changes the client too (SCAFFOLD, FedDyn, MOON...) is a server half, this
+// class, naming its client half (training/client_algorithm.h) in client_half(); the coordinator
+// sends that name, task_extras() and the global model with every task, and checks what comes
+// back against expected_update_extras(). docs/algorithms.md teaches both halves.
 class Aggregator {
  public:
   virtual ~Aggregator() = default;
+  // Called once before round 1 (and before restore_state when a run resumes). A rule that cannot
+  // serve this run (wrong dtypes, options that do not fit the training config) says why here.
+  virtual Status prepare(const AlgorithmSetup& setup) {
+    (void)setup;
+    return Status();
+  }
+  // The client half every task of this rule runs; plain local SGD ("sgd") unless overridden.
+  virtual ClientHalf client_half() const { return ClientHalf{}; }
+  // Named tensors sent with every task of `round` beside the model (SCAFFOLD's server control
+  // variate); empty by default. Travel as frames like the model's and count in its traffic.
+  virtual ModelState task_extras(int round) const {
+    (void)round;
+    return ModelState();
+  }
+  // The names, dtypes and shapes of the extras every update must carry (values are ignored);
+  // empty by default, and then an update with extras is rejected.
+  virtual ModelState expected_update_extras() const { return ModelState(); }
   // The new global state, same layout as *round.global. Errors (e.g. all weights zero) fail the
   // round with that message.
   virtual StatusOr<ModelState> aggregate(const AggregationRound& round) = 0;

@@ -22,22 +22,33 @@ namespace flotilla {
 // Status) changes incompatibly. History (the loader quotes it to the owner of an older plugin):
 //   1  the first API
 //   2  Aggregator gained save_state() and restore_state() (checkpoints, resume)
-inline constexpr uint32_t kPluginApiVersion = 2;
+//   3  algorithms with a client half: Aggregator gained prepare(), client_half(), task_extras()
+//      and expected_update_extras(); ClientUpdate gained steps and extras; plugins may register
+//      ClientAlgorithm client halves; Model gained features() and classify()
+inline constexpr uint32_t kPluginApiVersion = 3;
 
 // What a plugin built against `version` must change to build against kPluginApiVersion, in one
 // sentence; empty when there is nothing to say (same or newer version).
 inline const char* plugin_api_changes_since(uint32_t version) {
   if (version < 2) return "version 2 added Aggregator::save_state() and restore_state(), see docs/aggregators.md";
+  if (version < 3)
+    return "version 3 added client halves (ClientAlgorithm) and Aggregator::prepare(), client_half(), "
+           "task_extras(), expected_update_extras() with defaults: rebuilding is usually enough, see "
+           "docs/algorithms.md";
   return "";
 }
 
 class Aggregator;
+class ClientAlgorithm;
 class Partitioner;
 
-// What a plugin may register into. Pointers are owned by the host and outlive the plugin's use.
+// What a plugin may register into. Pointers are owned by the host, outlive the plugin's use and
+// are never null: the coordinator and the client load the same plugin, and each passes every
+// registry (the client's aggregator registry, for one, is filled and left unused).
 struct PluginRegistrar {
   Registry<Aggregator>* aggregators = nullptr;
   Registry<Partitioner>* partitioners = nullptr;
+  Registry<ClientAlgorithm>* client_algorithms = nullptr;
 };
 
 }  // namespace flotilla

@@ -19,13 +19,13 @@ class CifarCnn final : public Model {
         fc2_(register_module("fc2", torch::nn::Linear(120, 84))),
         fc3_(register_module("fc3", torch::nn::Linear(84, s.num_classes))) {}
 
-  at::Tensor forward(const at::Tensor& x) override {
+  at::Tensor features(const at::Tensor& x) override {
     at::Tensor h = F::max_pool2d(F::relu(conv1_->forward(x)), F::MaxPool2dFuncOptions(2));
     h = F::max_pool2d(F::relu(conv2_->forward(h)), F::MaxPool2dFuncOptions(2));
     h = F::relu(fc1_->forward(h.flatten(1)));
-    h = F::relu(fc2_->forward(h));
-    return fc3_->forward(h);
+    return F::relu(fc2_->forward(h));
   }
+  at::Tensor classify(const at::Tensor& features) override { return fc3_->forward(features); }
 
  private:
   torch::nn::Conv2d conv1_, conv2_;

@@ -13,12 +13,12 @@ class Mlp final : public Model {
         fc2_(register_module("fc2", torch::nn::Linear(200, 200))),
         fc3_(register_module("fc3", torch::nn::Linear(200, s.num_classes))) {}
 
-  at::Tensor forward(const at::Tensor& x) override {
+  at::Tensor features(const at::Tensor& x) override {
     namespace F = torch::nn::functional;
     at::Tensor h = F::relu(fc1_->forward(x.flatten(1)));
-    h = F::relu(fc2_->forward(h));
-    return fc3_->forward(h);
+    return F::relu(fc2_->forward(h));
   }
+  at::Tensor classify(const at::Tensor& features) override { return fc3_->forward(features); }
 
  private:
   torch::nn::Linear fc1_, fc2_, fc3_;

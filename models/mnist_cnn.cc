@@ -18,12 +18,12 @@ class MnistCnn final : public Model {
         fc1_(register_module("fc1", torch::nn::Linear(64 * (s.height / 4) * (s.width / 4), 512))),
         fc2_(register_module("fc2", torch::nn::Linear(512, s.num_classes))) {}
 
-  at::Tensor forward(const at::Tensor& x) override {
+  at::Tensor features(const at::Tensor& x) override {
     at::Tensor h = F::max_pool2d(F::relu(conv1_->forward(x)), F::MaxPool2dFuncOptions(2));
     h = F::max_pool2d(F::relu(conv2_->forward(h)), F::MaxPool2dFuncOptions(2));
-    h = F::relu(fc1_->forward(h.flatten(1)));
-    return fc2_->forward(h);
+    return F::relu(fc1_->forward(h.flatten(1)));
   }
+  at::Tensor classify(const at::Tensor& features) override { return fc2_->forward(features); }
 
  private:
   torch::nn::Conv2d conv1_, conv2_;

@@ -18,11 +18,13 @@ class MnistNet final : public Model {
         fc1_(register_module("fc1", torch::nn::Linear(320, 50))),
         fc2_(register_module("fc2", torch::nn::Linear(50, 10))) {}
 
-  at::Tensor forward(const at::Tensor& x) override {
+  at::Tensor features(const at::Tensor& x) override {
     at::Tensor h = F::relu(F::max_pool2d(conv1_->forward(x), F::MaxPool2dFuncOptions(2)));
     h = F::relu(F::max_pool2d(conv2_->forward(h), F::MaxPool2dFuncOptions(2)));
-    h = F::relu(fc1_->forward(h.reshape({-1, 320})));
-    return fc2_->forward(h);
+    return F::relu(fc1_->forward(h.reshape({-1, 320})));
+  }
+  at::Tensor classify(const at::Tensor& features) override {
+    return fc2_->forward(features);
   }
 
  private:

@@ -18,10 +18,16 @@ struct ModelSpec {
   int64_t num_classes = 10;
 };
 
+// Every model is a representation followed by a linear classifier, so that algorithms that work
+// on the representation (MOON's contrastive term) apply to any of them.
 class Model : public torch::nn::Module {
  public:
   // x: float [B, C, H, W]; returns logits [B, num_classes].
-  virtual at::Tensor forward(const at::Tensor& x) = 0;
+  at::Tensor forward(const at::Tensor& x) { return classify(features(x)); }
+  // The representation the classifier reads: [B, D], the penultimate layer's activations.
+  virtual at::Tensor features(const at::Tensor& x) = 0;
+  // Logits from features(x).
+  virtual at::Tensor classify(const at::Tensor& features) = 0;
 };
 
 // The model's parameters then buffers, named as PyTorch's state_dict names them; tensors are

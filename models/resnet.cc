@@ -86,10 +86,13 @@ class ResNet final : public Model {
       if (p.value().dim() == 4) torch::nn::init::kaiming_normal_(p.value(), 0.0, torch::kFanOut, torch::kReLU);
   }
 
-  at::Tensor forward(const at::Tensor& x) override {
+  at::Tensor features(const at::Tensor& x) override {
     at::Tensor h = F::relu(gn1_->forward(conv1_->forward(x)));
     for (const auto& block : blocks_) h = block->forward(h);
-    return fc_->forward(h.mean({2, 3}));  // global average pooling
+    return h.mean({2, 3});  // global average pooling
+  }
+  at::Tensor classify(const at::Tensor& features) override {
+    return fc_->forward(features);
   }
 
  private:

@@ -5,6 +5,7 @@
 #include <google/protobuf/stubs/logging.h>
 
 #include <cstring>
+#include <initializer_list>
 #include <set>
 
 #include "flotilla/v1/messages.pb.h"
@@ -163,7 +164,10 @@ struct BodyEncoder {
     b->set_round(m.round);
     b->set_client_id(m.client_id);
     to_proto(m.config, b->mutable_config());
+    b->set_algorithm(m.algorithm.name);
+    for (const auto& [k, v] : m.algorithm.options) (*b->mutable_algorithm_options())[k] = v;
     encode_state(m.state, b->mutable_state(), frames);
+    encode_state(m.extras, b->mutable_extras(), frames);
   }
   void operator()(const msg::ClientUpdate& m) const {
     auto* b = env->mutable_client_update();
@@ -173,8 +177,10 @@ struct BodyEncoder {
     b->set_train_loss(m.train_loss);
     b->set_train_seconds(m.train_seconds);
     b->set_total_seconds(m.total_seconds);
+    b->set_steps(m.steps);
     for (const auto& [k, v] : m.metrics) (*b->mutable_metrics())[k] = v;
     encode_state(m.state, b->mutable_state(), frames);
+    encode_state(m.extras, b->mutable_extras(), frames);
   }
   void operator()(const msg::EvaluateTask& m) const {
     auto* b = env->mutable_evaluate_task();
@@ -203,15 +209,23 @@ struct BodyEncoder {
 
 // ---- decoding -------------------------------------------------------------------------------
 
-// Rebuilds a state from its header and frames [first, first + tensors). Each tensor aliases its
-// frame (kept alive by the tensor's deleter) when the frame is aligned for the dtype; otherwise
-// it is copied once.
+// OK when the message has exactly the envelope and the tensor frames its headers list.
+Status check_frame_count(const Frames& frames, std::initializer_list<const pb::StateHeader*> headers) {
+  size_t listed = 0;
+  for (const auto* h : headers) listed += static_cast<size_t>(h->tensors_size());
+  if (frames.size() != 1 + listed) {
+    return data_loss_error("message has " + std::to_string(frames.size() - 1) + " tensor frames, its headers list " +
+                           std::to_string(listed));
+  }
+  return Status();
+}
+
+// Rebuilds a state from its header and frames [first, first + tensors); check_frame_count has
+// checked that they exist. Each tensor aliases its frame (kept alive by the tensor's deleter) when
+// the frame is aligned for the dtype; otherwise it is copied once.
 StatusOr<ModelState> decode_state(const pb::StateHeader& header, const Frames& frames, size_t first) {
   const size_t n = static_cast<size_t>(header.tensors_size());
-  if (frames.size() != first + n) {
-    return data_loss_error("message has " + std::to_string(frames.size() - first) + " tensor frames, header lists " +
-                           std::to_string(n));
-  }
+  FLOTILLA_CHECK(frames.size() >= first + n) << "decode_state: frames not counted";
   ModelState state;
   std::set<std::string> names;
   for (size_t i = 0; i < n; ++i) {
@@ -288,7 +302,13 @@ StatusOr<Message> decode_body(const pb::Envelope& env, const Frames& frames) {
       m.round = b.round();
       m.client_id = b.client_id();
       ASSIGN_OR_RETURN(m.config, from_proto(b.config()));
+      // Unset on the wire is impossible in protocol 3 (the coordinator always names the half), but
+      // reads as plain SGD like an empty augment does.
+      m.algorithm.name = b.algorithm().empty() ? std::string(kPlainSgd) : b.algorithm();
+      for (const auto& [k, v] : b.algorithm_options()) m.algorithm.options[k] = v;
+      RETURN_IF_ERROR(check_frame_count(frames, {&b.state(), &b.extras()}));
       ASSIGN_OR_RETURN(m.state, decode_state(b.state(), frames, 1));
+      ASSIGN_OR_RETURN(m.extras, decode_state(b.extras(), frames, 1 + m.state.size()));
       return Message(std::move(m));
     }
     case pb::Envelope::kClientUpdate: {
@@ -300,8 +320,12 @@ StatusOr<Message> decode_body(const pb::Envelope& env, const Frames& frames) {
       m.train_loss = b.train_loss();
       m.train_seconds = b.train_seconds();
       m.total_seconds = b.total_seconds();
+      m.steps = b.steps();
+      if (m.steps < 0) return invalid_argument_error("update reports " + std::to_string(m.steps) + " local steps");
       for (const auto& [k, v] : b.metrics()) m.metrics[k] = v;
+      RETURN_IF_ERROR(check_frame_count(frames, {&b.state(), &b.extras()}));
       ASSIGN_OR_RETURN(m.state, decode_state(b.state(), frames, 1));
+      ASSIGN_OR_RETURN(m.extras, decode_state(b.extras(), frames, 1 + m.state.size()));
       return Message(std::move(m));
     }
     case pb::Envelope::kEvaluateTask: {
@@ -309,6 +333,7 @@ StatusOr<Message> decode_body(const pb::Envelope& env, const Frames& frames) {
       msg::EvaluateTask m;
       m.round = b.round();
       m.client_id = b.client_id();
+      RETURN_IF_ERROR(check_frame_count(frames, {&b.state()}));
       ASSIGN_OR_RETURN(m.state, decode_state(b.state(), frames, 1));
       return Message(std::move(m));
     }

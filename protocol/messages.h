@@ -8,6 +8,7 @@
 #include <variant>
 #include <vector>
 
+#include "core/client_half.h"
 #include "core/experiment.h"
 #include "core/model_state.h"
 
@@ -15,7 +16,7 @@ namespace flotilla {
 
 // Bumped on any incompatible change of messages.proto; checked at registration and on every
 // envelope.
-inline constexpr uint32_t kProtocolVersion = 2;
+inline constexpr uint32_t kProtocolVersion = 3;
 
 struct Capabilities {
   std::string hostname;
@@ -41,7 +42,9 @@ struct RoundTask {
   int round = 0;
   int client_id = -1;
   TrainConfig config;
+  ClientHalf algorithm;  // the client half to train with
   ModelState state;
+  ModelState extras;  // the server half's task_extras()
 };
 
 struct ClientUpdate {
@@ -51,7 +54,9 @@ struct ClientUpdate {
   double train_loss = 0.0;
   double train_seconds = 0.0;
   double total_seconds = 0.0;
+  int64_t steps = 0;  // local optimizer steps
   ModelState state;
+  ModelState extras;  // what the client half sent beside the model
   std::map<std::string, double> metrics;
 };
 

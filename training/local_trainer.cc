@@ -9,11 +9,20 @@
 #include <cmath>
 
 #include "training/augment.h"
+#include "training/client_algorithm.h"
 
 namespace flotilla {
 
+void add_proximal_gradient(std::span<const at::Tensor> parameters, std::span<const at::Tensor> anchor, double mu) {
+  torch::NoGradGuard no_grad;
+  for (size_t i = 0; i < parameters.size(); ++i) {
+    at::Tensor grad = parameters[i].grad();
+    if (grad.defined()) grad.add_(parameters[i] - anchor[i], mu);
+  }
+}
+
 StatusOr<TrainResult> train_local(Model& model, const TensorDataset& data, const TrainConfig& config,
-                                  c10::Device device, uint64_t shuffle_seed) {
+                                  c10::Device device, uint64_t shuffle_seed, ClientAlgorithm* algorithm) {
   const int64_t n = data.size();
   if (n == 0) return invalid_argument_error("client has no training samples");
   if (config.epochs < 1 || config.batch_size < 1) return invalid_argument_error("epochs and batch size must be >= 1");
@@ -49,18 +58,33 @@ StatusOr<TrainResult> train_local(Model& model, const TensorDataset& data, const
             augment_batch(data.normalize(data.images.index_select(0, idx)), config.augment, augment_generator);
         at::Tensor y = data.labels.index_select(0, idx);
         optimizer.zero_grad();
-        at::Tensor loss = torch::nn::functional::cross_entropy(model.forward(x), y);
-        loss.backward();
-        if (config.prox_mu > 0) {
-          // d/dw of mu/2 ||w - w0||^2 is mu (w - w0): add it to the gradient directly.
+        at::Tensor features, logits;
+        if (algorithm && algorithm->needs_features()) {
+          features = model.features(x);
+          logits = model.classify(features);
+        } else {
+          logits = model.forward(x);
+        }
+        at::Tensor loss = torch::nn::functional::cross_entropy(logits, y);
+        at::Tensor objective = loss;
+        if (algorithm) {
+          const TrainingStep step{&model, &x, &y, &logits, features.defined() ? &features : nullptr, steps};
+          at::Tensor term = algorithm->loss_term(step);
+          if (term.defined()) objective = loss + term;
+        }
+        objective.backward();
+        if (config.prox_mu > 0) add_proximal_gradient(params, anchor, config.prox_mu);
+        if (algorithm) {
           torch::NoGradGuard no_grad;
-          for (size_t i = 0; i < params.size(); ++i)
-            if (params[i].grad().defined()) params[i].grad().add_(params[i] - anchor[i], config.prox_mu);
+          algorithm->correct_gradients(params);
         }
         optimizer.step();
+        // The cross-entropy is what is reported (comparable across algorithms); the whole objective
+        // must stay finite too.
         const double value = loss.item<double>();
-        if (!std::isfinite(value))
-          return invalid_argument_error("training loss became " + std::to_string(value) + " at step " +
+        const double total = objective.is_same(loss) ? value : objective.item<double>();
+        if (!std::isfinite(total))
+          return invalid_argument_error("training loss became " + std::to_string(total) + " at step " +
                                         std::to_string(steps) + " (lower the learning rate?)");
         loss_sum += value * static_cast<double>(len);
         ++steps;

@@ -6,13 +6,17 @@
 #include <c10/core/Device.h>
 
 #include <cstdint>
+#include <span>
 
 #include "core/experiment.h"
+#include "core/model_state.h"
 #include "core/status.h"
 #include "datasets/dataset.h"
 #include "models/model.h"
 
 namespace flotilla {
+
+class ClientAlgorithm;
 
 struct TrainResult {
   double mean_loss = 0.0;   // sample-weighted mean of the batch losses over all local steps
@@ -26,9 +30,15 @@ struct TrainResult {
 // config.prox_mu > 0 adds mu/2 * ||w - w_global||^2, w_global being the weights at entry.
 // config.augment (training/augment.h) transforms each training batch, with random draws seeded
 // from `shuffle_seed` too, on a stream separate from the shuffling (same order either way).
+// `algorithm` (may be null: plain SGD), whose begin() the caller has run, adds its loss term and
+// corrects the gradients at every step (training/client_algorithm.h).
 // InvalidArgument for an empty dataset or a bad config; DataLoss-free; a non-finite loss stops
 // training with an error naming the step.
 StatusOr<TrainResult> train_local(Model& model, const TensorDataset& data, const TrainConfig& config,
-                                  c10::Device device, uint64_t shuffle_seed);
+                                  c10::Device device, uint64_t shuffle_seed, ClientAlgorithm* algorithm = nullptr);
+
+// FedProx's proximal gradient: adds mu * (w - anchor) to each parameter's gradient (the gradient
+// of mu/2 ||w - anchor||^2). Parameters without a gradient are skipped. No autograd.
+void add_proximal_gradient(std::span<const at::Tensor> parameters, std::span<const at::Tensor> anchor, double mu);
 
 }  // namespace flotilla
