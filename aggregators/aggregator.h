@@ -31,7 +31,7 @@ struct ClientUpdate {
 
 // What a rule learns of the run once, before round 1 (and before restore_state on resume).
 struct AlgorithmSetup {
-  int num_clients = 0;               // logical clients in the federation (N in SCAFFOLD's c update)
+  int num_clients = 0;                  // logical clients in the federation (N in SCAFFOLD's c update)
   const ModelState* initial = nullptr;  // the initial global model (layout and dtypes)
   // Names of the trainable parameters (a prefix of the state's entries, in its order); the rest
   // are buffers (batch-norm statistics, counters).

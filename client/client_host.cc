@@ -65,6 +65,8 @@ class ClientHost::Impl {
     runner_options.device = device;
     runner_options.crash_at_round = options_.crash_at_round;
     runner_options.hang_at_round = options_.hang_at_round;
+    runner_options.algorithms = options_.algorithms;
+    runner_options.state = options_.state;
     runner_ = std::make_unique<TaskRunner>(runner_options);
     worker_ = std::thread([this, threads = at::get_num_threads()] { work(threads); });
     FLOTILLA_LOG(Info) << "registering " << options_.client_ids.size() << " logical client(s) with " << options_.connect

@@ -14,7 +14,9 @@
 #include <string>
 #include <vector>
 
+#include "client/client_state_store.h"
 #include "core/status.h"
+#include "training/client_algorithm.h"
 
 namespace flotilla {
 
@@ -37,6 +39,10 @@ struct ClientOptions {
   // Fault injection for tests; see TaskRunnerOptions. 0 = never.
   int crash_at_round = 0;
   int hang_at_round = 0;
+  // Client halves (built-ins and --plugin libraries'); null: the built-ins. And where the logical
+  // clients' algorithm state lives (client/client_state_store.h).
+  std::shared_ptr<const ClientAlgorithmRegistry> algorithms;
+  ClientStateStoreOptions state;
 };
 
 class ClientHost {

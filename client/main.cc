@@ -4,9 +4,13 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "aggregators/aggregator.h"
+#include "algorithms/builtin.h"
 #include "client/client_host.h"
 #include "core/id_ranges.h"
 #include "core/log.h"
+#include "core/plugin_loader.h"
+#include "partitioners/partitioner.h"
 
 int main(int argc, char** argv) {
   using namespace flotilla;
@@ -18,6 +22,8 @@ int main(int argc, char** argv) {
   std::string ids_text, log_level = "info";
   int client_id = -1, threads = 0;
   double reconnect_timeout_s = 120, peer_timeout_s = 10, heartbeat_interval_s = 1;
+  double state_memory_mb = 512;
+  std::vector<std::string> plugins;
   app.add_option("--connect", options.connect, "coordinator endpoint, e.g. tcp://host:5555")->required();
   auto* one = app.add_option("--client-id", client_id, "the one logical client this process hosts")
                   ->check(CLI::NonNegativeNumber);
@@ -39,6 +45,17 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--reconnect-timeout", reconnect_timeout_s,
                  "keep trying to (re)register for this many seconds, then exit with an error")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--plugin", plugins,
+                 "shared library defining client halves of algorithms (repeatable; the coordinator's --plugin "
+                 "libraries, see docs/algorithms.md)");
+  app.add_option("--client-state-dir", options.state.dir,
+                 "keep the logical clients' algorithm state (SCAFFOLD, FedDyn, MOON) here, so that a restarted "
+                 "process continues it (default: memory, spilling to a temporary folder)");
+  app.add_option("--client-state-memory", state_memory_mb,
+                 "MB of algorithm state kept in memory for all logical clients together; the least recently used "
+                 "beyond it go to disk")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   app.add_option("--crash-at-round", options.crash_at_round, "fault injection: die on receiving round R's task")
@@ -74,6 +91,23 @@ int main(int argc, char** argv) {
     std::cerr << "error: --peer-timeout must be at least twice --heartbeat-interval\n";
     return 2;
   }
+  options.state.memory_budget_bytes = static_cast<int64_t>(state_memory_mb * (1 << 20));
+  auto algorithms = std::make_shared<ClientAlgorithmRegistry>("client half");
+  if (Status s = register_builtin_client_algorithms(*algorithms); !s.ok()) {
+    std::cerr << "error: " << s.message() << "\n";
+    return 1;
+  }
+  // A plugin registers both halves of its algorithms; the client keeps the client halves.
+  AggregatorRegistry unused_aggregators("aggregator");
+  PartitionerRegistry unused_partitioners("partitioner");
+  PluginRegistrar registrar{&unused_aggregators, &unused_partitioners, algorithms.get()};
+  for (const auto& path : plugins) {
+    if (Status s = load_plugin(path, registrar); !s.ok()) {
+      std::cerr << "error: " << s.message() << "\n";
+      return 2;
+    }
+  }
+  options.algorithms = std::move(algorithms);
   set_log_tag("client " + ids_text);
   if (threads > 0) at::set_num_threads(threads);
 

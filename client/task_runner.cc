@@ -7,8 +7,10 @@
 #include <cstdlib>
 #include <thread>
 
+#include "algorithms/builtin.h"
 #include "core/log.h"
 #include "datasets/dataset_loader.h"
+#include "models/model_registry.h"
 #include "partitioners/random.h"
 #include "protocol/codec.h"
 #include "training/evaluator.h"
@@ -29,7 +31,13 @@ Frames error_reply(int client_id, int round, const Status& status) {
 
 class TaskRunner::Impl {
  public:
-  explicit Impl(TaskRunnerOptions options) : options_(std::move(options)) {}
+  explicit Impl(TaskRunnerOptions options) : options_(std::move(options)), states_(options_.state) {
+    if (!options_.algorithms) {
+      auto builtins = std::make_shared<ClientAlgorithmRegistry>("client half");
+      FLOTILLA_CHECK(register_builtin_client_algorithms(*builtins).ok());
+      options_.algorithms = std::move(builtins);
+    }
+  }
 
   Status welcome(const msg::Welcome& welcome) {
     bool all_loaded = model_ && welcome.experiment == experiment_;
@@ -56,6 +64,7 @@ class TaskRunner::Impl {
     }
     ASSIGN_OR_RETURN(model_, create_initial_model(experiment_, data));
     model_->to(options_.device);
+    model_spec_ = model_spec_for(data);
     return Status();
   }
 
@@ -87,9 +96,21 @@ class TaskRunner::Impl {
       auto before = evaluate(*model_, holdout, device);
       if (before.ok()) update.metrics["local_acc_before"] = before->accuracy;
     }
+    const std::string half = task.algorithm.name;
+    auto made = algorithm_for(task.algorithm);
+    if (!made.ok()) return error_reply(task.client_id, task.round, made.status());
+    ClientAlgorithm* algorithm = *made;
+    states_.set_tag(state_tag(half));
+    auto loaded_state = states_.load(task.client_id, task.round);
+    if (!loaded_state.ok()) return error_reply(task.client_id, task.round, loaded_state.status());
+    ModelState client_state = std::move(loaded_state).value();
+    const bool had_state = !client_state.empty();
+    ClientTask client_task = client_task_for(task, it->second.train.size(), &client_state);
+    if (Status begun = algorithm->begin(client_task); !begun.ok())
+      return error_reply(task.client_id, task.round, begun.with_context("client half '" + half + "'"));
     const uint64_t shuffle_seed = derive_seed(derive_seed(task.config.seed, static_cast<uint64_t>(task.round)),
                                               static_cast<uint64_t>(task.client_id));
-    auto trained = train_local(*model_, it->second.train, task.config, device, shuffle_seed);
+    auto trained = train_local(*model_, it->second.train, task.config, device, shuffle_seed, algorithm);
     if (!trained.ok()) return error_reply(task.client_id, task.round, trained.status());
     if (holdout.size() > 0) {
       auto after = evaluate(*model_, holdout, device);
@@ -98,6 +119,15 @@ class TaskRunner::Impl {
     update.num_samples = trained->num_samples;
     update.train_loss = trained->mean_loss;
     update.train_seconds = trained->seconds;
+    update.steps = trained->steps;
+    auto extras = algorithm->finish(client_task, trained->steps);
+    if (!extras.ok())
+      return error_reply(task.client_id, task.round, extras.status().with_context("client half '" + half + "'"));
+    update.extras = extras->clone();
+    if (!client_state.empty() || had_state) {
+      Status saved = states_.save(task.client_id, task.round, client_state);
+      if (!saved.ok()) return error_reply(task.client_id, task.round, saved);
+    }
     // A deep copy: the live parameters are overwritten by the next task while ZeroMQ may still
     // be sending these bytes.
     update.state = model_state(*model_).clone();
@@ -120,7 +150,61 @@ class TaskRunner::Impl {
   }
 
  private:
+  // One instance per client half and options, built on first use and reused.
+  StatusOr<ClientAlgorithm*> algorithm_for(const ClientHalf& half) {
+    auto key = std::make_pair(half.name, half.options);
+    if (auto found = algorithms_.find(key); found != algorithms_.end()) return found->second.get();
+    if (!options_.algorithms->contains(half.name)) {
+      return failed_precondition_error("this client has no client half '" + half.name +
+                                       "' (it has: " + join_names(options_.algorithms->names()) +
+                                       "); start it with --plugin naming the library that defines it");
+    }
+    ASSIGN_OR_RETURN(std::unique_ptr<ClientAlgorithm> made,
+                     options_.algorithms->create(half.name, Options(half.options)));
+    return algorithms_.emplace(std::move(key), std::move(made)).first->second.get();
+  }
+
+  static std::string join_names(const std::vector<std::string>& names) {
+    std::string out;
+    for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+    return out;
+  }
+
+  // States of another experiment or algorithm (in a reused --client-state-dir) are not mixed in.
+  std::string state_tag(const std::string& half) const {
+    return experiment_.dataset + "/" + experiment_.model + "/" + std::to_string(experiment_.num_clients) + " clients/" +
+           experiment_.partitioner + "/seed " + std::to_string(experiment_.seed) + "/" + half;
+  }
+
+  ClientTask client_task_for(const msg::RoundTask& task, int64_t num_samples, ModelState* state) {
+    ClientTask t;
+    t.client_id = task.client_id;
+    t.round = task.round;
+    t.config = &task.config;
+    t.device = options_.device;
+    t.num_samples = num_samples;
+    t.global = &task.state;
+    t.server_extras = &task.extras;
+    t.state = state;
+    for (const auto& item : model_->named_parameters()) {
+      t.parameter_names.push_back(item.key());
+      t.parameters.push_back(item.value());
+    }
+    t.model = model_.get();
+    t.make_model = [this](const ModelState& weights) -> StatusOr<std::shared_ptr<Model>> {
+      ASSIGN_OR_RETURN(std::shared_ptr<Model> copy, create_model(experiment_.model, model_spec_));
+      RETURN_IF_ERROR(load_model_state(*copy, weights));
+      copy->to(options_.device);
+      copy->eval();
+      return copy;
+    };
+    return t;
+  }
+
   TaskRunnerOptions options_;
+  ClientStateStore states_;
+  std::map<std::pair<std::string, std::map<std::string, std::string>>, std::unique_ptr<ClientAlgorithm>> algorithms_;
+  ModelSpec model_spec_;
   Experiment experiment_;
   std::map<int, ClientData> clients_;  // on the training device
   std::shared_ptr<Model> model_;

@@ -12,15 +12,21 @@
 #include <memory>
 #include <string>
 
+#include "client/client_state_store.h"
 #include "core/status.h"
 #include "protocol/frame.h"
 #include "protocol/messages.h"
+#include "training/client_algorithm.h"
 
 namespace flotilla {
 
 struct TaskRunnerOptions {
   std::string data_dir;  // empty: the dataset's default folder
   c10::Device device{c10::kCPU};
+  // The client halves this process can run: the built-ins plus its --plugin libraries'. Null: the
+  // built-ins only.
+  std::shared_ptr<const ClientAlgorithmRegistry> algorithms;
+  ClientStateStoreOptions state;  // where the logical clients' algorithm state lives
   // Fault injection for tests (0 = never): on receiving that round's task the process dies
   // (exit 137, as SIGKILL would), or the task never finishes while heartbeats go on (a hung
   // client, which only --round-timeout bounds).

@@ -125,6 +125,7 @@ class Coordinator::Impl {
     ASSIGN_OR_RETURN(model_, create_initial_model(ex, data));
     global_ = model_state(*model_).clone();
     model_->to(device_);
+    RETURN_IF_ERROR(prepare_algorithm());
     test_ = data.test;
     test_.images = test_.images.to(device_);
     test_.labels = test_.labels.to(device_);
@@ -164,17 +165,35 @@ class Coordinator::Impl {
 
   std::string config_json() const { return to_json(config_); }
 
+  // Before round 1 and before a checkpoint's aggregator state is restored: the server half learns
+  // the run, and says what every update must carry beside the model.
+  Status prepare_algorithm() {
+    AlgorithmSetup setup;
+    setup.num_clients = config_.experiment.num_clients;
+    setup.initial = &global_;
+    for (const auto& item : model_->named_parameters()) setup.trainable.push_back(item.key());
+    setup.train = config_.train;
+    RETURN_IF_ERROR(aggregator_->prepare(setup).with_context("aggregator '" + config_.aggregator + "'"));
+    client_half_ = aggregator_->client_half();
+    expected_extras_ = aggregator_->expected_update_extras();
+    return Status();
+  }
+
   // Limits derived from the model, so that a peer cannot make the coordinator allocate more than
   // one update's worth per message (a frame over the limit costs the sender its connection before
   // anything is allocated), plus CURVE when keys are configured.
   StatusOr<ZmqOptions> channel_options() {
     ZmqOptions options;
     int64_t largest = 0;
-    for (const auto& e : global_.entries())
-      largest = std::max<int64_t>(largest, static_cast<int64_t>(e.tensor.numel()) * e.tensor.element_size());
-    options.max_frame_bytes = std::max<int64_t>(largest, kEnvelopeAllowance);
-    options.max_message_frames = static_cast<int>(global_.size()) + 1 + kExtraFramesAllowed;
-    options.max_message_bytes = global_.byte_size() + kEnvelopeAllowance;
+    for (const ModelState* state : {&global_, &expected_extras_})
+      for (const auto& e : state->entries())
+        largest = std::max<int64_t>(largest, static_cast<int64_t>(e.tensor.numel()) * e.tensor.element_size());
+    // Slack over the largest tensor: under CURVE ZeroMQ checks the limit against the encrypted
+    // frame, which is larger than the tensor (a limit of exactly the tensor's size dropped every
+    // update of a model whose largest tensor is over the allowance).
+    options.max_frame_bytes = largest + kEnvelopeAllowance;
+    options.max_message_frames = static_cast<int>(global_.size() + expected_extras_.size()) + 1 + kExtraFramesAllowed;
+    options.max_message_bytes = global_.byte_size() + expected_extras_.byte_size() + kEnvelopeAllowance;
     if (!config_.curve_secret_key_file.empty()) {
       ASSIGN_OR_RETURN(CurveKeyPair keys, read_secret_key_file(config_.curve_secret_key_file));
       ASSIGN_OR_RETURN(Allowlist allowlist, Allowlist::load(config_.allowlist_file));
@@ -390,6 +409,8 @@ class Coordinator::Impl {
     round->metrics_of(id).bytes_received = bytes;
     Status valid = global_.check_same_layout(update.state);
     if (valid.ok()) valid = update.state.check_finite();
+    // Extras are checked like the model: what the server half expects, by name, dtype and shape.
+    if (valid.ok()) valid = check_extras(update.extras);
     if (valid.ok() && update.num_samples <= 0)
       valid = invalid_argument_error("reported " + std::to_string(update.num_samples) + " samples");
     if (!valid.ok()) {
@@ -403,8 +424,20 @@ class Coordinator::Impl {
     m.train_loss = update.train_loss;
     m.train_seconds = update.train_seconds;
     m.total_seconds = update.total_seconds;
+    m.local_steps = update.steps;
     m.extra = update.metrics;
-    round->accept(id, ClientUpdate{id, update.num_samples, std::move(update.state), update.train_loss}, std::move(m));
+    round->accept(id,
+                  ClientUpdate{id, update.num_samples, std::move(update.state), update.train_loss, update.steps,
+                               std::move(update.extras)},
+                  std::move(m));
+  }
+
+  Status check_extras(const ModelState& extras) const {
+    if (expected_extras_.empty() && !extras.empty())
+      return invalid_argument_error("sent " + std::to_string(extras.size()) + " extra tensor(s) (first: '" +
+                                    extras[0].name + "'), but aggregator '" + config_.aggregator + "' expects none");
+    RETURN_IF_ERROR(expected_extras_.check_same_layout(extras).with_context("extras"));
+    return extras.check_finite().with_context("extras");
   }
 
   void on_client_error(const std::string& peer, const msg::Error& error, SyncRound* round) {
@@ -446,7 +479,9 @@ class Coordinator::Impl {
     msg::RoundTask task;
     task.round = round.round();
     task.config = config_.train;
+    task.algorithm = client_half_;
     task.state = global_;  // shared tensors: encoding copies no tensor data
+    task.extras = round_extras_;
     for (int id : ids) {
       task.client_id = id;
       const Frames frames = encode(task);
@@ -487,6 +522,8 @@ class Coordinator::Impl {
                                        std::to_string(config_.min_fit));
     }
     SyncRound round(round_number, config_.min_fit);
+    round_extras_ = aggregator_->task_extras(round_number).to_cpu();
+    RETURN_IF_ERROR(round_extras_.check_finite().with_context("aggregator '" + config_.aggregator + "' task extras"));
     send_tasks(round, sample_clients(available, config_.sample_size(static_cast<int>(available.size())),
                                      config_.experiment.seed, round_number));
 
@@ -588,6 +625,9 @@ class Coordinator::Impl {
   TensorDataset test_;
   std::shared_ptr<Model> model_;
   ModelState global_;
+  ClientHalf client_half_;      // what every task trains with (the server half's choice)
+  ModelState expected_extras_;  // the layout every update's extras must have
+  ModelState round_extras_;     // the server half's extras sent with this round's tasks
   std::string run_dir_;
   std::unique_ptr<RunRecorder> recorder_;
   std::unique_ptr<ServerChannel> channel_;

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "aggregators/aggregator.h"
+#include "algorithms/builtin.h"
 #include "coordinator/coordinator.h"
 #include "core/log.h"
 #include "core/plugin_loader.h"
@@ -29,12 +30,32 @@ std::string join(const std::vector<std::string>& items) {
   return out;
 }
 
+// OK when this process knows the client half `aggregator` names, with options it accepts: the
+// clients load the same built-ins and plugins, so a typo or a missing --plugin shows here, at
+// start, and not as every client refusing round 1.
+flotilla::Status check_client_half(const flotilla::Aggregator& aggregator, const std::string& name,
+                                   const flotilla::ClientAlgorithmRegistry& halves) {
+  using namespace flotilla;
+  const ClientHalf half = aggregator.client_half();
+  if (!halves.contains(half.name))
+    return failed_precondition_error("aggregator '" + name + "' trains clients with client half '" + half.name +
+                                     "', which no built-in or --plugin defines; known: " + join(halves.names()));
+  auto made = halves.create(half.name, Options(half.options));
+  if (!made.ok()) return made.status().with_context("aggregator '" + name + "'");
+  return Status();
+}
+
 // Creates the aggregator, validates and runs; the exit code.
-int run_coordinator(const flotilla::CoordinatorConfig& c, flotilla::AggregatorRegistry& aggregators) {
+int run_coordinator(const flotilla::CoordinatorConfig& c, flotilla::AggregatorRegistry& aggregators,
+                    const flotilla::ClientAlgorithmRegistry& client_halves) {
   using namespace flotilla;
   auto aggregator = aggregators.create(c.aggregator, c.aggregator_options);
   if (!aggregator.ok()) {
     std::cerr << "error: " << aggregator.status().message() << "\n";
+    return 2;
+  }
+  if (Status s = check_client_half(**aggregator, c.aggregator, client_halves); !s.ok()) {
+    std::cerr << "error: " << s.message() << "\n";
     return 2;
   }
   if (Status s = c.validate(); !s.ok()) {
@@ -57,9 +78,13 @@ int run_coordinator(const flotilla::CoordinatorConfig& c, flotilla::AggregatorRe
 int main(int argc, char** argv) {
   using namespace flotilla;
   AggregatorRegistry aggregators("aggregator");
-  if (Status s = register_builtin_aggregators(aggregators); !s.ok()) {
-    std::cerr << "error: " << s << "\n";
-    return 1;
+  ClientAlgorithmRegistry client_halves("client half");
+  for (Status s : {register_builtin_aggregators(aggregators), register_builtin_algorithms(aggregators),
+                   register_builtin_client_algorithms(client_halves)}) {
+    if (!s.ok()) {
+      std::cerr << "error: " << s << "\n";
+      return 1;
+    }
   }
   std::vector<std::string> model_names;
   for (const auto& m : list_models()) model_names.push_back(m.name);
@@ -239,7 +264,7 @@ int main(int argc, char** argv) {
   }
 
   // After parsing, so plugins named in a config file count too.
-  PluginRegistrar registrar{&aggregators, nullptr};
+  PluginRegistrar registrar{&aggregators, &partitioners, &client_halves};
   for (const auto& path : c.plugins) {
     if (Status s = load_plugin(path, registrar); !s.ok()) {
       std::cerr << "error: " << s.message() << "\n";
@@ -249,6 +274,10 @@ int main(int argc, char** argv) {
   if (list_aggregators) {
     for (const auto* e : aggregators.entries()) {
       std::cout << e->name << ": " << e->description << "\n";
+      if (auto made = aggregators.create(e->name); made.ok()) {
+        const ClientHalf half = (*made)->client_half();
+        if (half.name != kPlainSgd) std::cout << "    client half: " << half.name << "\n";
+      }
       for (const auto& o : e->options)
         std::cout << "    " << o.name << " (default " << o.default_value << "): " << o.help << "\n";
     }
@@ -263,7 +292,7 @@ int main(int argc, char** argv) {
   set_log_tag("coordinator");
   if (threads > 0) at::set_num_threads(threads);
 
-  if (c.resume) return run_coordinator(c, aggregators);
+  if (c.resume) return run_coordinator(c, aggregators, client_halves);
 
   // --partitioner was checked against the registry by CLI11, so the scheme exists.
   std::vector<std::string> given_flags;
@@ -292,5 +321,5 @@ int main(int argc, char** argv) {
   }
   c.train.seed = ex.seed;  // one seed drives partition, initial model, sampling and client shuffling
   c.aggregator_options = *agg_options;
-  return run_coordinator(c, aggregators);
+  return run_coordinator(c, aggregators, client_halves);
 }

@@ -21,6 +21,7 @@ struct ClientRoundMetrics {
   double train_loss = 0.0;
   double train_seconds = 0.0;  // local training, as the client measured it
   double total_seconds = 0.0;  // on the client, task received to update sent
+  int64_t local_steps = 0;     // optimizer steps of local training
   double divergence_to_previous = 0.0;
   double divergence_to_new = 0.0;
   double cosine_to_update = 0.0;

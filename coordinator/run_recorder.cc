@@ -87,6 +87,7 @@ json client_json(const ClientRoundMetrics& c) {
           {"train_loss", number(c.train_loss)},
           {"train_seconds", number(c.train_seconds)},
           {"total_seconds", number(c.total_seconds)},
+          {"local_steps", c.local_steps},
           {"divergence_to_previous", number(c.divergence_to_previous)},
           {"divergence_to_new", number(c.divergence_to_new)},
           {"cosine_to_update", number(c.cosine_to_update)},

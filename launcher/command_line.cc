@@ -55,6 +55,12 @@ CommandLine parse_command_line(int argc, const char* const* argv, std::ostream& 
   app.add_option("--device", o.device, "auto | cpu | cuda | cuda:N (every process)")->group(passed_group);
   app.add_option("--log-level", o.log_level, "debug | info | warning | error (every process, and here)")
       ->group(passed_group);
+  app.add_option("--plugin", o.plugins,
+                 "shared library of aggregators and client halves (repeatable; coordinator and every client)")
+      ->group(passed_group);
+  app.add_option("--client-state-dir", o.client_state_dir,
+                 "folder keeping the logical clients' algorithm state (every client; see flotilla-client --help)")
+      ->group(passed_group);
   app.add_option("--out", o.out_dir, "run directory (coordinator)")->group(passed_group);
   app.add_option("--resume", o.resume_dir,
                  "continue RUN_DIR from its last checkpoint; --clients defaults to its config.json's")

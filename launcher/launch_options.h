@@ -25,6 +25,11 @@ struct LaunchOptions {
   std::string data_dir;
   std::string device;
   std::string log_level;
+  // Shared libraries of aggregators and client halves: --plugin for the coordinator and every
+  // client, which need the same ones.
+  std::vector<std::string> plugins;
+  // Passed to every client when not empty (client/client_state_store.h).
+  std::string client_state_dir;
   // Passed to the coordinator when not empty.
   std::string out_dir;
   // Continue this run directory from its last checkpoint (flotilla-coordinator --resume); the

@@ -144,6 +144,7 @@ void LaunchPlan::append_shared(std::vector<std::string>* argv) const {
     argv->push_back(flag);
     argv->push_back(*value);
   }
+  for (const auto& plugin : options_.plugins) argv->insert(argv->end(), {"--plugin", plugin});
 }
 
 std::vector<std::string> LaunchPlan::coordinator_argv(const std::string& endpoint_file) const {
@@ -175,6 +176,7 @@ std::vector<std::string> LaunchPlan::client_argv(std::size_t index, const std::s
                                    "--threads",
                                    std::to_string(client_threads_)};
   append_shared(&argv);
+  if (!options_.client_state_dir.empty()) argv.insert(argv.end(), {"--client-state-dir", options_.client_state_dir});
   return argv;
 }
 

@@ -23,9 +23,7 @@ class MnistNet final : public Model {
     h = F::relu(F::max_pool2d(conv2_->forward(h), F::MaxPool2dFuncOptions(2)));
     return F::relu(fc1_->forward(h.reshape({-1, 320})));
   }
-  at::Tensor classify(const at::Tensor& features) override {
-    return fc2_->forward(features);
-  }
+  at::Tensor classify(const at::Tensor& features) override { return fc2_->forward(features); }
 
  private:
   torch::nn::Conv2d conv1_, conv2_;

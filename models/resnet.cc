@@ -91,9 +91,7 @@ class ResNet final : public Model {
     for (const auto& block : blocks_) h = block->forward(h);
     return h.mean({2, 3});  // global average pooling
   }
-  at::Tensor classify(const at::Tensor& features) override {
-    return fc_->forward(features);
-  }
+  at::Tensor classify(const at::Tensor& features) override { return fc_->forward(features); }
 
  private:
   torch::nn::Conv2d conv1_;

@@ -9,9 +9,9 @@ class PlainSgd final : public ClientAlgorithm {
  public:
   Status begin(ClientTask& task) override {
     if (task.server_extras && !task.server_extras->empty())
-      return invalid_argument_error("client half '" + std::string(kPlainSgd) + "' takes no extras, but the task carries " +
-                                    std::to_string(task.server_extras->size()) + " (first: '" +
-                                    (*task.server_extras)[0].name + "')");
+      return invalid_argument_error(
+          "client half '" + std::string(kPlainSgd) + "' takes no extras, but the task carries " +
+          std::to_string(task.server_extras->size()) + " (first: '" + (*task.server_extras)[0].name + "')");
     return Status();
   }
   StatusOr<ModelState> finish(ClientTask& task, int64_t steps) override {
@@ -19,7 +19,6 @@ class PlainSgd final : public ClientAlgorithm {
     (void)steps;
     return ModelState();
   }
-
 };
 
 }  // namespace

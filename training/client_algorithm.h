@@ -40,7 +40,7 @@ struct ClientTask {
   int round = 0;
   const TrainConfig* config = nullptr;
   c10::Device device{c10::kCPU};
-  int64_t num_samples = 0;            // this client's training samples
+  int64_t num_samples = 0;                    // this client's training samples
   const ModelState* global = nullptr;         // the model the task brought (CPU), before training
   const ModelState* server_extras = nullptr;  // Aggregator::task_extras() (CPU); checked by begin()
   // This logical client's state as its previous task's finish() left it; empty before its first
@@ -96,6 +96,5 @@ using ClientAlgorithmRegistry = Registry<ClientAlgorithm>;
 // The plain local SGD half ("sgd"): no extras, no state. TrainConfig::prox_mu is the trainer's own
 // (training/local_trainer.h), so FedProx through --prox-mu needs no client half.
 std::unique_ptr<ClientAlgorithm> make_plain_sgd();
-
 
 }  // namespace flotilla

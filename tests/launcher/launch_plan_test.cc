@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include "tests/launcher/launcher_harness.h"
@@ -57,6 +58,25 @@ TEST_F(LaunchPlanTest, CoordinatorGetsWiringSharedOptionsThenPassThroughVerbatim
                                                                          "5",
                                                                          "--aggregator-opt",
                                                                          "k=v"}));
+}
+
+TEST_F(LaunchPlanTest, PluginsGoToEveryProcessAndTheStateFolderToEveryClient) {
+  LaunchOptions o = options(4);
+  o.processes = 2;
+  o.plugins = {"a.so", "b.so"};
+  o.client_state_dir = "/state";
+  auto plan = LaunchPlan::create(o, 4);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  const std::vector<std::string> coordinator = plan->coordinator_argv("ep");
+  const std::vector<std::string> plugins = {"--plugin", "a.so", "--plugin", "b.so"};
+  EXPECT_NE(std::search(coordinator.begin(), coordinator.end(), plugins.begin(), plugins.end()), coordinator.end());
+  EXPECT_EQ(std::count(coordinator.begin(), coordinator.end(), "--client-state-dir"), 0);
+  for (std::size_t i = 0; i < 2; ++i) {
+    const std::vector<std::string> client = plan->client_argv(i, "tcp://127.0.0.1:1");
+    EXPECT_NE(std::search(client.begin(), client.end(), plugins.begin(), plugins.end()), client.end()) << i;
+    const std::vector<std::string> state = {"--client-state-dir", "/state"};
+    EXPECT_NE(std::search(client.begin(), client.end(), state.begin(), state.end()), client.end()) << i;
+  }
 }
 
 TEST_F(LaunchPlanTest, ResumeTakesTheClientsFromTheRunAndPassesResumeNotClientsOrOut) {

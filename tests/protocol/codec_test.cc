@@ -196,15 +196,98 @@ TEST(CodecTest, RejectsOtherProtocolVersion) {
   EXPECT_NE(d.status().message().find("protocol version 7"), std::string::npos);
 }
 
-// Version 1 peers (before Register.instance_id) are refused by number, not misread.
-TEST(CodecTest, RejectsProtocolVersionOne) {
-  Frames frames = encode(msg::Heartbeat{});
-  std::string bytes(frames[0].view());
-  bytes[1] = 0x01;
-  auto d = decode(Frames{Frame::from_string(bytes)});
+// Older peers (version 1 before Register.instance_id, version 2 before client halves and extras)
+// are refused by number, not misread.
+TEST(CodecTest, RejectsOlderProtocolVersions) {
+  for (char old_version : {'\x01', '\x02'}) {
+    Frames frames = encode(msg::Heartbeat{});
+    std::string bytes(frames[0].view());
+    bytes[1] = old_version;
+    auto d = decode(Frames{Frame::from_string(bytes)});
+    ASSERT_FALSE(d.ok());
+    const std::string expected =
+        "protocol version " + std::to_string(static_cast<int>(old_version)) + ", this build speaks 3";
+    EXPECT_NE(d.status().message().find(expected), std::string::npos) << d.status().message();
+  }
+}
+
+TEST(CodecTest, RoundTaskCarriesTheClientHalfAndItsExtrasAfterTheModel) {
+  msg::RoundTask task;
+  task.round = 4;
+  task.algorithm = {"scaffold", {{"option", "1.5"}}};
+  task.state = sample_state();
+  task.extras.add("c/conv1.weight", at::randn({4, 1, 3, 3}));
+  task.extras.add("c/conv1.bias", at::randn({4}, at::kDouble));
+  const Frames frames = encode(task);
+  ASSERT_EQ(frames.size(), 1 + task.state.size() + task.extras.size());
+  // The extras' frames follow the model's, in order.
+  EXPECT_EQ(frames[1 + task.state.size()].data(), task.extras[0].tensor.data_ptr());
+  auto decoded = decode(through_wire(frames));
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  const auto& out = std::get<msg::RoundTask>(*decoded);
+  EXPECT_EQ(out.algorithm, task.algorithm);
+  ASSERT_EQ(out.state.size(), task.state.size());
+  ASSERT_EQ(out.extras.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(out.extras[i].name, task.extras[i].name);
+    EXPECT_TRUE(bit_equal(out.extras[i].tensor, task.extras[i].tensor));
+  }
+  for (size_t i = 0; i < task.state.size(); ++i) EXPECT_TRUE(bit_equal(out.state[i].tensor, task.state[i].tensor));
+}
+
+TEST(CodecTest, PlainTaskNamesPlainSgd) {
+  msg::RoundTask task;
+  task.state.add("w", at::ones({2}));
+  auto decoded = decode(through_wire(encode(task)));
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(std::get<msg::RoundTask>(*decoded).algorithm, ClientHalf{});
+  EXPECT_TRUE(std::get<msg::RoundTask>(*decoded).extras.empty());
+}
+
+TEST(CodecTest, ClientUpdateCarriesStepsAndExtras) {
+  msg::ClientUpdate in;
+  in.client_id = 2;
+  in.steps = 37;
+  in.state.add("w", at::randn({3}));
+  in.extras.add("fednova/a", at::scalar_tensor(12.5, at::kDouble));
+  in.extras.add("delta_c/w", at::randn({3}));
+  auto decoded = decode(through_wire(encode(in)));
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  const auto& out = std::get<msg::ClientUpdate>(*decoded);
+  EXPECT_EQ(out.steps, 37);
+  ASSERT_EQ(out.extras.size(), 2u);
+  EXPECT_EQ(out.extras[0].name, "fednova/a");
+  EXPECT_EQ(out.extras[0].tensor.dim(), 0);
+  EXPECT_TRUE(bit_equal(out.extras[1].tensor, in.extras[1].tensor));
+  EXPECT_EQ(out.state.size(), 1u);
+}
+
+// A frame missing or left over anywhere (model or extras) is refused: the counts must add up.
+TEST(CodecTest, RejectsExtrasFramesThatDoNotAddUp) {
+  msg::ClientUpdate in;
+  in.state.add("w", at::randn({3}));
+  in.extras.add("e", at::randn({2}));
+  Frames frames = through_wire(encode(in));
+  Frames short_one(frames.begin(), frames.end() - 1);
+  auto d = decode(short_one);
   ASSERT_FALSE(d.ok());
-  EXPECT_NE(d.status().message().find("protocol version 1, this build speaks 2"), std::string::npos)
+  EXPECT_NE(d.status().message().find("1 tensor frames, its headers list 2"), std::string::npos)
       << d.status().message();
+  frames.push_back(Frame::from_string("xx"));
+  EXPECT_FALSE(decode(frames).ok());
+  // The extras' frame sized for the model's tensor is caught by the shape check.
+  Frames swapped = through_wire(encode(in));
+  std::swap(swapped[1], swapped[2]);
+  EXPECT_FALSE(decode(swapped).ok());
+}
+
+TEST(CodecTest, RejectsNegativeStepCounts) {
+  msg::ClientUpdate in;
+  in.steps = -3;
+  in.state.add("w", at::randn({1}));
+  auto d = decode(through_wire(encode(in)));
+  ASSERT_FALSE(d.ok());
+  EXPECT_NE(d.status().message().find("-3 local steps"), std::string::npos) << d.status().message();
 }
 
 // A zero dimension made numel 0, so the size limit never saw the others: [0, 2^62, 2^62] decoded
@@ -216,7 +299,8 @@ TEST(CodecTest, RejectsHugeDimensionsBesideAZero) {
   const std::string spec = std::string("\x0a\x01w\x10\x01\x1a", 6) + static_cast<char>(shape.size()) + shape;
   const std::string header = "\x0a" + std::string(1, static_cast<char>(spec.size())) + spec;
   const std::string task = "\x22" + std::string(1, static_cast<char>(header.size())) + header;
-  const std::string envelope = "\x08\x02\x62" + std::string(1, static_cast<char>(task.size())) + task;
+  const std::string envelope = "\x08" + std::string(1, static_cast<char>(kProtocolVersion)) + "\x62" +
+                               std::string(1, static_cast<char>(task.size())) + task;
   auto d = decode(Frames{Frame::from_string(envelope), Frame::from_string("")});
   ASSERT_FALSE(d.ok());
   EXPECT_EQ(d.status().code(), StatusCode::kInvalidArgument);
