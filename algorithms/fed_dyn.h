@@ -6,7 +6,8 @@
 //   h <- h - alpha (1/N) sum_{i in P} (theta_i - theta_prev)
 //   theta <- (1/|P|) sum_{i in P} theta_i - h / alpha
 // for the trainable parameters (a plain mean, as in the paper); buffers get the sample-weighted
-// mean. Both halves are registered under "feddyn".
+// mean. Like SCAFFOLD's, the fixed point minimises the clients' unweighted mean objective. Both
+// halves are registered under "feddyn".
 #pragma once
 
 #include "aggregators/aggregator.h"

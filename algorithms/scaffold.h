@@ -6,6 +6,9 @@
 //   x <- x + eta_g * sum_i p_i (y_i - x),   c <- c + (1/N) sum_{i in S} delta_c_i
 // with p_i the sample weights (as FedAvg) and N all clients of the federation. With momentum the
 // paper's K * lr is kept as the step size (as NIID-Bench does), though the effective step is larger.
+// As in the paper (and NIID-Bench), c is a uniform mean over the clients while the model step is
+// sample-weighted: with unequal client sizes the fixed point minimises the clients' unweighted
+// mean objective, not the sample-weighted one (tests/algorithms/least_squares_algorithms_test.cc).
 // Both halves are registered under "scaffold".
 #pragma once
 
