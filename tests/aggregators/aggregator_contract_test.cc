@@ -1,4 +1,5 @@
-// Every registered aggregator passes this contract: one client gives that client's model,
+// Every registered aggregator, the server halves of the built-in algorithms included, passes this
+// contract: one client gives that client's model,
 // identical clients give that model, the order in which updates arrive does not matter
 // (the coordinator sorts by client id, but a rule must not depend on weights' positions), and a
 // fresh instance restored from save_state() continues bit-identically (checkpoint and resume).
@@ -8,6 +9,7 @@
 #include <algorithm>
 
 #include "aggregators/aggregator.h"
+#include "algorithms/builtin.h"
 
 namespace flotilla {
 namespace {
@@ -16,6 +18,7 @@ AggregatorRegistry& registry() {
   static AggregatorRegistry* r = [] {
     auto* reg = new AggregatorRegistry("aggregator");
     FLOTILLA_CHECK(register_builtin_aggregators(*reg).ok());
+    FLOTILLA_CHECK(register_builtin_algorithms(*reg).ok());
     return reg;
   }();
   return *r;
@@ -29,12 +32,37 @@ ModelState random_state(int seed) {
   return s;
 }
 
-ClientUpdate update_of(int id, int64_t n, ModelState s) { return ClientUpdate{id, n, std::move(s), 0.0}; }
+ClientUpdate update_of(int id, int64_t n, ModelState s) { return ClientUpdate{id, n, std::move(s), 0.0, 1, {}}; }
+
+// The extras a rule expects, filled with positive values that depend on the client (SCAFFOLD's
+// delta_c, FedNova's step norm, which must be > 0), so that rules with a client half see what
+// their clients would send.
+// `identical` gives every client the same extras (identical clients send identical extras).
+std::vector<ClientUpdate> with_extras(const Aggregator& rule, std::vector<ClientUpdate> updates, bool identical) {
+  const ModelState layout = rule.expected_update_extras();
+  for (auto& u : updates) {
+    u.extras = ModelState();
+    for (const auto& e : layout.entries()) {
+      const at::Tensor values = at::arange(e.tensor.numel(), at::kDouble).reshape(e.tensor.sizes()) * 0.01 + 0.5 +
+                                0.1 * ((identical ? 0 : u.client_id) + 1);
+      u.extras.add(e.name, values.to(e.tensor.scalar_type()));
+    }
+  }
+  return updates;
+}
+
+// A round as the coordinator runs it: updates with the extras the rule expects.
+StatusOr<ModelState> run_round(Aggregator& rule, int round, const ModelState& global, std::vector<ClientUpdate> updates,
+                               bool identical_clients = false) {
+  const std::vector<ClientUpdate> ups = with_extras(rule, std::move(updates), identical_clients);
+  return rule.aggregate({round, &global, ups, {}});
+}
 
 // Adaptive rules move by a normalised step, not to the mean: "one client is identity" and "equal
 // inputs give that input" are not their contract.
+// FedDyn moves past the mean by its correction h / alpha.
 bool moves_to_the_aggregate(const std::string& name) {
-  return name != "fedadagrad" && name != "fedadam" && name != "fedyogi";
+  return name != "fedadagrad" && name != "fedadam" && name != "fedyogi" && name != "feddyn";
 }
 
 class AggregatorContractTest : public ::testing::TestWithParam<std::string> {
@@ -50,9 +78,18 @@ class AggregatorContractTest : public ::testing::TestWithParam<std::string> {
       GTEST_SKIP() << "Krum needs n > 2f + 2 updates; it refuses one (tested in rules_test)";
   }
 
-  std::unique_ptr<Aggregator> make() {
+  // Built and prepared as the coordinator does: six clients, the floating-point entries of
+  // `global` (which come first) trainable.
+  std::unique_ptr<Aggregator> make(const ModelState& global) {
     auto a = registry().create(GetParam());
     FLOTILLA_CHECK(a.ok()) << a.status();
+    AlgorithmSetup setup;
+    setup.num_clients = 6;
+    setup.initial = &global;
+    for (const auto& e : global.entries())
+      if (e.tensor.is_floating_point()) setup.trainable.push_back(e.name);
+    Status prepared = (*a)->prepare(setup);
+    FLOTILLA_CHECK(prepared.ok()) << prepared;
     return std::move(a).value();
   }
 };
@@ -62,7 +99,7 @@ TEST_P(AggregatorContractTest, AllEqualInputsGiveThatInput) {
   ModelState client = random_state(2);
   std::vector<ClientUpdate> ups;
   for (int k = 0; k < 5; ++k) ups.push_back(update_of(k, 10 + k, client));
-  auto out = make()->aggregate({1, &global, ups, {}});
+  auto out = run_round(*make(global), 1, global, ups, /*identical_clients=*/true);
   ASSERT_TRUE(out.ok()) << out.status();
   for (size_t i = 0; i < client.size(); ++i)
     EXPECT_TRUE(at::allclose((*out)[i].tensor, client[i].tensor, 1e-5, 1e-6)) << client[i].name;
@@ -71,7 +108,7 @@ TEST_P(AggregatorContractTest, AllEqualInputsGiveThatInput) {
 TEST_P(AggregatorContractTest, OneClientIsIdentity) {
   ModelState global = random_state(1);
   std::vector<ClientUpdate> ups{update_of(3, 7, random_state(4))};
-  auto out = make()->aggregate({1, &global, ups, {}});
+  auto out = run_round(*make(global), 1, global, ups);
   ASSERT_TRUE(out.ok()) << out.status();
   EXPECT_TRUE(out->check_same_layout(global).ok());
   for (size_t i = 0; i < global.size(); ++i)
@@ -83,12 +120,12 @@ TEST_P(AggregatorContractTest, OrderOfUpdatesDoesNotMatter) {
   std::vector<ClientUpdate> ups;
   for (int k = 0; k < 6; ++k) ups.push_back(update_of(k, 5 + 3 * k, random_state(10 + k)));
   // Two rounds, so stateful rules are checked with state.
-  auto a = make(), b = make();
+  auto a = make(global), b = make(global);
   std::vector<ClientUpdate> reversed(ups.rbegin(), ups.rend());
   ModelState ga = global, gb = global;
   for (int round = 1; round <= 2; ++round) {
-    auto forward = a->aggregate({round, &ga, ups, {}});
-    auto backward = b->aggregate({round, &gb, reversed, {}});
+    auto forward = run_round(*a, round, ga, ups);
+    auto backward = run_round(*b, round, gb, reversed);
     ASSERT_TRUE(forward.ok() && backward.ok()) << forward.status() << backward.status();
     for (size_t i = 0; i < global.size(); ++i) {
       EXPECT_TRUE(at::allclose((*forward)[i].tensor, (*backward)[i].tensor, 1e-5, 1e-6));
@@ -115,14 +152,15 @@ std::vector<ClientUpdate> random_round(int round) {
 }
 
 bool keeps_state(const std::string& name) {
-  return name == "fedavgm" || name == "fedadagrad" || name == "fedadam" || name == "fedyogi";
+  return name == "fedavgm" || name == "fedadagrad" || name == "fedadam" || name == "fedyogi" || name == "scaffold" ||
+         name == "feddyn";
 }
 
 TEST_P(AggregatorContractTest, RestoredFreshInstanceContinuesBitIdentically) {
-  auto a = make();
   ModelState global = mixed_state(1);
+  auto a = make(global);
   for (int round = 1; round <= 3; ++round) {
-    auto out = a->aggregate({round, &global, random_round(round), {}});
+    auto out = run_round(*a, round, global, random_round(round));
     ASSERT_TRUE(out.ok()) << out.status();
     global = *out;
   }
@@ -132,14 +170,14 @@ TEST_P(AggregatorContractTest, RestoredFreshInstanceContinuesBitIdentically) {
     EXPECT_FALSE(saved.empty()) << GetParam() << " saved none of its state";
   }
 
-  auto b = make();  // what a resumed coordinator builds: same rule, same options
+  auto b = make(mixed_state(1));  // what a resumed coordinator builds: same rule, same options
   Status restored = b->restore_state(saved);
   ASSERT_TRUE(restored.ok()) << restored;
   ModelState ga = global, gb = global;
   for (int round = 4; round <= 6; ++round) {
     const std::vector<ClientUpdate> ups = random_round(round);
-    auto from_a = a->aggregate({round, &ga, ups, {}});
-    auto from_b = b->aggregate({round, &gb, ups, {}});
+    auto from_a = run_round(*a, round, ga, ups);
+    auto from_b = run_round(*b, round, gb, ups);
     ASSERT_TRUE(from_a.ok() && from_b.ok()) << from_a.status() << from_b.status();
     ASSERT_TRUE(from_a->check_same_layout(*from_b).ok());
     for (size_t i = 0; i < from_a->size(); ++i)
@@ -158,7 +196,8 @@ TEST_P(AggregatorContractTest, RestoredFreshInstanceContinuesBitIdentically) {
 }
 
 TEST_P(AggregatorContractTest, GarbageStateIsRefusedByName) {
-  auto a = make();
+  ModelState global = mixed_state(1);
+  auto a = make(global);
   ModelState garbage;
   garbage.add("garbage/not_a_tensor_of_this_rule", at::ones({3}));
   Status s = a->restore_state(garbage);
@@ -167,25 +206,24 @@ TEST_P(AggregatorContractTest, GarbageStateIsRefusedByName) {
   EXPECT_NE(s.message().find(GetParam()), std::string::npos) << s;
   EXPECT_NE(s.message().find("garbage/not_a_tensor_of_this_rule"), std::string::npos) << s;
   // The refused restore left the instance working.
-  ModelState global = mixed_state(1);
-  auto out = a->aggregate({1, &global, random_round(1), {}});
+  auto out = run_round(*a, 1, global, random_round(1));
   ASSERT_TRUE(out.ok()) << out.status();
 }
 
 TEST_P(AggregatorContractTest, StateOfTheWrongShapeIsRefusedByName) {
-  auto a = make();
   ModelState global = mixed_state(1);
-  auto first = a->aggregate({1, &global, random_round(1), {}});
+  auto a = make(global);
+  auto first = run_round(*a, 1, global, random_round(1));
   ASSERT_TRUE(first.ok()) << first.status();
   const ModelState saved = a->save_state();
   if (saved.empty()) GTEST_SKIP() << GetParam() << " keeps no state";
   ModelState bad;
   for (size_t i = 0; i < saved.size(); ++i) bad.add(saved[i].name, i == 0 ? at::ones({7}) : saved[i].tensor);
   // Refused by restore_state where the rule can tell alone, else by the next round, which needs the model.
-  auto b = make();
+  auto b = make(global);
   Status s = b->restore_state(bad);
   if (s.ok()) {
-    auto next = b->aggregate({2, &*first, random_round(2), {}});
+    auto next = run_round(*b, 2, *first, random_round(2));
     ASSERT_FALSE(next.ok()) << GetParam() << " aggregated with a state of the wrong shape";
     s = next.status();
   }
