@@ -6,6 +6,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/client_half.h"
@@ -18,6 +19,17 @@ namespace flotilla {
 
 // One client's answer to a round task.
 struct ClientUpdate {
+  ClientUpdate() = default;
+  // The fields in order; the algorithm's fields may be left out (a rule's tests rarely need them).
+  ClientUpdate(int id, int64_t samples, ModelState trained, double loss = 0.0, int64_t local_steps = 0,
+               ModelState extra_tensors = ModelState())
+      : client_id(id),
+        num_samples(samples),
+        state(std::move(trained)),
+        train_loss(loss),
+        steps(local_steps),
+        extras(std::move(extra_tensors)) {}
+
   int client_id = -1;
   int64_t num_samples = 0;  // the aggregation weight
   ModelState state;         // same layout as the global state it was trained from

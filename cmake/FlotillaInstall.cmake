@@ -14,6 +14,8 @@ install(TARGETS flotilla flotilla_core flotilla_aggregators flotilla_options flo
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/flotilla)
 install(DIRECTORY core aggregators DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/flotilla FILES_MATCHING PATTERN "*.h")
+# The client-half interface (header only: a plugin needs no training library to implement it).
+install(FILES training/client_algorithm.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/flotilla/training)
 install(EXPORT FlotillaTargets NAMESPACE Flotilla:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/Flotilla)
 
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/FlotillaConfig.cmake.in

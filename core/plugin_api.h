@@ -27,15 +27,16 @@ namespace flotilla {
 //      ClientAlgorithm client halves; Model gained features() and classify()
 inline constexpr uint32_t kPluginApiVersion = 3;
 
-// What a plugin built against `version` must change to build against kPluginApiVersion, in one
-// sentence; empty when there is nothing to say (same or newer version).
-inline const char* plugin_api_changes_since(uint32_t version) {
-  if (version < 2) return "version 2 added Aggregator::save_state() and restore_state(), see docs/aggregators.md";
+// What a plugin built against `version` must change to build against kPluginApiVersion: every
+// change since, one sentence each; empty when there is nothing to say (same or newer version).
+inline std::string plugin_api_changes_since(uint32_t version) {
+  std::string out;
+  auto add = [&out](const char* change) { out += (out.empty() ? "" : "; ") + std::string(change); };
+  if (version < 2) add("version 2 added Aggregator::save_state() and restore_state(), see docs/aggregators.md");
   if (version < 3)
-    return "version 3 added client halves (ClientAlgorithm) and Aggregator::prepare(), client_half(), "
-           "task_extras(), expected_update_extras() with defaults: rebuilding is usually enough, see "
-           "docs/algorithms.md";
-  return "";
+    add("version 3 added client halves (ClientAlgorithm) and Aggregator::prepare(), client_half(), task_extras() "
+        "and expected_update_extras(), all with defaults, see docs/algorithms.md");
+  return out;
 }
 
 class Aggregator;

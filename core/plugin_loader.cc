@@ -25,7 +25,7 @@ Status load_plugin(const std::string& path, PluginRegistrar& registrar) {
     std::string message = "plugin " + path + " was built against plugin API version " + std::to_string(version) +
                           ", but this Flotilla needs plugin API version " + std::to_string(kPluginApiVersion) + "; ";
     if (version < kPluginApiVersion) {
-      message += std::string("update it (") + plugin_api_changes_since(version) +
+      message += "update it (" + plugin_api_changes_since(version) +
                  ") and rebuild it against this Flotilla's installed headers";
     } else {
       message += "it was built for a newer Flotilla: rebuild it against this one, or upgrade Flotilla";

@@ -67,6 +67,11 @@ std::vector<std::pair<std::string, Message>> messages() {
   task.config.prox_mu = 0.01;
   task.state = tiny_state();
 
+  msg::RoundTask with_extras = task;  // protocol 3: a client half and the server's extras
+  with_extras.algorithm = {"scaffold", {{"server_lr", "1.0"}}};
+  with_extras.extras.add("c/conv.weight", at::arange(8, at::kFloat).view({2, 1, 2, 2}));
+  with_extras.extras.add("c/conv.bias", at::tensor({0.25, -0.25}, at::kDouble));
+
   msg::ClientUpdate update;
   update.round = 3;
   update.client_id = 1;
@@ -76,6 +81,11 @@ std::vector<std::pair<std::string, Message>> messages() {
   update.total_seconds = 1.75;
   update.metrics = {{"local_acc_before", 0.5}, {"local_acc_after", 0.75}};
   update.state = tiny_state();
+
+  msg::ClientUpdate update_with_extras = update;
+  update_with_extras.steps = 38;
+  update_with_extras.extras.add("delta_c/conv.weight", at::ones({2, 1, 2, 2}));
+  update_with_extras.extras.add("fednova/a", at::scalar_tensor(12.5, at::kDouble));
 
   msg::ClientUpdate one_tensor;  // the smallest update: a single float tensor
   one_tensor.round = 1;
@@ -91,7 +101,9 @@ std::vector<std::pair<std::string, Message>> messages() {
   return {{"register", reg},
           {"welcome", welcome},
           {"round_task", task},
+          {"round_task_extras", with_extras},
           {"client_update", update},
+          {"client_update_extras", update_with_extras},
           {"client_update_one_tensor", one_tensor},
           {"evaluate_task", evaluate},
           {"evaluate_result", msg::EvaluateResult{4, 2, 100, 0.5, 0.875}},

@@ -97,7 +97,9 @@ TEST_P(ResumeTest, KilledAtARandomRoundAndResumedEndsWithTheSameModel) {
   EXPECT_NE(log.find("resuming"), std::string::npos) << log;
 }
 
-INSTANTIATE_TEST_SUITE_P(Aggregators, ResumeTest, ::testing::Values("fedavg", "fedadam"));
+// SCAFFOLD keeps state on both sides: c in the checkpoint, each c_i in its client, versioned by
+// round so that the re-run round reads the state before it.
+INSTANTIATE_TEST_SUITE_P(Aggregators, ResumeTest, ::testing::Values("fedavg", "fedadam", "scaffold"));
 
 TEST(ResumeCorruptionTest, ACorruptNewestCheckpointFallsBackToThePreviousOne) {
   const std::string reference = uninterrupted_sha("fedadam");

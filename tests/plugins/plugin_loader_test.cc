@@ -4,13 +4,24 @@
 #include <gtest/gtest.h>
 
 #include "aggregators/aggregator.h"
+#include "partitioners/partitioner.h"
+#include "training/client_algorithm.h"
 
 namespace flotilla {
 namespace {
 
+// What a host passes a plugin: every registry (a plugin may fill any of them).
+struct Registries {
+  AggregatorRegistry aggregators{"aggregator"};
+  PartitionerRegistry partitioners{"partitioner"};
+  ClientAlgorithmRegistry client_algorithms{"client half"};
+  PluginRegistrar registrar() { return {&aggregators, &partitioners, &client_algorithms}; }
+};
+
 TEST(PluginLoaderTest, ExamplePluginRegistersAWorkingAggregator) {
-  AggregatorRegistry registry("aggregator");
-  PluginRegistrar registrar{&registry, nullptr};
+  Registries r;
+  AggregatorRegistry& registry = r.aggregators;
+  PluginRegistrar registrar = r.registrar();
   Status s = load_plugin(EXAMPLE_PLUGIN, registrar);
   ASSERT_TRUE(s.ok()) << s;
   ASSERT_TRUE(registry.contains("clipped_fedavg"));
@@ -29,7 +40,7 @@ TEST(PluginLoaderTest, ExamplePluginRegistersAWorkingAggregator) {
   ASSERT_TRUE(out.ok()) << out.status();
   EXPECT_NEAR((*out)[0].tensor.item<float>(), (1.0 + 0.5) / 2, 1e-5);
 
-  // Its checkpoint methods, called through the version-2 vtable: stateless, so nothing to save
+  // Its checkpoint methods, called through the plugin's vtable: stateless, so nothing to save
   // and a foreign state refused.
   EXPECT_TRUE((*aggregator)->save_state().empty());
   EXPECT_TRUE((*aggregator)->restore_state(ModelState()).ok());
@@ -43,30 +54,38 @@ TEST(PluginLoaderTest, ExamplePluginRegistersAWorkingAggregator) {
 }
 
 TEST(PluginLoaderTest, WrongApiVersionIsRefusedByName) {
-  AggregatorRegistry registry("aggregator");
-  PluginRegistrar registrar{&registry, nullptr};
+  Registries r;
+  PluginRegistrar registrar = r.registrar();
   Status s = load_plugin(WRONG_VERSION_PLUGIN, registrar);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
-  static_assert(kPluginApiVersion == 2, "update this test and wrong_version_plugin.cc with the new history");
-  EXPECT_NE(s.message().find("built against plugin API version 1"), std::string::npos) << s;
-  EXPECT_NE(s.message().find("needs plugin API version 2"), std::string::npos) << s;
-  EXPECT_NE(s.message().find("save_state"), std::string::npos) << s;  // what changed
-  EXPECT_NE(s.message().find("rebuild"), std::string::npos) << s;     // what to do
+  static_assert(kPluginApiVersion == 3, "update this test and wrong_version_plugin.cc with the new history");
+  EXPECT_NE(s.message().find("built against plugin API version 2"), std::string::npos) << s;
+  EXPECT_NE(s.message().find("needs plugin API version 3"), std::string::npos) << s;
+  EXPECT_NE(s.message().find("client halves"), std::string::npos) << s;  // what changed
+  EXPECT_EQ(s.message().find("save_state"), std::string::npos) << s;     // not what changed before
+  EXPECT_NE(s.message().find("rebuild"), std::string::npos) << s;        // what to do
   EXPECT_NE(s.message().find(WRONG_VERSION_PLUGIN), std::string::npos) << s;
 }
 
+TEST(PluginLoaderTest, APluginOfTheFirstApiHearsOfEveryChangeSince) {
+  const std::string changes = plugin_api_changes_since(1);
+  EXPECT_NE(changes.find("save_state"), std::string::npos) << changes;
+  EXPECT_NE(changes.find("client halves"), std::string::npos) << changes;
+  EXPECT_EQ(plugin_api_changes_since(kPluginApiVersion), "");
+}
+
 TEST(PluginLoaderTest, LibraryWithoutEntryPointIsRefused) {
-  AggregatorRegistry registry("aggregator");
-  PluginRegistrar registrar{&registry, nullptr};
+  Registries r;
+  PluginRegistrar registrar = r.registrar();
   Status s = load_plugin(NOT_A_PLUGIN, registrar);
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("is not a Flotilla plugin"), std::string::npos) << s;
 }
 
 TEST(PluginLoaderTest, MissingFileIsNotFound) {
-  AggregatorRegistry registry("aggregator");
-  PluginRegistrar registrar{&registry, nullptr};
+  Registries r;
+  PluginRegistrar registrar = r.registrar();
   Status s = load_plugin("/nonexistent/libnothing.so", registrar);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.code(), StatusCode::kNotFound);

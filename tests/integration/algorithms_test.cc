@@ -1,0 +1,182 @@
+// Algorithms with a client half, on real processes: every built-in algorithm is bit-reproducible
+// and trains differently from FedAvg; their extras travel and count as traffic; a client that
+// lacks an algorithm's plugin refuses its tasks naming it; and an update whose extras do not fit
+// the server half is rejected for that round while the run goes on.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cmath>
+#include <thread>
+
+#include "cluster.h"
+#include "protocol/codec.h"
+#include "transport/zmq/zmq_channels.h"
+
+namespace flotilla {
+namespace {
+
+using namespace std::chrono_literals;
+using flotilla::testing::LocalCluster;
+using flotilla::testing::small_experiment_flags;
+using nlohmann::json;
+
+constexpr int kClients = 2, kRounds = 3;
+
+std::vector<std::string> run_flags(const std::string& aggregator, int clients = kClients) {
+  std::vector<std::string> args = {
+      "--clients", std::to_string(clients), "--rounds", std::to_string(kRounds), "--aggregator", aggregator};
+  // The synthetic problem is IID; a Dirichlet split gives the client halves drift to act on.
+  const auto experiment = small_experiment_flags(2);
+  args.insert(args.end(), experiment.begin(), experiment.end());
+  args.insert(args.end(), {"--partitioner", "dirichlet", "--alpha", "0.5", "--checkpoint-every", "0"});
+  return args;
+}
+
+// One run of `aggregator`; its metrics.
+std::vector<json> run(const std::string& aggregator, const std::string& name) {
+  LocalCluster cluster(name);
+  EXPECT_TRUE(cluster.start_coordinator(run_flags(aggregator)));
+  for (int k = 0; k < kClients; ++k) cluster.start_client(std::to_string(k));
+  EXPECT_EQ(cluster.wait_coordinator(180s), 0) << cluster.coordinator_log();
+  return cluster.rounds();
+}
+
+std::string final_sha(const std::vector<json>& rounds) {
+  return rounds.empty() ? "" : rounds.back()["model_sha256"].get<std::string>();
+}
+
+const std::vector<json>& fedavg_run() {
+  static const std::vector<json> rounds = run("fedavg", "algorithms-fedavg");
+  return rounds;
+}
+
+class AlgorithmRunTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(AlgorithmRunTest, TwoRunsWithOneSeedEndWithTheSameModelUnlikeFedAvgs) {
+  const std::string algorithm = GetParam();
+  const auto first = run(algorithm, "algorithms-" + algorithm + "-a");
+  const auto second = run(algorithm, "algorithms-" + algorithm + "-b");
+  ASSERT_EQ(first.size(), static_cast<size_t>(kRounds));
+  ASSERT_EQ(second.size(), static_cast<size_t>(kRounds));
+  for (const auto& round : first) {
+    EXPECT_EQ(round["status"], "ok");
+    EXPECT_TRUE(std::isfinite(round["test_accuracy"].get<double>()));
+    for (const auto& c : round["clients"]) EXPECT_GT(c["local_steps"].get<int64_t>(), 0) << c;
+  }
+  EXPECT_EQ(final_sha(first), final_sha(second)) << algorithm << " is not reproducible";
+  EXPECT_NE(final_sha(first), final_sha(fedavg_run())) << algorithm << "'s client half changed nothing";
+}
+
+INSTANTIATE_TEST_SUITE_P(Builtins, AlgorithmRunTest,
+                         ::testing::Values("fedprox", "scaffold", "fednova", "feddyn", "moon"));
+
+int64_t bytes_of_round(const json& round, const char* key) { return round[key].get<int64_t>(); }
+
+// SCAFFOLD's control variates are model-sized (the MLP has no buffers) and travel both ways: each
+// direction carries about twice FedAvg's bytes, every frame counted.
+TEST(AlgorithmTrafficTest, ScaffoldsControlVariatesCountInBothDirections) {
+  const auto scaffold = run("scaffold", "algorithms-traffic");
+  const auto& fedavg = fedavg_run();
+  ASSERT_EQ(scaffold.size(), fedavg.size());
+  for (size_t r = 0; r < scaffold.size(); ++r) {
+    for (const char* key : {"bytes_sent", "bytes_received"}) {
+      const double ratio = static_cast<double>(bytes_of_round(scaffold[r], key)) / bytes_of_round(fedavg[r], key);
+      EXPECT_GT(ratio, 1.95) << key << " round " << r + 1;
+      EXPECT_LT(ratio, 2.05) << key << " round " << r + 1;
+    }
+  }
+}
+
+TEST(ClientHalfPluginTest, AClientWithoutThePluginRefusesTheTaskNamingIt) {
+  LocalCluster cluster("algorithms-missing-plugin");
+  auto args = run_flags("fedcm", 1);
+  args.insert(args.end(), {"--plugin", FEDCM_PLUGIN, "--round-timeout", "60"});
+  ASSERT_TRUE(cluster.start_coordinator(args));
+  auto& client = cluster.start_client("0");
+  EXPECT_NE(cluster.wait_coordinator(120s), 0) << "the round cannot succeed";
+  const std::string log = cluster.coordinator_log();
+  EXPECT_NE(log.find("this client has no client half 'fedcm'"), std::string::npos) << log;
+  EXPECT_NE(client.log().find("start it with --plugin"), std::string::npos) << client.log();
+  ASSERT_FALSE(cluster.rounds().empty());
+  EXPECT_NE(cluster.rounds().front()["status"].get<std::string>().find("1 errors"), std::string::npos);
+}
+
+TEST(ClientHalfPluginTest, WithThePluginOnBothSidesThePluginsHalfTrains) {
+  LocalCluster cluster("algorithms-plugin");
+  auto args = run_flags("fedcm", 1);
+  args.insert(args.end(), {"--plugin", FEDCM_PLUGIN});
+  ASSERT_TRUE(cluster.start_coordinator(args));
+  cluster.start_client("0", {"--plugin", FEDCM_PLUGIN});
+  EXPECT_EQ(cluster.wait_coordinator(120s), 0) << cluster.coordinator_log();
+  EXPECT_EQ(cluster.rounds().size(), static_cast<size_t>(kRounds));
+}
+
+// A hand-driven client 1 that answers every SCAFFOLD task with a good model but bad extras: a
+// wrong name, then a NaN, then a wrong shape. Each is rejected for its round, naming the problem;
+// client 0's updates carry every round.
+TEST(ExtrasValidationTest, UpdatesWithBadExtrasAreRejectedForTheirRoundAndTheRunGoesOn) {
+  LocalCluster cluster("algorithms-bad-extras");
+  auto args = run_flags("scaffold");
+  args.insert(args.end(), {"--min-fit", "1"});
+  ASSERT_TRUE(cluster.start_coordinator(args));
+  cluster.start_client("0");
+  auto rogue = connect_client_channel(cluster.endpoint());
+  ASSERT_TRUE(rogue.ok()) << rogue.status();
+  msg::Register reg;
+  reg.client_ids = {1};
+  reg.instance_id = 99;
+  ASSERT_TRUE((*rogue)->send(encode(reg)).ok());
+  std::atomic<bool> done{false};
+  std::thread driver([&] {
+    auto last_beat = std::chrono::steady_clock::now();
+    while (!done) {
+      if (std::chrono::steady_clock::now() - last_beat > 500ms) {
+        (void)(*rogue)->send(encode(msg::Heartbeat{}));
+        last_beat = std::chrono::steady_clock::now();
+      }
+      auto in = (*rogue)->receive(100ms);
+      if (!in.ok() || !*in) continue;
+      auto decoded = decode(**in);
+      if (!decoded.ok()) continue;
+      const auto* task = std::get_if<msg::RoundTask>(&*decoded);
+      if (!task) continue;
+      msg::ClientUpdate update;
+      update.round = task->round;
+      update.client_id = 1;
+      update.num_samples = 10;
+      update.steps = 5;
+      update.state = task->state.clone();
+      for (const auto& e : task->extras.entries()) {
+        const std::string name = "delta_c/" + e.name.substr(e.name.find('/') + 1);
+        at::Tensor t = e.tensor.clone();
+        if (task->round == 1 && update.extras.empty()) {
+          update.extras.add("delta_c/bogus", t);
+          continue;
+        }
+        if (task->round == 2 && update.extras.empty()) t.view(-1)[0] = NAN;
+        if (task->round == 3 && update.extras.empty()) t = t.view(-1);
+        update.extras.add(name, t);
+      }
+      (void)(*rogue)->send(encode(update));
+    }
+  });
+  const int code = cluster.wait_coordinator(120s);
+  done = true;
+  driver.join();
+  ASSERT_EQ(code, 0) << cluster.coordinator_log();
+  const auto rounds = cluster.rounds();
+  ASSERT_EQ(rounds.size(), static_cast<size_t>(kRounds));
+  const char* expected[] = {"delta_c/bogus", "NaN", "shape"};
+  for (int r = 0; r < kRounds; ++r) {
+    EXPECT_EQ(rounds[r]["answered"], 1) << rounds[r];
+    for (const auto& c : rounds[r]["clients"]) {
+      if (c["client_id"] != 1) continue;
+      const std::string status = c["status"];
+      EXPECT_EQ(status.rfind("error: extras", 0), 0u) << status;
+      EXPECT_NE(status.find(expected[r]), std::string::npos) << "round " << r + 1 << ": " << status;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace flotilla
