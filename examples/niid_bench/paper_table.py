@@ -168,7 +168,7 @@ def main():
         for a in algorithms:
             fields += [f"{a}_final", f"{a}_best", f"{a}_paper", f"{a}_flower"]
         with open(args.csv, "w", newline="") as f:
-            writer = csv.writer(f)
+            writer = csv.writer(f, lineterminator="\n")
             writer.writerow(fields)
             for d, p in rows:
                 present = [cells[(d, p, a)] for a in algorithms if (d, p, a) in cells]
