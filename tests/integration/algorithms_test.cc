@@ -4,6 +4,7 @@
 // the server half is rejected for that round while the run goes on.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <thread>
@@ -26,9 +27,11 @@ std::vector<std::string> run_flags(const std::string& aggregator, int clients = 
   std::vector<std::string> args = {
       "--clients", std::to_string(clients), "--rounds", std::to_string(kRounds), "--aggregator", aggregator};
   // The synthetic problem is IID; a Dirichlet split gives the client halves drift to act on.
-  const auto experiment = small_experiment_flags(2);
+  auto experiment = small_experiment_flags(2);
+  const auto partitioner = std::find(experiment.begin(), experiment.end(), "--partitioner");
+  *std::next(partitioner) = "dirichlet";
   args.insert(args.end(), experiment.begin(), experiment.end());
-  args.insert(args.end(), {"--partitioner", "dirichlet", "--alpha", "0.5", "--checkpoint-every", "0"});
+  args.insert(args.end(), {"--alpha", "0.5", "--checkpoint-every", "0"});
   return args;
 }
 
@@ -90,7 +93,7 @@ TEST(AlgorithmTrafficTest, ScaffoldsControlVariatesCountInBothDirections) {
 TEST(ClientHalfPluginTest, AClientWithoutThePluginRefusesTheTaskNamingIt) {
   LocalCluster cluster("algorithms-missing-plugin");
   auto args = run_flags("fedcm", 1);
-  args.insert(args.end(), {"--plugin", FEDCM_PLUGIN, "--round-timeout", "60"});
+  args.insert(args.end(), {"--plugin", FEDCM_PLUGIN, "--round-timeout", "5"});
   ASSERT_TRUE(cluster.start_coordinator(args));
   auto& client = cluster.start_client("0");
   EXPECT_NE(cluster.wait_coordinator(120s), 0) << "the round cannot succeed";

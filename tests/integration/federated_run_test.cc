@@ -143,6 +143,7 @@ int64_t expected_update_bytes(int round, const json& c) {
   u.train_loss = c["train_loss"];
   u.train_seconds = c["train_seconds"];
   u.total_seconds = c["total_seconds"];
+  u.steps = c["local_steps"];
   for (const auto& [key, value] : c["metrics"].items()) u.metrics[key] = value.get<double>();
   u.state = model_state(**model);
   return zmtp_wire_bytes(encode(u), /*curve=*/false);

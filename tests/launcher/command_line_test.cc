@@ -28,7 +28,9 @@ TEST(CommandLine, UnknownOptionsPassThroughVerbatimAndInOrder) {
   EXPECT_EQ(c.options.processes, 3);
   EXPECT_EQ(c.options.coordinator_args,
             (std::vector<std::string>{"--rounds", "5", "--aggregator-opt", "server_lr=0.5", "--lr", "-0.1",
-                                      "--dataset=mnist", "--aggregator-opt", "beta=0.9", "--plugin", "a.so"}));
+                                      "--dataset=mnist", "--aggregator-opt", "beta=0.9"}));
+  // --plugin is the launcher's own: every process gets it (launch_plan_test.cc).
+  EXPECT_EQ(c.options.plugins, (std::vector<std::string>{"a.so"}));
 }
 
 TEST(CommandLine, LauncherOptionsAreParsed) {
