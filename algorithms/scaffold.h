@@ -1,6 +1,8 @@
 // SCAFFOLD (Karimireddy et al., ICML 2020), option II: control variates correct client drift. The
 // server keeps c (one tensor per trainable parameter) and sends it with every task; each client
-// keeps its own c_i across rounds, steps with g + c - c_i, and sends back delta_c = c_i+ - c_i with
+// keeps its own c_i across rounds, steps with g + c - c_i (the correction applied after each
+// optimizer step, outside its momentum, as NIID-Bench and Flower do), and sends back
+// delta_c = c_i+ - c_i with
 //   c_i+ = c_i - c + (x - y) / (K * lr)
 // (x the global model, y the trained one, K local steps). The server moves
 //   x <- x + eta_g * sum_i p_i (y_i - x),   c <- c + (1/N) sum_{i in S} delta_c_i

@@ -26,6 +26,9 @@ class ScaffoldClient final : public ClientAlgorithm {
     static const ModelState kEmpty;
     ASSIGN_OR_RETURN(c_i_, read_group(who + " state", task.state ? *task.state : kEmpty, "c_i", task.parameter_names,
                                       task.parameters));
+    if (task.config == nullptr || !(task.config->lr > 0))
+      return invalid_argument_error(who + ": needs the training config's lr > 0");
+    lr_ = task.config->lr;
     c_.clear();
     correction_.clear();
     for (size_t k = 0; k < task.parameters.size(); ++k) {
@@ -35,11 +38,12 @@ class ScaffoldClient final : public ClientAlgorithm {
     return Status();
   }
 
-  void correct_gradients(std::span<const at::Tensor> parameters) override {
-    for (size_t k = 0; k < parameters.size() && k < correction_.size(); ++k) {
-      at::Tensor grad = parameters[k].grad();
-      if (grad.defined()) grad.add_(correction_[k]);
-    }
+  // After each optimizer step, w <- w - lr (c - c_i): with plain SGD this is the paper's step
+  // along g + c - c_i, and with momentum the correction is not amplified by it (as in NIID-Bench's
+  // and Flower's SCAFFOLD; added to the gradient under momentum 0.9 it diverges).
+  void after_step(std::span<const at::Tensor> parameters) override {
+    for (size_t k = 0; k < parameters.size() && k < correction_.size(); ++k)
+      parameters[k].detach().sub_(correction_[k], lr_);
   }
 
   StatusOr<ModelState> finish(ClientTask& task, int64_t steps) override {
@@ -73,7 +77,8 @@ class ScaffoldClient final : public ClientAlgorithm {
  private:
   std::vector<at::Tensor> c_;           // the server's control variate, on the parameters' device
   std::vector<at::Tensor> c_i_;         // this client's, from its previous task
-  std::vector<at::Tensor> correction_;  // c - c_i, added to every gradient
+  std::vector<at::Tensor> correction_;  // c - c_i, stepped along after every optimizer step
+  double lr_ = 0;
 };
 
 }  // namespace

@@ -6,7 +6,8 @@
 //                        and this logical client's state from its previous task
 //   loss_term()          each step: a term added to the cross-entropy, with autograd (FedDyn,
 //                        MOON)
-//   correct_gradients()  each step, after backward and before the optimizer step (SCAFFOLD)
+//   correct_gradients()  each step, after backward and before the optimizer step (FedProx)
+//   after_step()         each step, after the optimizer step (SCAFFOLD's correction)
 //   finish()             after the last step: the extras to send back, and the new client state
 //
 // An instance serves one task at a time (the client's worker thread) and may keep per-task
@@ -86,6 +87,10 @@ class ClientAlgorithm {
   }
   // May change the gradients of task.parameters in place (same order). Runs without autograd.
   virtual void correct_gradients(std::span<const at::Tensor> parameters) { (void)parameters; }
+  // May change task.parameters in place after the optimizer's step (same order). Runs without
+  // autograd. A correction applied here bypasses the optimizer's momentum, where one added to the
+  // gradient would be amplified by it (1 / (1 - momentum) in the steady state).
+  virtual void after_step(std::span<const at::Tensor> parameters) { (void)parameters; }
   // After the last local step (task.parameters hold the trained weights): the extras to send,
   // which the server half checks, and the new *task.state.
   virtual StatusOr<ModelState> finish(ClientTask& task, int64_t steps) = 0;

@@ -79,6 +79,10 @@ StatusOr<TrainResult> train_local(Model& model, const TensorDataset& data, const
           algorithm->correct_gradients(params);
         }
         optimizer.step();
+        if (algorithm) {
+          torch::NoGradGuard no_grad;
+          algorithm->after_step(params);
+        }
         // The cross-entropy is what is reported (comparable across algorithms); the whole objective
         // must stay finite too.
         const double value = loss.item<double>();

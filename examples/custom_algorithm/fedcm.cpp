@@ -15,7 +15,7 @@
 // half so that every client runs it. (It keeps no per-client state; see docs/algorithms.md for
 // ClientTask::state.) Build against an installed Flotilla, then give the same library to the
 // coordinator and every client:
-//   flotilla-run --plugin ./libfedcm.so --aggregator fedcm --aggregator-opt alpha=0.1 ...
+//   flotilla-run --plugin ./libfedcm.so --aggregator fedcm --aggregator-opt alpha=0.1 --momentum 0 ...
 #include <ATen/ATen.h>
 
 #include <string>
@@ -36,7 +36,12 @@ class FedCmServer final : public Aggregator {
  public:
   FedCmServer(std::string alpha, double server_lr) : alpha_(std::move(alpha)), server_lr_(server_lr) {}
 
+  // The global direction is the momentum: a local one on top would amplify Delta tenfold (at 0.9),
+  // so a run configured with one is refused here, before round 1.
   Status prepare(const AlgorithmSetup& setup) override {
+    if (setup.train.momentum != 0)
+      return invalid_argument_error(
+          "fedcm replaces local momentum with the global direction: run it with --momentum 0");
     lr_ = setup.train.lr;
     delta_ = ModelState();
     for (const auto& name : setup.trainable) {

@@ -55,6 +55,7 @@ Status algorithm_local_steps(const LeastSquaresOptions& o, const OracleTask& t, 
     if (term.defined()) term.backward();  // accumulates into x.grad()
     client.correct_gradients(task.parameters);
     data.sub_(x.grad(), o.lr);
+    client.after_step(task.parameters);
   }
   ASSIGN_OR_RETURN(ModelState extras, client.finish(task, o.local_steps));
   // What the coordinator checks before it accepts an update.

@@ -43,7 +43,8 @@ StatusOr<LeastSquaresRun> run_federated_least_squares(const LeastSquaresOptions&
 // trainable {"x"}, lr = options.lr, momentum 0), the server's task_extras() to every client, one
 // client state per client kept across rounds, and each update's extras checked against
 // expected_update_extras(). Each local step adds the client half's loss term's gradient (autograd)
-// and correct_gradients() to the hand-computed least-squares gradient before x -= lr * grad.
+// and correct_gradients() to the hand-computed least-squares gradient before x -= lr * grad, and
+// after_step() after it.
 // A null `client` is the plain run above.
 StatusOr<LeastSquaresRun> run_federated_least_squares(const LeastSquaresOptions& options, Aggregator& aggregator,
                                                       ClientAlgorithm* client);

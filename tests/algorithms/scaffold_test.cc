@@ -65,7 +65,7 @@ struct ClientFixture {
   }
 };
 
-TEST(ScaffoldTest, ClientCorrectsGradientsAndComputesOptionTwoControlVariate) {
+TEST(ScaffoldTest, ClientStepsAlongTheCorrectionAndComputesOptionTwoControlVariate) {
   const Params x{{1, 2, 3, 4}, {0.5, -0.5}};
   const Params c{{0.1, 0.2, 0.3, 0.4}, {-0.1, 0.05}};
   const Params c_i{{0.01, -0.02, 0.03, 0.0}, {0.2, 0.1}};
@@ -73,13 +73,10 @@ TEST(ScaffoldTest, ClientCorrectsGradientsAndComputesOptionTwoControlVariate) {
   auto client = make_client("scaffold");
   ASSERT_TRUE(client->begin(f.task).ok());
 
-  // correct_gradients: g + c - c_i.
-  const Params g{{1, 1, 1, 1}, {2, -2}};
-  f.task.parameters[0].mutable_grad() = from_values(g.w, {2, 2}, at::kFloat);
-  f.task.parameters[1].mutable_grad() = from_values(g.b, {2}, at::kFloat);
-  client->correct_gradients(f.task.parameters);
-  expect_values(f.task.parameters[0].grad(), lin(lin(g.w, 1, c.w), 1, c_i.w, -1), "corrected grad w");
-  expect_values(f.task.parameters[1].grad(), lin(lin(g.b, 1, c.b), 1, c_i.b, -1), "corrected grad b");
+  // after_step: w <- w - lr (c - c_i), so that with plain SGD the step is along g + c - c_i.
+  client->after_step(f.task.parameters);
+  expect_values(f.task.parameters[0], lin(x.w, 1, lin(c.w, 1, c_i.w, -1), -0.1), "corrected w");
+  expect_values(f.task.parameters[1], lin(x.b, 1, lin(c.b, 1, c_i.b, -1), -0.1), "corrected b");
 
   // Training moved the parameters to y; K = 4 steps at lr 0.1.
   const Params y{{0.8, 2.1, 2.5, 4.0}, {0.7, -0.4}};
@@ -110,9 +107,9 @@ TEST(ScaffoldTest, FirstTaskStartsFromZeroClientVariate) {
   ClientFixture f(x, c, nullptr);
   auto client = make_client("scaffold");
   ASSERT_TRUE(client->begin(f.task).ok());
-  f.task.parameters[1].mutable_grad() = at::zeros({2});
-  client->correct_gradients(f.task.parameters);
-  expect_values(f.task.parameters[1].grad(), c.b, "grad b = 0 + c - 0");
+  client->after_step(f.task.parameters);
+  expect_values(f.task.parameters[1], lin(x.b, 1, c.b, -0.1), "b - lr (c - 0)");
+  f.task.parameters[0].copy_(from_values(x.w, {2, 2}, at::kFloat));  // as if the gradient undid it
   f.task.parameters[1].copy_(at::zeros({2}));
   auto delta = client->finish(f.task, 2);
   ASSERT_TRUE(delta.ok()) << delta.status();

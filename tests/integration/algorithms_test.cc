@@ -93,7 +93,7 @@ TEST(AlgorithmTrafficTest, ScaffoldsControlVariatesCountInBothDirections) {
 TEST(ClientHalfPluginTest, AClientWithoutThePluginRefusesTheTaskNamingIt) {
   LocalCluster cluster("algorithms-missing-plugin");
   auto args = run_flags("fedcm", 1);
-  args.insert(args.end(), {"--plugin", FEDCM_PLUGIN, "--round-timeout", "5"});
+  args.insert(args.end(), {"--plugin", FEDCM_PLUGIN, "--round-timeout", "5", "--momentum", "0"});
   ASSERT_TRUE(cluster.start_coordinator(args));
   auto& client = cluster.start_client("0");
   EXPECT_NE(cluster.wait_coordinator(120s), 0) << "the round cannot succeed";
@@ -107,7 +107,7 @@ TEST(ClientHalfPluginTest, AClientWithoutThePluginRefusesTheTaskNamingIt) {
 TEST(ClientHalfPluginTest, WithThePluginOnBothSidesThePluginsHalfTrains) {
   LocalCluster cluster("algorithms-plugin");
   auto args = run_flags("fedcm", 1);
-  args.insert(args.end(), {"--plugin", FEDCM_PLUGIN});
+  args.insert(args.end(), {"--plugin", FEDCM_PLUGIN, "--momentum", "0"});
   ASSERT_TRUE(cluster.start_coordinator(args));
   cluster.start_client("0", {"--plugin", FEDCM_PLUGIN});
   EXPECT_EQ(cluster.wait_coordinator(120s), 0) << cluster.coordinator_log();

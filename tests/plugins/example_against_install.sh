@@ -34,7 +34,7 @@ fedcm=$tmp/fedcm/libfedcm.so
 "$tmp/prefix/bin/flotilla-coordinator" --plugin "$fedcm" --list-aggregators > "$tmp/list2.txt"
 grep -A3 '^fedcm:' "$tmp/list2.txt" | grep -q 'client half: fedcm' || { cat "$tmp/list2.txt"; echo "FAIL: fedcm not listed with its client half"; exit 1; }
 "$tmp/prefix/bin/flotilla-run" --clients 2 --rounds 2 --dataset synthetic --model mlp --partitioner iid \
-  --plugin "$fedcm" --aggregator fedcm --aggregator-opt alpha=0.5 --threads 1 --out "$tmp/run2"
+  --plugin "$fedcm" --aggregator fedcm --aggregator-opt alpha=0.5 --momentum 0 --threads 1 --out "$tmp/run2"
 [[ $(wc -l < "$tmp/run2/metrics.jsonl") -eq 2 ]] || { echo "FAIL: fedcm run did not record 2 rounds"; exit 1; }
 grep -q '"aggregator": "fedcm"' "$tmp/run2/config.json" || { echo "FAIL: config does not name fedcm"; exit 1; }
 echo "PASS: both plugins built against the install and ran 2 rounds each"

@@ -23,6 +23,7 @@ class FedCmPluginTest : public ::testing::Test {
     setup_.initial = &global_;
     setup_.trainable = {"w"};
     setup_.train.lr = 0.1;
+    setup_.train.momentum = 0;
   }
 
   AggregatorRegistry aggregators_{"aggregator"};
@@ -50,6 +51,15 @@ TEST_F(FedCmPluginTest, RegistersBothHalvesAndNamesItsClientHalf) {
   EXPECT_EQ((*server)->client_half(), (ClientHalf{"fedcm", {{"alpha", "0.25"}}}));
   EXPECT_FALSE(aggregators_.create("fedcm", Options{{"alpha", "0"}}).ok());
   EXPECT_FALSE(halves_.create("fedcm", Options{{"alpha", "1.5"}}).ok());
+}
+
+TEST_F(FedCmPluginTest, ARunWithLocalMomentumIsRefusedBeforeRoundOne) {
+  auto server = aggregators_.create("fedcm");
+  ASSERT_TRUE(server.ok()) << server.status();
+  setup_.train.momentum = 0.9;
+  Status refused = (*server)->prepare(setup_);
+  EXPECT_EQ(refused.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.message().find("--momentum 0"), std::string::npos) << refused;
 }
 
 // Two clients of 1 and 3 samples with 2 and 4 local steps: the model takes FedAvg's step and
