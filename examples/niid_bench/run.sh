@@ -13,12 +13,11 @@
 # Names: datasets mnist, cifar10 (and synthetic, for tests: no published numbers, model mlp);
 # partitions dir0.5 (p_k~Dir(0.5)), c2 (#C=2, label_split with 2 labels per client); algorithms
 # fedavg, fedprox, scaffold, fednova. Default: all of them but synthetic.
-# Time: a round trains 10 clients x E epochs over the whole training set. Measured on 2 shared
-#   CPU cores (one epoch over all clients' data, then the test set): MNIST 5 s + 1 s (12k samples/s),
-#   CIFAR-10 8 s + 1.4 s (6k samples/s), plus ~5 s start-up a run.
-# --config cpu (default): 10 rounds x 2 local epochs, 2 client processes, all 16 runs: 8 x 10 x
-#   11 s (MNIST) + 8 x 10 x 17.4 s (CIFAR-10) + 80 s = about 40 min on 2 cores (17.6M samples, 1/25
-#   of the paper's budget, so accuracies fall short of the paper's, CIFAR-10 most).
+# Time: a round trains 10 clients x E epochs over the whole training set, then evaluates.
+# --config cpu (default): 10 rounds x 2 local epochs, 2 client processes, all 16 runs: 14.5 min
+#   measured on 2 idle CPU cores (rounds of ~4 s on MNIST, ~6.3 s on CIFAR-10; up to 2.5x that
+#   on busy cores). 17.6M samples, 1/25 of the paper's budget, so accuracies fall short of the
+#   paper's, CIFAR-10 most; README.md has this machine's table.
 # --config gpu: the paper's 50 rounds x 10 local epochs, 5 client processes, all 16 runs (440M
 #   samples): about 15 h on those 2 CPU cores; meant for --device cuda (GPU time not measured).
 # --rounds / --epochs override the configuration's. Data: --data-root DIR means DIR/mnist and
@@ -52,7 +51,7 @@ while (($#)); do
     --data-dir-cifar10) data_cifar10=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --) shift; extra=("$@"); break ;;
-    -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
     *) echo "niid_bench: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
