@@ -87,6 +87,14 @@ class Aggregator {
   // The names, dtypes and shapes of the extras every update must carry (values are ignored);
   // empty by default, and then an update with extras is rejected.
   virtual ModelState expected_update_extras() const { return ModelState(); }
+  // Checks of one update's values that its layout cannot show (FedNova's step norm must be > 0),
+  // run as the update arrives, after the layout and finiteness checks. An error rejects that
+  // update for its round, naming the problem; the round goes on with the others. So a client
+  // cannot fail a round by itself with values aggregate() would refuse.
+  virtual Status check_update(const ClientUpdate& update) const {
+    (void)update;
+    return Status();
+  }
   // The new global state, same layout as *round.global. Errors (e.g. all weights zero) fail the
   // round with that message.
   virtual StatusOr<ModelState> aggregate(const AggregationRound& round) = 0;

@@ -29,17 +29,23 @@ class FedNovaServer final : public Aggregator {
   ClientHalf client_half() const override { return ClientHalf{kName, {}}; }
   ModelState expected_update_extras() const override { return extras_layout(); }
 
+  // The coordinator rejects such an update for its round; aggregate() checks again for callers
+  // that do not (the least-squares oracle, tests).
+  Status check_update(const ClientUpdate& u) const override {
+    RETURN_IF_ERROR(check_update_extras(kName, u, extras_layout()));
+    const double a_i = u.extras[0].tensor.item<double>();
+    if (!(a_i > 0) || !std::isfinite(a_i))
+      return invalid_argument_error(std::string(kName) + ": client " + std::to_string(u.client_id) +
+                                    " reported a step norm a = " + std::to_string(a_i) + ", expected finite and > 0");
+    return Status();
+  }
+
   StatusOr<ModelState> aggregate(const AggregationRound& round) override {
-    const ModelState expected = extras_layout();
     double total = 0;
     std::vector<double> a;
     for (const auto& u : round.updates) {
-      RETURN_IF_ERROR(check_update_extras(kName, u, expected));
-      const double a_i = u.extras[0].tensor.item<double>();
-      if (!(a_i > 0) || !std::isfinite(a_i))
-        return invalid_argument_error(std::string(kName) + ": client " + std::to_string(u.client_id) +
-                                      " reported a step norm a = " + std::to_string(a_i) + ", expected finite and > 0");
-      a.push_back(a_i);
+      RETURN_IF_ERROR(check_update(u));
+      a.push_back(u.extras[0].tensor.item<double>());
       total += static_cast<double>(u.num_samples);
     }
     // Also checks the weights (negative, all zero) and averages the integer and bool entries.

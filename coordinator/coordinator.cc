@@ -411,8 +411,11 @@ class Coordinator::Impl {
     if (valid.ok()) valid = update.state.check_finite();
     // Extras are checked like the model: what the server half expects, by name, dtype and shape.
     if (valid.ok()) valid = check_extras(update.extras);
+    ClientUpdate accepted(id, update.num_samples, std::move(update.state), update.train_loss, update.steps,
+                          std::move(update.extras));
     if (valid.ok() && update.num_samples <= 0)
       valid = invalid_argument_error("reported " + std::to_string(update.num_samples) + " samples");
+    if (valid.ok()) valid = aggregator_->check_update(accepted);
     if (!valid.ok()) {
       FLOTILLA_LOG(Warning) << "rejecting update of client " << id << ": " << valid.message();
       round->task_ended(id, "error: " + valid.message());
@@ -426,10 +429,7 @@ class Coordinator::Impl {
     m.total_seconds = update.total_seconds;
     m.local_steps = update.steps;
     m.extra = update.metrics;
-    round->accept(id,
-                  ClientUpdate{id, update.num_samples, std::move(update.state), update.train_loss, update.steps,
-                               std::move(update.extras)},
-                  std::move(m));
+    round->accept(id, std::move(accepted), std::move(m));
   }
 
   Status check_extras(const ModelState& extras) const {

@@ -1,11 +1,12 @@
-// The plugin API: how a shared library adds aggregators (and later other components) to
-// Flotilla without touching or rebuilding it.
+// The plugin API: how a shared library adds aggregators and algorithms' client halves to Flotilla
+// without touching or rebuilding it.
 //
 // A plugin is a shared library that defines its registration function with
 // FLOTILLA_PLUGIN(registrar) { ... }. The macro exports two C entry points: one that reports the
 // API version the plugin was built against (checked before anything else is called), and one that
 // receives a PluginRegistrar and adds factories to its registries. See
-// examples/custom_aggregator/ and docs/aggregators.md.
+// examples/custom_aggregator/, examples/custom_algorithm/, docs/aggregators.md and
+// docs/algorithms.md.
 #pragma once
 
 #include <cstdint>
@@ -22,8 +23,8 @@ namespace flotilla {
 // Status) changes incompatibly. History (the loader quotes it to the owner of an older plugin):
 //   1  the first API
 //   2  Aggregator gained save_state() and restore_state() (checkpoints, resume)
-//   3  algorithms with a client half: Aggregator gained prepare(), client_half(), task_extras()
-//      and expected_update_extras(); ClientUpdate gained steps and extras; plugins may register
+//   3  algorithms with a client half: Aggregator gained prepare(), client_half(), task_extras(),
+//      expected_update_extras() and check_update(); ClientUpdate gained steps and extras; plugins may register
 //      ClientAlgorithm client halves; Model gained features() and classify()
 inline constexpr uint32_t kPluginApiVersion = 3;
 
@@ -34,8 +35,8 @@ inline std::string plugin_api_changes_since(uint32_t version) {
   auto add = [&out](const char* change) { out += (out.empty() ? "" : "; ") + std::string(change); };
   if (version < 2) add("version 2 added Aggregator::save_state() and restore_state(), see docs/aggregators.md");
   if (version < 3)
-    add("version 3 added client halves (ClientAlgorithm) and Aggregator::prepare(), client_half(), task_extras() "
-        "and expected_update_extras(), all with defaults, see docs/algorithms.md");
+    add("version 3 added client halves (ClientAlgorithm) and Aggregator::prepare(), client_half(), task_extras(), "
+        "expected_update_extras() and check_update(), all with defaults, see docs/algorithms.md");
   return out;
 }
 

@@ -97,6 +97,11 @@ TEST(FedNovaTest, NonPositiveOrNonFiniteStepNormIsRefusedNamingTheClient) {
     ASSERT_FALSE(out.ok()) << bad;
     EXPECT_EQ(out.status().code(), StatusCode::kInvalidArgument);
     EXPECT_NE(out.status().message().find("client 4"), std::string::npos) << out.status();
+    // The coordinator asks first, as each update arrives, and rejects only that one.
+    EXPECT_TRUE(server->check_update(ups[0]).ok());
+    Status rejected = server->check_update(ups[1]);
+    EXPECT_EQ(rejected.code(), StatusCode::kInvalidArgument) << bad;
+    EXPECT_NE(rejected.message().find("client 4"), std::string::npos) << rejected;
   }
   std::vector<ClientUpdate> missing(1);
   missing[0] = {3, 10, model({0, 0, 0}, 0), 0.0, 2, ModelState()};
