@@ -23,13 +23,19 @@ using nlohmann::json;
 
 constexpr int kClients = 2, kRounds = 3;
 
+// Replaces the value of `flag` in `args` (a flag may be given once).
+void set_flag(std::vector<std::string>& args, const std::string& flag, const std::string& value) {
+  const auto it = std::find(args.begin(), args.end(), flag);
+  ASSERT_NE(it, args.end()) << flag;
+  *std::next(it) = value;
+}
+
 std::vector<std::string> run_flags(const std::string& aggregator, int clients = kClients) {
   std::vector<std::string> args = {
       "--clients", std::to_string(clients), "--rounds", std::to_string(kRounds), "--aggregator", aggregator};
   // The synthetic problem is IID; a Dirichlet split gives the client halves drift to act on.
   auto experiment = small_experiment_flags(2);
-  const auto partitioner = std::find(experiment.begin(), experiment.end(), "--partitioner");
-  *std::next(partitioner) = "dirichlet";
+  set_flag(experiment, "--partitioner", "dirichlet");
   args.insert(args.end(), experiment.begin(), experiment.end());
   args.insert(args.end(), {"--alpha", "0.5", "--checkpoint-every", "0"});
   return args;
@@ -93,7 +99,8 @@ TEST(AlgorithmTrafficTest, ScaffoldsControlVariatesCountInBothDirections) {
 TEST(ClientHalfPluginTest, AClientWithoutThePluginRefusesTheTaskNamingIt) {
   LocalCluster cluster("algorithms-missing-plugin");
   auto args = run_flags("fedcm", 1);
-  args.insert(args.end(), {"--plugin", FEDCM_PLUGIN, "--round-timeout", "5", "--momentum", "0"});
+  set_flag(args, "--momentum", "0");  // FedCM's global direction replaces local momentum
+  args.insert(args.end(), {"--plugin", FEDCM_PLUGIN, "--round-timeout", "5"});
   ASSERT_TRUE(cluster.start_coordinator(args));
   auto& client = cluster.start_client("0");
   EXPECT_NE(cluster.wait_coordinator(120s), 0) << "the round cannot succeed";
@@ -107,7 +114,8 @@ TEST(ClientHalfPluginTest, AClientWithoutThePluginRefusesTheTaskNamingIt) {
 TEST(ClientHalfPluginTest, WithThePluginOnBothSidesThePluginsHalfTrains) {
   LocalCluster cluster("algorithms-plugin");
   auto args = run_flags("fedcm", 1);
-  args.insert(args.end(), {"--plugin", FEDCM_PLUGIN, "--momentum", "0"});
+  set_flag(args, "--momentum", "0");
+  args.insert(args.end(), {"--plugin", FEDCM_PLUGIN});
   ASSERT_TRUE(cluster.start_coordinator(args));
   cluster.start_client("0", {"--plugin", FEDCM_PLUGIN});
   EXPECT_EQ(cluster.wait_coordinator(120s), 0) << cluster.coordinator_log();
