@@ -61,6 +61,9 @@ CommandLine parse_command_line(int argc, const char* const* argv, std::ostream& 
   app.add_option("--client-state-dir", o.client_state_dir,
                  "folder keeping the logical clients' algorithm state (every client; see flotilla-client --help)")
       ->group(passed_group);
+  app.add_option("--client-state-memory", o.client_state_memory,
+                 "MB of algorithm state each client process keeps in memory (every client; default 512)")
+      ->group(passed_group);
   app.add_option("--out", o.out_dir, "run directory (coordinator)")->group(passed_group);
   app.add_option("--resume", o.resume_dir,
                  "continue RUN_DIR from its last checkpoint; --clients defaults to its config.json's")

@@ -30,6 +30,7 @@ struct LaunchOptions {
   std::vector<std::string> plugins;
   // Passed to every client when not empty (client/client_state_store.h).
   std::string client_state_dir;
+  std::string client_state_memory;  // MB, as given
   // Passed to the coordinator when not empty.
   std::string out_dir;
   // Continue this run directory from its last checkpoint (flotilla-coordinator --resume); the

@@ -177,6 +177,8 @@ std::vector<std::string> LaunchPlan::client_argv(std::size_t index, const std::s
                                    std::to_string(client_threads_)};
   append_shared(&argv);
   if (!options_.client_state_dir.empty()) argv.insert(argv.end(), {"--client-state-dir", options_.client_state_dir});
+  if (!options_.client_state_memory.empty())
+    argv.insert(argv.end(), {"--client-state-memory", options_.client_state_memory});
   return argv;
 }
 

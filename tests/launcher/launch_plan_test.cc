@@ -65,17 +65,21 @@ TEST_F(LaunchPlanTest, PluginsGoToEveryProcessAndTheStateFolderToEveryClient) {
   o.processes = 2;
   o.plugins = {"a.so", "b.so"};
   o.client_state_dir = "/state";
+  o.client_state_memory = "64";
   auto plan = LaunchPlan::create(o, 4);
   ASSERT_TRUE(plan.ok()) << plan.status();
   const std::vector<std::string> coordinator = plan->coordinator_argv("ep");
   const std::vector<std::string> plugins = {"--plugin", "a.so", "--plugin", "b.so"};
   EXPECT_NE(std::search(coordinator.begin(), coordinator.end(), plugins.begin(), plugins.end()), coordinator.end());
   EXPECT_EQ(std::count(coordinator.begin(), coordinator.end(), "--client-state-dir"), 0);
+  EXPECT_EQ(std::count(coordinator.begin(), coordinator.end(), "--client-state-memory"), 0);
   for (std::size_t i = 0; i < 2; ++i) {
     const std::vector<std::string> client = plan->client_argv(i, "tcp://127.0.0.1:1");
     EXPECT_NE(std::search(client.begin(), client.end(), plugins.begin(), plugins.end()), client.end()) << i;
     const std::vector<std::string> state = {"--client-state-dir", "/state"};
     EXPECT_NE(std::search(client.begin(), client.end(), state.begin(), state.end()), client.end()) << i;
+    const std::vector<std::string> memory = {"--client-state-memory", "64"};
+    EXPECT_NE(std::search(client.begin(), client.end(), memory.begin(), memory.end()), client.end()) << i;
   }
 }
 
