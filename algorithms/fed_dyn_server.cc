@@ -24,11 +24,7 @@ class FedDynServer final : public Aggregator {
     RETURN_IF_ERROR(read_trainable(kName, setup, &names, &like));
     num_clients_ = setup.num_clients;
     h_ = ModelState();
-    layout_ = ModelState();
-    for (size_t k = 0; k < names.size(); ++k) {
-      h_.add(names[k], at::zeros_like(like[k]).to(at::kCPU));
-      layout_.add(names[k], at::zeros_like(like[k]).to(at::kCPU));
-    }
+    for (size_t k = 0; k < names.size(); ++k) h_.add(names[k], at::zeros_like(like[k]).to(at::kCPU));
     return Status();
   }
 
@@ -72,23 +68,13 @@ class FedDynServer final : public Aggregator {
 
   ModelState save_state() const override { return join_state_groups({{"h", &h_}}); }
 
-  Status restore_state(const ModelState& state) override {
-    ASSIGN_OR_RETURN(std::vector<ModelState> parts, split_state_groups(kName, state, {"h"}));
-    if (state.empty()) {  // before round 1: h = 0
-      for (auto& e : h_.mutable_entries()) e.tensor = at::zeros_like(e.tensor);
-      return Status();
-    }
-    if (!layout_.empty()) RETURN_IF_ERROR(check_state_fits_model(kName, "h", layout_, parts[0]));
-    h_ = std::move(parts[0]);
-    return Status();
-  }
+  Status restore_state(const ModelState& state) override { return restore_parameter_group(kName, "h", state, &h_); }
 
  private:
   double alpha_;
   std::string alpha_text_;
   int num_clients_ = 0;
-  ModelState h_;       // one tensor per trainable parameter, on the CPU
-  ModelState layout_;  // zeros of the trainable layout
+  ModelState h_;  // one tensor per trainable parameter, on the CPU
 };
 
 }  // namespace

@@ -4,6 +4,8 @@
 
 #include <sstream>
 
+#include "aggregators/rule_state.h"
+
 namespace flotilla {
 namespace {
 
@@ -101,6 +103,18 @@ Status read_trainable(const std::string& rule, const AlgorithmSetup& setup, std:
     names->push_back(name);
     like->push_back(*t);
   }
+  return Status();
+}
+
+Status restore_parameter_group(const std::string& rule, const std::string& group, const ModelState& state,
+                               ModelState* tensors) {
+  ASSIGN_OR_RETURN(std::vector<ModelState> parts, split_state_groups(rule, state, {group}));
+  if (state.empty()) {
+    for (auto& e : tensors->mutable_entries()) e.tensor = at::zeros_like(e.tensor);
+    return Status();
+  }
+  if (!tensors->empty()) RETURN_IF_ERROR(check_state_fits_model(rule, group, *tensors, parts[0]));
+  *tensors = std::move(parts[0]);
   return Status();
 }
 

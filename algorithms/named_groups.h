@@ -53,4 +53,13 @@ Status check_no_extras(const std::string& who, const ModelState* extras);
 Status read_trainable(const std::string& rule, const AlgorithmSetup& setup, std::vector<std::string>* names,
                       std::vector<at::Tensor>* like);
 
+// Aggregator::restore_state for a rule whose state is one group of per-parameter tensors,
+// `*tensors`, which holds the trainable layout once the rule is prepared. An empty state means
+// "before round 1": every tensor becomes zeros. Otherwise the group is split out of `state`
+// (split_state_groups), checked against *tensors' layout when prepared (check_state_fits_model;
+// an unprepared rule leaves that to its next aggregate()), and taken. On error *tensors is
+// unchanged.
+Status restore_parameter_group(const std::string& rule, const std::string& group, const ModelState& state,
+                               ModelState* tensors);
+
 }  // namespace flotilla

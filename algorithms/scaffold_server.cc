@@ -26,11 +26,7 @@ class ScaffoldServer final : public Aggregator {
     names_ = std::move(names);
     num_clients_ = setup.num_clients;
     c_ = ModelState();
-    layout_ = ModelState();
-    for (size_t k = 0; k < names_.size(); ++k) {
-      c_.add(names_[k], at::zeros_like(like[k]).to(at::kCPU));
-      layout_.add(names_[k], at::zeros_like(like[k]).to(at::kCPU));
-    }
+    for (size_t k = 0; k < names_.size(); ++k) c_.add(names_[k], at::zeros_like(like[k]).to(at::kCPU));
     return Status();
   }
 
@@ -41,7 +37,8 @@ class ScaffoldServer final : public Aggregator {
     return make_group("c", names_, tensors(c_));
   }
 
-  ModelState expected_update_extras() const override { return make_group("delta_c", names_, tensors(layout_)); }
+  // c's layout (its values are not read).
+  ModelState expected_update_extras() const override { return make_group("delta_c", names_, tensors(c_)); }
 
   StatusOr<ModelState> aggregate(const AggregationRound& round) override {
     if (num_clients_ < 1)
@@ -65,17 +62,7 @@ class ScaffoldServer final : public Aggregator {
 
   ModelState save_state() const override { return join_state_groups({{"c", &c_}}); }
 
-  Status restore_state(const ModelState& state) override {
-    ASSIGN_OR_RETURN(std::vector<ModelState> parts, split_state_groups(kName, state, {"c"}));
-    if (state.empty()) {  // before round 1: c = 0
-      for (auto& e : c_.mutable_entries()) e.tensor = at::zeros_like(e.tensor);
-      return Status();
-    }
-    // Checked against the trainable layout when prepared; otherwise by the next aggregate().
-    if (!layout_.empty()) RETURN_IF_ERROR(check_state_fits_model(kName, "c", layout_, parts[0]));
-    c_ = std::move(parts[0]);
-    return Status();
-  }
+  Status restore_state(const ModelState& state) override { return restore_parameter_group(kName, "c", state, &c_); }
 
  private:
   static std::vector<at::Tensor> tensors(const ModelState& s) {
@@ -99,7 +86,6 @@ class ScaffoldServer final : public Aggregator {
   int num_clients_ = 0;
   std::vector<std::string> names_;  // trainable parameters, in model order
   ModelState c_;                    // the server control variate, on the CPU
-  ModelState layout_;               // zeros of the trainable layout (expected extras)
 };
 
 }  // namespace

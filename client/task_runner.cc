@@ -156,18 +156,12 @@ class TaskRunner::Impl {
     if (auto found = algorithms_.find(key); found != algorithms_.end()) return found->second.get();
     if (!options_.algorithms->contains(half.name)) {
       return failed_precondition_error("this client has no client half '" + half.name +
-                                       "' (it has: " + join_names(options_.algorithms->names()) +
+                                       "' (it has: " + options_.algorithms->joined_names() +
                                        "); start it with --plugin naming the library that defines it");
     }
     ASSIGN_OR_RETURN(std::unique_ptr<ClientAlgorithm> made,
                      options_.algorithms->create(half.name, Options(half.options)));
     return algorithms_.emplace(std::move(key), std::move(made)).first->second.get();
-  }
-
-  static std::string join_names(const std::vector<std::string>& names) {
-    std::string out;
-    for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
-    return out;
   }
 
   // States of another experiment or algorithm (in a reused --client-state-dir) are not mixed in.

@@ -39,7 +39,7 @@ flotilla::Status check_client_half(const flotilla::Aggregator& aggregator, const
   const ClientHalf half = aggregator.client_half();
   if (!halves.contains(half.name))
     return failed_precondition_error("aggregator '" + name + "' trains clients with client half '" + half.name +
-                                     "', which no built-in or --plugin defines; known: " + join(halves.names()));
+                                     "', which no built-in or --plugin defines; known: " + halves.joined_names());
   auto made = halves.create(half.name, Options(half.options));
   if (!made.ok()) return made.status().with_context("aggregator '" + name + "'");
   return Status();

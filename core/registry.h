@@ -61,14 +61,17 @@ class Registry {
     return out;
   }
 
+  // The names, sorted, as "a, b, c": for messages that list what exists.
+  std::string joined_names() const {
+    std::string out;
+    for (const auto& [name, e] : entries_) out += (out.empty() ? "" : ", ") + name;
+    return out;
+  }
+
   // Unknown name or option: InvalidArgument that lists what exists.
   StatusOr<std::unique_ptr<T>> create(const std::string& name, Options options = Options()) const {
     const Entry* entry = find(name);
-    if (!entry) {
-      std::string known;
-      for (const auto& n : names()) known += (known.empty() ? "" : ", ") + n;
-      return invalid_argument_error("unknown " + kind_ + " '" + name + "'; known: " + known);
-    }
+    if (!entry) return invalid_argument_error("unknown " + kind_ + " '" + name + "'; known: " + joined_names());
     RETURN_IF_ERROR(options.apply_specs(name, entry->options));
     auto made = entry->factory(options);
     if (!made.ok()) return made.status().with_context(kind_ + " '" + name + "'");
