@@ -59,6 +59,23 @@ struct AggregationRound {
   std::span<const int> failures;          // sampled clients that did not answer (timeout, error)
 };
 
+// One round's aggregation done as updates arrive, for a rule that is a sum (see begin_fold() and
+// aggregators/update_fold.h).
+class UpdateFold {
+ public:
+  virtual ~UpdateFold() = default;
+  // Folds one accepted update in (layout and values already checked by the coordinator). An
+  // error rejects that update and leaves the fold as it was.
+  virtual Status add(const ClientUpdate& update) = 0;
+  // Updates folded so far.
+  virtual int count() const = 0;
+  // The new global model, once every update of the round is in. `round.updates` is empty (the
+  // updates were folded, not kept); global, round number and failures are as for aggregate().
+  virtual StatusOr<ModelState> finish(const AggregationRound& round) = 0;
+  // Elements whose sum may depend on the arrival order (see exact_weighted_sum.h); 0 normally.
+  virtual int64_t inexact_elements() const { return 0; }
+};
+
 // Called from the coordinator's round loop only (one thread). May keep state across rounds
 // (server momentum, adaptive moments); that state belongs to the instance, and save_state /
 // restore_state carry it through a checkpoint so that a resumed run continues bit-identically.
@@ -83,6 +100,14 @@ class Aggregator {
   virtual ModelState task_extras(int round) const {
     (void)round;
     return ModelState();
+  }
+  // Rules that are sums return a fold (aggregators/update_fold.h) that the coordinator feeds each
+  // update as it arrives, so that it keeps none of them; finish() of the fold must equal
+  // aggregate() bit for bit whatever the order. Null (the default): the rule needs the whole
+  // round at once, and the coordinator keeps every update until the round ends.
+  virtual std::unique_ptr<UpdateFold> begin_fold(const ModelState& global) {
+    (void)global;
+    return nullptr;
   }
   // The names, dtypes and shapes of the extras every update must carry (values are ignored);
   // empty by default, and then an update with extras is rejected.

@@ -3,13 +3,18 @@
 #include "aggregators/option_checks.h"
 #include "aggregators/rule_state.h"
 #include "aggregators/server_step.h"
-#include "aggregators/weighted_average.h"
 
 namespace flotilla {
 
-StatusOr<ModelState> FedAvg::aggregate(const AggregationRound& round) {
-  ASSIGN_OR_RETURN(ModelState average, weighted_average(round.updates));
-  return apply_server_lr(*round.global, std::move(average), options_.server_lr);
+std::unique_ptr<UpdateFold> FedAvg::begin_fold(const ModelState& global) {
+  return std::make_unique<WeightedMeanFold>(
+      global, [this](const AggregationRound& round, ModelState mean) { return server_step(round, std::move(mean)); });
+}
+
+StatusOr<ModelState> FedAvg::aggregate(const AggregationRound& round) { return aggregate_by_folding(*this, round); }
+
+StatusOr<ModelState> FedAvg::server_step(const AggregationRound& round, ModelState mean) {
+  return apply_server_lr(*round.global, std::move(mean), options_.server_lr);
 }
 
 Status FedAvg::restore_state(const ModelState& state) { return check_stateless("fedavg", state); }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "aggregators/aggregator.h"
+#include "aggregators/update_fold.h"
 
 namespace flotilla {
 
@@ -14,6 +15,8 @@ struct FedAvgOptions {
 class FedAvg final : public Aggregator {
  public:
   explicit FedAvg(FedAvgOptions options) : options_(options) {}
+  // A sum: folds updates as they arrive (the weighted mean, then the server step).
+  std::unique_ptr<UpdateFold> begin_fold(const ModelState& global) override;
   StatusOr<ModelState> aggregate(const AggregationRound& round) override;
   ModelState save_state() const override { return ModelState(); }  // stateless
   Status restore_state(const ModelState& state) override;
@@ -21,6 +24,8 @@ class FedAvg final : public Aggregator {
   static AggregatorRegistry::Entry registry_entry();
 
  private:
+  StatusOr<ModelState> server_step(const AggregationRound& round, ModelState mean);
+
   FedAvgOptions options_;
 };
 

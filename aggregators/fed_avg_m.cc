@@ -4,12 +4,17 @@
 
 #include "aggregators/option_checks.h"
 #include "aggregators/rule_state.h"
-#include "aggregators/weighted_average.h"
 
 namespace flotilla {
 
-StatusOr<ModelState> FedAvgM::aggregate(const AggregationRound& round) {
-  ASSIGN_OR_RETURN(ModelState next, weighted_average(round.updates));
+std::unique_ptr<UpdateFold> FedAvgM::begin_fold(const ModelState& global) {
+  return std::make_unique<WeightedMeanFold>(
+      global, [this](const AggregationRound& round, ModelState mean) { return server_step(round, std::move(mean)); });
+}
+
+StatusOr<ModelState> FedAvgM::aggregate(const AggregationRound& round) { return aggregate_by_folding(*this, round); }
+
+StatusOr<ModelState> FedAvgM::server_step(const AggregationRound& round, ModelState next) {
   const ModelState& global = *round.global;
   if (velocity_.empty()) {
     for (const auto& e : global.entries()) velocity_.add(e.name, at::zeros_like(e.tensor));

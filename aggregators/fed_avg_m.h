@@ -5,6 +5,7 @@
 #pragma once
 
 #include "aggregators/aggregator.h"
+#include "aggregators/update_fold.h"
 
 namespace flotilla {
 
@@ -16,6 +17,8 @@ struct FedAvgMOptions {
 class FedAvgM final : public Aggregator {
  public:
   explicit FedAvgM(FedAvgMOptions options) : options_(options) {}
+  // A sum: folds updates as they arrive (the weighted mean, then the server step).
+  std::unique_ptr<UpdateFold> begin_fold(const ModelState& global) override;
   StatusOr<ModelState> aggregate(const AggregationRound& round) override;
   // "velocity/<tensor>" for every model tensor (integer ones stay 0); empty before round 1.
   ModelState save_state() const override;
@@ -23,6 +26,8 @@ class FedAvgM final : public Aggregator {
   static AggregatorRegistry::Entry registry_entry();
 
  private:
+  StatusOr<ModelState> server_step(const AggregationRound& round, ModelState mean);
+
   FedAvgMOptions options_;
   ModelState velocity_;  // one tensor per model entry (used for floating-point ones); empty before round 1
 };

@@ -10,6 +10,7 @@
 #pragma once
 
 #include "aggregators/aggregator.h"
+#include "aggregators/update_fold.h"
 
 namespace flotilla {
 
@@ -25,6 +26,8 @@ struct FedOptOptions {
 class FedOpt final : public Aggregator {
  public:
   FedOpt(FedOptKind kind, FedOptOptions options) : kind_(kind), options_(options) {}
+  // A sum: folds updates as they arrive (the weighted mean, then the server step).
+  std::unique_ptr<UpdateFold> begin_fold(const ModelState& global) override;
   StatusOr<ModelState> aggregate(const AggregationRound& round) override;
   // "m/<tensor>" then "v/<tensor>" for every model tensor; empty before round 1.
   ModelState save_state() const override;
@@ -35,6 +38,7 @@ class FedOpt final : public Aggregator {
   static AggregatorRegistry::Entry fedyogi_entry();
 
  private:
+  StatusOr<ModelState> server_step(const AggregationRound& round, ModelState mean);
   const char* name() const;
 
   FedOptKind kind_;

@@ -1,17 +1,23 @@
 #include "algorithms/averaging_server.h"
 
 #include "aggregators/rule_state.h"
-#include "aggregators/weighted_average.h"
 
 namespace flotilla {
 
+// No extras are expected: WeightedMeanFold refuses an update that carries some (sent by another
+// client half).
+std::unique_ptr<UpdateFold> AveragingServer::begin_fold(const ModelState& global) {
+  return std::make_unique<WeightedMeanFold>(
+      global, [this](const AggregationRound& round, ModelState mean) { return server_step(round, std::move(mean)); });
+}
+
 StatusOr<ModelState> AveragingServer::aggregate(const AggregationRound& round) {
-  // No extras are expected; an update that carries some was sent by another client half.
-  for (const auto& u : round.updates)
-    if (!u.extras.empty())
-      return invalid_argument_error(rule_ + ": client " + std::to_string(u.client_id) + " sent extras ('" +
-                                    u.extras[0].name + "'), this rule expects none");
-  return weighted_average(round.updates);
+  return aggregate_by_folding(*this, round);
+}
+
+StatusOr<ModelState> AveragingServer::server_step(const AggregationRound& round, ModelState mean) {
+  (void)round;
+  return mean;
 }
 
 Status AveragingServer::restore_state(const ModelState& state) { return check_stateless(rule_, state); }

@@ -26,7 +26,9 @@ namespace flotilla {
 //   3  algorithms with a client half: Aggregator gained prepare(), client_half(), task_extras(),
 //      expected_update_extras() and check_update(); ClientUpdate gained steps and extras; plugins may register
 //      ClientAlgorithm client halves; Model gained features() and classify()
-inline constexpr uint32_t kPluginApiVersion = 3;
+//   4  streaming aggregation: Aggregator gained begin_fold() (aggregators/update_fold.h); the
+//      vtable changed, so a version-3 plugin would call the wrong methods
+inline constexpr uint32_t kPluginApiVersion = 4;
 
 // What a plugin built against `version` must change to build against kPluginApiVersion: every
 // change since, one sentence each; empty when there is nothing to say (same or newer version).
@@ -37,6 +39,9 @@ inline std::string plugin_api_changes_since(uint32_t version) {
   if (version < 3)
     add("version 3 added client halves (ClientAlgorithm) and Aggregator::prepare(), client_half(), task_extras(), "
         "expected_update_extras() and check_update(), all with defaults, see docs/algorithms.md");
+  if (version < 4)
+    add("version 4 added Aggregator::begin_fold() for streaming aggregation (with a default: rebuild the plugin; "
+        "a rule that is a sum may return a WeightedMeanFold, see docs/aggregators.md)");
   return out;
 }
 
