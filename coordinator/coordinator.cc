@@ -8,14 +8,18 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "coordinator/admission.h"
+#include "coordinator/background_evaluator.h"
 #include "coordinator/checkpoint.h"
 #include "coordinator/client_registry.h"
 #include "coordinator/client_sampler.h"
 #include "coordinator/divergence.h"
+#include "coordinator/round_aggregation.h"
 #include "coordinator/run_recorder.h"
 #include "coordinator/sync_round.h"
 #include "core/digest.h"
@@ -100,6 +104,9 @@ class Coordinator::Impl {
     RETURN_IF_ERROR(setup());
     Status status = wait_for_clients();
     for (int round = first_round_; status.ok() && round <= config_.rounds; ++round) status = run_round(round);
+    // The last round is evaluated in the background too; it (or, after a failure, the round
+    // before) is recorded before the run ends.
+    if (Status committed = commit_pending(); status.ok()) status = committed;
     if (status.ok()) {
       status = recorder_->save_final(global_);
       std::printf("done %d rounds, final accuracy %.4f, run directory %s\n", config_.rounds, last_accuracy_,
@@ -126,9 +133,10 @@ class Coordinator::Impl {
     global_ = model_state(*model_).clone();
     model_->to(device_);
     RETURN_IF_ERROR(prepare_algorithm());
-    test_ = data.test;
-    test_.images = test_.images.to(device_);
-    test_.labels = test_.labels.to(device_);
+    TensorDataset test = data.test;
+    test.images = test.images.to(device_);
+    test.labels = test.labels.to(device_);
+    evaluator_ = std::make_unique<BackgroundEvaluator>(model_, std::move(test), device_, config_.eval_batch_size);
 
     run_dir_ = config_.out_dir.empty() ? default_run_dir() : config_.out_dir;
     if (config_.resume) {
@@ -138,7 +146,7 @@ class Coordinator::Impl {
       ASSIGN_OR_RETURN(recorder_, RunRecorder::create(run_dir_));
       RETURN_IF_ERROR(recorder_->write_config(config_json()));
       // Round 0's checkpoint: a run that dies in round 1 can be resumed too.
-      RETURN_IF_ERROR(write_checkpoint(0));
+      RETURN_IF_ERROR(write_checkpoint(0, global_, aggregator_->save_state()));
     }
     client_class_counts_ = partition.class_counts(data.train.label_vector(), data.train.num_classes);
     if (!config_.resume) RETURN_IF_ERROR(recorder_->write_partition(client_class_counts_));
@@ -210,13 +218,13 @@ class Coordinator::Impl {
   // Everything that makes the rest of the run what it would have been: the global model, the
   // aggregator's state, the round. Sampling and client shuffling are functions of (seed, round),
   // and clients start each round afresh, so nothing else carries over.
-  Status write_checkpoint(int round) {
+  Status write_checkpoint(int round, const ModelState& model, ModelState aggregator_state) {
     Checkpoint ck;
     ck.round = round;
     ck.config_fingerprint = config_fingerprint(config_);
     ck.aggregator = config_.aggregator;
-    ck.model = global_;
-    ck.aggregator_state = aggregator_->save_state();
+    ck.model = model;
+    ck.aggregator_state = std::move(aggregator_state);
     RETURN_IF_ERROR(write_checkpoint_file(ck, checkpoint_path(run_dir_, round)));
     return prune_checkpoints(run_dir_, kCheckpointsKept);
   }
@@ -421,6 +429,12 @@ class Coordinator::Impl {
       round->task_ended(id, "error: " + valid.message());
       return;
     }
+    // Folded in now when the rule is a sum (and its tensors dropped), kept otherwise.
+    if (Status taken = aggregation_->add(std::move(accepted)); !taken.ok()) {
+      FLOTILLA_LOG(Warning) << "rejecting update of client " << id << ": " << taken.message();
+      round->task_ended(id, "error: " + taken.message());
+      return;
+    }
     ClientRoundMetrics m;
     m.bytes_received = bytes;
     m.num_samples = update.num_samples;
@@ -429,7 +443,7 @@ class Coordinator::Impl {
     m.total_seconds = update.total_seconds;
     m.local_steps = update.steps;
     m.extra = update.metrics;
-    round->accept(id, std::move(accepted), std::move(m));
+    round->accept(id, std::move(m));
   }
 
   Status check_extras(const ModelState& extras) const {
@@ -522,6 +536,7 @@ class Coordinator::Impl {
                                        std::to_string(config_.min_fit));
     }
     SyncRound round(round_number, config_.min_fit);
+    aggregation_ = std::make_unique<RoundAggregation>(*aggregator_, global_, round_number);
     round_extras_ = aggregator_->task_extras(round_number).to_cpu();
     RETURN_IF_ERROR(round_extras_.check_finite().with_context("aggregator '" + config_.aggregator + "' task extras"));
     send_tasks(round, sample_clients(available, config_.sample_size(static_cast<int>(available.size())),
@@ -546,6 +561,8 @@ class Coordinator::Impl {
       round.time_out();
     }
     if (round.answered() < config_.min_fit) {
+      aggregation_.reset();
+      RETURN_IF_ERROR(commit_pending());  // the round before keeps its record
       const std::string shortfall = round.shortfall();
       round.fill(&metrics);
       metrics.status = "failed: " + shortfall;
@@ -558,56 +575,87 @@ class Coordinator::Impl {
                                      "; " + std::to_string(registry_.live_size()) + " client(s) reachable");
     }
 
-    // Aggregate, in client-id order, whatever order the updates arrived in.
+    // Aggregate: what was not folded in as updates arrived, then the server step.
     const auto agg_start = Clock::now();
-    std::vector<ClientUpdate> updates = round.take_updates();
     const std::vector<int> failures = round.failures();
-    ASSIGN_OR_RETURN(ModelState next,
-                     aggregator_->aggregate(AggregationRound{round_number, &global_, updates, failures}));
-    RETURN_IF_ERROR(global_.check_same_layout(next).with_context("aggregator returned a model of another layout"));
-    RETURN_IF_ERROR(next.check_finite().with_context("aggregated model"));
-    next = next.to_cpu();
+    metrics.aggregation = aggregation_->streaming() ? "streaming" : "whole round";
+    auto aggregated = aggregation_->finish(failures);
+    aggregation_.reset();
+    if (!aggregated.ok()) return aggregated.status();
+    RoundAggregation::Result& result = *aggregated;
     double divergence_sum = 0, loss_sum = 0;
-    for (const auto& u : updates) {
-      ClientRoundMetrics& m = round.metrics_of(u.client_id);
-      const Divergence d = client_divergence(u.state, global_, next);
+    for (const auto& [id, d] : result.divergence) {
+      ClientRoundMetrics& m = round.metrics_of(id);
       m.divergence_to_previous = d.to_previous;
       m.divergence_to_new = d.to_new;
       m.cosine_to_update = d.cosine;
       divergence_sum += d.to_previous;
       metrics.max_divergence = std::max(metrics.max_divergence, d.to_previous);
-      loss_sum += u.train_loss;
+      loss_sum += m.train_loss;
     }
-    metrics.mean_divergence = divergence_sum / static_cast<double>(updates.size());
-    metrics.mean_train_loss = loss_sum / static_cast<double>(updates.size());
-    global_ = std::move(next);
+    const double answered = static_cast<double>(result.divergence.size());
+    metrics.mean_divergence = divergence_sum / answered;
+    metrics.mean_train_loss = loss_sum / answered;
+    metrics.inexact_elements = result.inexact_elements;
+    if (result.inexact_elements > 0)
+      FLOTILLA_LOG(Warning) << "round " << round_number << ": " << result.inexact_elements
+                            << " element(s) of the streaming sum could not be kept exact; their last bit may depend "
+                               "on the order updates arrived in";
+    metrics.fold_seconds = result.fold_seconds;
+    global_ = std::move(result.next);
     metrics.aggregate_seconds = seconds_since(agg_start);
-
-    const auto eval_start = Clock::now();
-    RETURN_IF_ERROR(load_model_state(*model_, global_));
-    ASSIGN_OR_RETURN(EvalResult eval, evaluate(*model_, test_, device_, config_.eval_batch_size));
-    metrics.test_accuracy = eval.accuracy;
-    metrics.test_loss = eval.loss;
-    for (size_t c = 0; c < eval.class_total.size(); ++c) metrics.class_accuracy.push_back(eval.class_accuracy(c));
-    metrics.eval_seconds = seconds_since(eval_start);
-    last_accuracy_ = eval.accuracy;
-
     metrics.model_sha256 = model_sha256(global_);
     round.fill(&metrics);
     metrics.round_seconds = seconds_since(round_start);
     metrics.finished_unix = unix_now();
+
+    // The round before is complete now (its evaluation ran while this round trained); this one is
+    // evaluated while the next trains, and recorded when that is done.
+    RETURN_IF_ERROR(commit_pending());
+    PendingRound next;
+    next.metrics = std::move(metrics);
+    next.model = global_;
+    if (config_.checkpoint_every > 0 && round_number % config_.checkpoint_every == 0)
+      next.aggregator_state = aggregator_->save_state();  // a snapshot: the next round changes the rule's state
+    next.evaluated = round_number % config_.eval_every == 0 || round_number == config_.rounds;
+    if (next.evaluated) evaluator_->start(global_);
+    pending_ = std::move(next);
+    if (!pending_->evaluated) return commit_pending();
+    return Status();
+  }
+
+  // Records the pending round: its evaluation (waited for), metrics line, checkpoint and stdout
+  // line. A round's checkpoint is written only once its metrics are, so a resumed run never
+  // lacks a recorded round.
+  Status commit_pending() {
+    if (!pending_) return Status();
+    PendingRound p = std::move(*pending_);
+    pending_.reset();
+    RoundMetrics& metrics = p.metrics;
+    const int round_number = metrics.round;
+    metrics.test_accuracy = metrics.test_loss = std::numeric_limits<double>::quiet_NaN();
+    if (p.evaluated) {
+      ASSIGN_OR_RETURN(BackgroundEvaluator::Result evaluation, evaluator_->wait());
+      const EvalResult& eval = evaluation.eval;
+      metrics.test_accuracy = eval.accuracy;
+      metrics.test_loss = eval.loss;
+      for (size_t c = 0; c < eval.class_total.size(); ++c) metrics.class_accuracy.push_back(eval.class_accuracy(c));
+      metrics.eval_seconds = evaluation.seconds;
+      last_accuracy_ = eval.accuracy;
+    }
     RETURN_IF_ERROR(recorder_->record_round(metrics));
     if (config_.checkpoint_every > 0 && round_number % config_.checkpoint_every == 0) {
-      RETURN_IF_ERROR(write_checkpoint(round_number));
-      RETURN_IF_ERROR(recorder_->save_checkpoint(global_, round_number));
+      RETURN_IF_ERROR(write_checkpoint(round_number, p.model, p.aggregator_state));
+      RETURN_IF_ERROR(recorder_->save_checkpoint(p.model, round_number));
     }
-
-    std::printf(
-        "round %d/%d acc %.4f loss %.4f clients %d/%zu%s sent %s recv %s time %.2fs (wait %.2f agg %.2f eval %.2f)\n",
-        round_number, config_.rounds, eval.accuracy, eval.loss, metrics.answered, metrics.sampled.size(),
-        metrics.lost ? (" (" + std::to_string(metrics.lost) + " lost)").c_str() : "",
-        megabytes(metrics.bytes_sent).c_str(), megabytes(metrics.bytes_received).c_str(), metrics.round_seconds,
-        metrics.wait_seconds, metrics.aggregate_seconds, metrics.eval_seconds);
+    char accuracy[32] = "-";
+    if (p.evaluated)
+      std::snprintf(accuracy, sizeof accuracy, "%.4f loss %.4f", metrics.test_accuracy, metrics.test_loss);
+    std::printf("round %d/%d acc %s clients %d/%zu%s sent %s recv %s time %.2fs (wait %.2f agg %.2f eval %.2f)\n",
+                round_number, config_.rounds, accuracy, metrics.answered, metrics.sampled.size(),
+                metrics.lost ? (" (" + std::to_string(metrics.lost) + " lost)").c_str() : "",
+                megabytes(metrics.bytes_sent).c_str(), megabytes(metrics.bytes_received).c_str(), metrics.round_seconds,
+                metrics.wait_seconds, metrics.aggregate_seconds, metrics.eval_seconds);
     std::fflush(stdout);
     return Status();
   }
@@ -622,12 +670,21 @@ class Coordinator::Impl {
   const std::atomic<bool>* stop_ = nullptr;
   c10::Device device_{c10::kCPU};
   std::vector<std::vector<int64_t>> client_class_counts_;  // [client][class], of the partition
-  TensorDataset test_;
+  std::unique_ptr<BackgroundEvaluator> evaluator_;         // owns the model object while it evaluates
   std::shared_ptr<Model> model_;
   ModelState global_;
-  ClientHalf client_half_;      // what every task trains with (the server half's choice)
-  ModelState expected_extras_;  // the layout every update's extras must have
-  ModelState round_extras_;     // the server half's extras sent with this round's tasks
+  ClientHalf client_half_;                         // what every task trains with (the server half's choice)
+  ModelState expected_extras_;                     // the layout every update's extras must have
+  ModelState round_extras_;                        // the server half's extras sent with this round's tasks
+  std::unique_ptr<RoundAggregation> aggregation_;  // of the round in progress
+  // The last round, aggregated and maybe still being evaluated; recorded once that is done.
+  struct PendingRound {
+    RoundMetrics metrics;
+    ModelState model;             // the global model after that round
+    ModelState aggregator_state;  // the rule's state then, when a checkpoint is due
+    bool evaluated = false;       // its evaluation was started
+  };
+  std::optional<PendingRound> pending_;
   std::string run_dir_;
   std::unique_ptr<RunRecorder> recorder_;
   std::unique_ptr<ServerChannel> channel_;

@@ -130,6 +130,7 @@ Status CoordinatorConfig::validate() const {
   if (experiment.holdout_fraction < 0 || experiment.holdout_fraction >= 1)
     return invalid_argument_error("--holdout-fraction must be in [0, 1)");
   if (eval_batch_size < 1) return invalid_argument_error("--eval-batch-size must be >= 1");
+  if (eval_every < 1) return invalid_argument_error("--eval-every must be >= 1");
   if (checkpoint_every < 0) return invalid_argument_error("--checkpoint-every must be >= 0");
   if (curve_secret_key_file.empty() != allowlist_file.empty())
     return invalid_argument_error(
@@ -192,6 +193,7 @@ std::string to_json(const CoordinatorConfig& c) {
       {"plugins", c.plugins},
       {"device", c.device},
       {"eval_batch_size", c.eval_batch_size},
+      {"eval_every", c.eval_every},
       {"checkpoint_every", c.checkpoint_every},
       {"security", security_mode(c)},
       {"curve_secret_key", c.curve_secret_key_file},
@@ -242,6 +244,7 @@ StatusOr<CoordinatorConfig> config_from_json(const std::string& text) {
                    f.read("plugins", &c.plugins),
                    f.read("device", &c.device),
                    f.read("eval_batch_size", &c.eval_batch_size),
+                   f.read("eval_every", &c.eval_every),
                    f.read("checkpoint_every", &c.checkpoint_every),
                    f.read("curve_secret_key", &c.curve_secret_key_file),
                    f.read("allowlist", &c.allowlist_file),

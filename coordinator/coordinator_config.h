@@ -35,6 +35,9 @@ struct CoordinatorConfig {
   std::string out_dir;               // run directory; empty: runs/<timestamp>
   std::string device = "auto";       // for evaluating the global model
   int eval_batch_size = 1000;
+  // Evaluate the global model after every N-th round (and the last); other rounds record no test
+  // accuracy. Evaluation runs on a thread of its own while the next round trains.
+  int eval_every = 1;
   // Security (docs/security.md): the coordinator's CURVE secret key file (flotilla-keys generate)
   // and the allowlist of client keys with the ids each may register. Both or neither.
   std::string curve_secret_key_file;
@@ -78,7 +81,7 @@ StatusOr<CoordinatorConfig> config_from_json(const std::string& text);
 // name with its options as given (so "server_lr=1" and no option differ, though both mean 1.0).
 // Not counted, so a resumed run may change them: rounds (extend a run), checkpoint_every,
 // min_clients and the timeouts (when to start and stop waiting), bind, endpoint_file, out_dir,
-// data_dir (where the same dataset lies), device and eval_batch_size (evaluation only), plugins
+// data_dir (where the same dataset lies), device, eval_batch_size and eval_every (evaluation only), plugins
 // (paths; the aggregator's name is counted). A field added to CoordinatorConfig must be placed on
 // one side of this list (config_fingerprint in the .cc, and its test).
 std::string config_fingerprint(const CoordinatorConfig& config);

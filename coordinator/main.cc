@@ -192,6 +192,10 @@ int main(int argc, char** argv) {
   app.add_option("--device", c.device, "device for evaluation: auto | cpu | cuda | cuda:N")->capture_default_str();
   app.add_option("--threads", threads, "intra-op threads for LibTorch (0 = LibTorch's default)");
   app.add_option("--eval-batch-size", c.eval_batch_size, "batch size for test evaluation")->capture_default_str();
+  app.add_option("--eval-every", c.eval_every,
+                 "evaluate the global model after every N-th round and the last (in the background, while the next "
+                 "round trains)")
+      ->capture_default_str();
   app.add_option("--checkpoint-every", c.checkpoint_every, "checkpoint every N rounds (0 = never)")
       ->capture_default_str();
   app.add_option("--log-level", log_level, "debug | info | warning | error")->capture_default_str();
@@ -228,6 +232,7 @@ int main(int argc, char** argv) {
          [](const CoordinatorConfig& g, CoordinatorConfig& r) { r.eval_batch_size = g.eval_batch_size; }},
         {"--checkpoint-every",
          [](const CoordinatorConfig& g, CoordinatorConfig& r) { r.checkpoint_every = g.checkpoint_every; }},
+        {"--eval-every", [](const CoordinatorConfig& g, CoordinatorConfig& r) { r.eval_every = g.eval_every; }},
         {"--curve-secret-key",
          [](const CoordinatorConfig& g, CoordinatorConfig& r) { r.curve_secret_key_file = g.curve_secret_key_file; }},
         {"--allowlist", [](const CoordinatorConfig& g, CoordinatorConfig& r) { r.allowlist_file = g.allowlist_file; }},

@@ -41,15 +41,24 @@ struct RoundMetrics {
   double mean_train_loss = 0.0;
   double mean_divergence = 0.0;  // mean of divergence_to_previous over answering clients
   double max_divergence = 0.0;
+  // Of the global model after this round; NaN (null in metrics.jsonl) for rounds --eval-every
+  // skips.
   double test_accuracy = 0.0;
   double test_loss = 0.0;
   std::vector<double> class_accuracy;
+  // "streaming": updates were folded in as they arrived (the rule is a sum); "whole round": kept
+  // until the round ended (median, Krum...).
+  std::string aggregation = "whole round";
+  // Elements whose streaming sum could not be kept exact (then the model may depend on the
+  // arrival order in its last bit); 0 normally.
+  int64_t inexact_elements = 0;
   double wait_seconds = 0.0;       // from sending tasks to the last update (or the timeout)
-  double aggregate_seconds = 0.0;  // aggregation and divergence metrics
-  double eval_seconds = 0.0;
-  double round_seconds = 0.0;
-  std::string model_sha256;    // of the global model after this round
-  double finished_unix = 0.0;  // wall-clock time the round ended (seconds since the epoch)
+  double fold_seconds = 0.0;       // folding updates in as they arrived (within wait_seconds)
+  double aggregate_seconds = 0.0;  // after the last update: aggregation and divergence metrics
+  double eval_seconds = 0.0;       // evaluation, on its own thread while the next round ran
+  double round_seconds = 0.0;      // from sending tasks to the new model (evaluation not included)
+  std::string model_sha256;        // of the global model after this round
+  double finished_unix = 0.0;      // wall-clock time the round ended (seconds since the epoch)
 };
 
 }  // namespace flotilla

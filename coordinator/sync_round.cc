@@ -19,28 +19,20 @@ void SyncRound::task_ended(int id, const std::string& status) {
   clients_[id].status = status;
 }
 
-void SyncRound::accept(int id, ClientUpdate update, ClientRoundMetrics measured) {
-  outstanding_.erase(id);
+void SyncRound::accept(int id, ClientRoundMetrics measured) {
+  if (!outstanding_.erase(id)) return;
+  ++answered_;
   ClientRoundMetrics& m = clients_[id];
   measured.client_id = id;
   measured.bytes_sent = m.bytes_sent;
   measured.label_histogram = std::move(m.label_histogram);
   measured.status = "ok";
   m = std::move(measured);
-  updates_[id] = std::move(update);
 }
 
 void SyncRound::time_out() {
   for (int id : outstanding_) clients_[id].status = "timeout";
   outstanding_.clear();
-}
-
-std::vector<ClientUpdate> SyncRound::take_updates() {
-  std::vector<ClientUpdate> out;
-  out.reserve(updates_.size());
-  for (auto& [id, u] : updates_) out.push_back(std::move(u));
-  updates_.clear();
-  return out;
 }
 
 std::vector<int> SyncRound::failures() const {

@@ -15,7 +15,6 @@
 #include <string>
 #include <vector>
 
-#include "aggregators/aggregator.h"
 #include "coordinator/round_metrics.h"
 
 namespace flotilla {
@@ -34,10 +33,11 @@ class SyncRound {
   bool is_outstanding(int id) const { return outstanding_.count(id) > 0; }
   bool was_tried(int id) const { return clients_.count(id) > 0; }
 
-  // Records an accepted update (validated by the caller). Requires is_outstanding(id).
-  void accept(int id, ClientUpdate update, ClientRoundMetrics measured);
+  // Records an accepted update (validated and handed to the round's aggregation by the caller).
+  // Requires is_outstanding(id).
+  void accept(int id, ClientRoundMetrics measured);
 
-  int answered() const { return static_cast<int>(updates_.size()); }
+  int answered() const { return answered_; }
   int outstanding() const { return static_cast<int>(outstanding_.size()); }
   std::vector<int> outstanding_ids() const { return {outstanding_.begin(), outstanding_.end()}; }
   // Every task ended and enough answered: aggregate now.
@@ -48,8 +48,6 @@ class SyncRound {
   // At the round timeout: outstanding tasks end as "timeout".
   void time_out();
 
-  // Updates in client-id order (the aggregation order, whatever order they arrived in).
-  std::vector<ClientUpdate> take_updates();
   // Sampled clients (replacements included) that did not answer.
   std::vector<int> failures() const;
   ClientRoundMetrics& metrics_of(int id) { return clients_[id]; }
@@ -63,7 +61,7 @@ class SyncRound {
   int min_fit_;
   std::vector<int> sampled_;                   // in the order tasks were sent
   std::map<int, ClientRoundMetrics> clients_;  // every client sent a task
-  std::map<int, ClientUpdate> updates_;
+  int answered_ = 0;
   std::set<int> outstanding_;
 };
 

@@ -96,6 +96,7 @@ CoordinatorConfig everything_set() {
   c.out_dir = "/runs/x";
   c.device = "cuda:1";
   c.eval_batch_size = 256;
+  c.eval_every = 3;
   c.checkpoint_every = 5;
   c.curve_secret_key_file = "/keys/coordinator.secret";
   c.allowlist_file = "/keys/allowlist.txt";
@@ -202,6 +203,7 @@ TEST(CoordinatorConfigTest, FingerprintCountsWhatDeterminesTheResult) {
       {"data_dir", [](CoordinatorConfig& c) { c.data_dir = "/mnt/cifar"; }},
       {"device", [](CoordinatorConfig& c) { c.device = "cpu"; }},
       {"eval_batch_size", [](CoordinatorConfig& c) { c.eval_batch_size = 1000; }},
+      {"eval_every", [](CoordinatorConfig& c) { c.eval_every = 1; }},
       {"plugins", [](CoordinatorConfig& c) { c.plugins = {"/elsewhere/a.so"}; }},
       {"curve_secret_key", [](CoordinatorConfig& c) { c.curve_secret_key_file = "/other.secret"; }},
       {"allowlist", [](CoordinatorConfig& c) { c.allowlist_file = "/other.txt"; }},

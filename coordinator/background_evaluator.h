@@ -1,0 +1,51 @@
+// BackgroundEvaluator: evaluates a global model on the test set on a thread of its own, so that
+// the next round's clients train while the last round's model is evaluated. Evaluation was
+// 11-13% of every round in the Fashion-MNIST demo and on CIFAR-10 while every client waited.
+//
+// One evaluation at a time: the coordinator starts one after a round and collects its result
+// after the next round's aggregation (or at the end of the run). The model object is the
+// evaluator's alone while an evaluation runs.
+#pragma once
+
+#include <c10/core/Device.h>
+
+#include <future>
+#include <memory>
+
+#include "datasets/dataset.h"
+#include "models/model.h"
+#include "training/evaluator.h"
+
+namespace flotilla {
+
+class BackgroundEvaluator {
+ public:
+  BackgroundEvaluator(std::shared_ptr<Model> model, TensorDataset test, c10::Device device, int64_t batch_size)
+      : model_(std::move(model)), test_(std::move(test)), device_(device), batch_size_(batch_size) {}
+  ~BackgroundEvaluator();  // waits for a running evaluation
+  BackgroundEvaluator(const BackgroundEvaluator&) = delete;
+  BackgroundEvaluator& operator=(const BackgroundEvaluator&) = delete;
+
+  struct Result {
+    EvalResult eval;
+    double seconds = 0;  // the evaluation's own wall time
+  };
+
+  // Starts evaluating `state` (its tensors are shared, and must not be changed in place while
+  // it runs). Requires !running().
+  void start(ModelState state);
+  bool running() const { return pending_.valid(); }
+  // Waits for the started evaluation. Requires running().
+  StatusOr<Result> wait();
+
+ private:
+  StatusOr<Result> run(const ModelState& state);
+
+  std::shared_ptr<Model> model_;
+  TensorDataset test_;
+  c10::Device device_;
+  int64_t batch_size_;
+  std::future<StatusOr<Result>> pending_;
+};
+
+}  // namespace flotilla
