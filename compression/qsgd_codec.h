@@ -5,8 +5,10 @@
 // |m * q / s - x| <= m / s, with variance per element <= (m / s)^2 / 4.
 // Scale: norm=max (default) takes m = max |x| of the bucket, the low-variance variant for 8-bit
 // levels; norm=l2 takes the bucket's L2 norm as in the paper, whose error bound
-// E||Q(v) - v||^2 <= min(n/s^2, sqrt(n)/s) ||v||^2 holds for any input, but whose steps are ~sqrt(b)
-// times coarser for dense buckets. Scales are rounded up to float32, so that |x| <= m still holds.
+// E||Q(v) - v||^2 <= min(n/s^2, sqrt(n)/s) ||v||^2 holds for any input, but whose steps are much
+// coarser for dense buckets (||v||_2 ~ 32 sigma against max |x| ~ 3.3 sigma for 1024 normal values):
+// on a random normal MNIST-CNN update the relative L2 error is 1.1% with max, 10% with l2.
+// Scales are rounded up to float32, so that |x| <= m still holds.
 // Payload: "<name>#q8" int8 [n] and "<name>#scale" float32 [ceil(n / bucket)]: n + 4 * ceil(n / bucket)
 // bytes, about a quarter of float32. Deterministic by seed: element i's draw comes from (seed of the
 // tensor, i) only (compression/counter_random.h).
