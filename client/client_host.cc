@@ -222,7 +222,14 @@ class ClientHost::Impl {
           return;
         }
       } else if (auto* task = std::get_if<msg::RoundTask>(&job)) {
-        reply = runner_->run(*task, cancelled_);
+        // One task for all of this process's clients that train this round: each update is sent
+        // as soon as it is ready, so the coordinator folds it in while the next one trains.
+        for (int id : task->client_ids) {
+          Frames update = runner_->run(*task, id, cancelled_);
+          std::lock_guard<std::mutex> lock(mu_);
+          if (stopping_) return;
+          outbox_.push_back(std::move(update));
+        }
       } else if (auto* eval = std::get_if<msg::EvaluateTask>(&job)) {
         reply = runner_->run(*eval);
       }

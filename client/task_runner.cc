@@ -8,6 +8,8 @@
 #include <thread>
 
 #include "algorithms/builtin.h"
+#include "compression/codec_spec.h"
+#include "compression/delta.h"
 #include "core/log.h"
 #include "datasets/dataset_loader.h"
 #include "models/model_registry.h"
@@ -21,6 +23,14 @@ namespace flotilla {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+constexpr uint64_t kCompressionStream = 0x434f4d50ULL;  // "COMP": the codecs' random stream
+
+// Residuals live beside the client halves' states: in a folder of their own under a user's
+// --client-state-dir (the two stores name files alike), with the same memory budget.
+ClientStateStoreOptions residual_store_options(ClientStateStoreOptions options) {
+  if (!options.dir.empty()) options.dir += "/error_feedback";
+  return options;
+}
 
 Frames error_reply(int client_id, int round, const Status& status) {
   FLOTILLA_LOG(Error) << "client " << client_id << " round " << round << ": " << status;
@@ -31,7 +41,8 @@ Frames error_reply(int client_id, int round, const Status& status) {
 
 class TaskRunner::Impl {
  public:
-  explicit Impl(TaskRunnerOptions options) : options_(std::move(options)), states_(options_.state) {
+  explicit Impl(TaskRunnerOptions options)
+      : options_(std::move(options)), states_(options_.state), residuals_(residual_store_options(options_.state)) {
     if (!options_.algorithms) {
       auto builtins = std::make_shared<ClientAlgorithmRegistry>("client half");
       FLOTILLA_CHECK(register_builtin_client_algorithms(*builtins).ok());
@@ -70,10 +81,10 @@ class TaskRunner::Impl {
 
   bool ready() const { return model_ != nullptr; }
 
-  Frames run(const msg::RoundTask& task, const std::atomic<bool>& cancelled) {
-    auto it = clients_.find(task.client_id);
+  Frames run(const msg::RoundTask& task, int client_id, const std::atomic<bool>& cancelled) {
+    auto it = clients_.find(client_id);
     if (!model_ || it == clients_.end())
-      return error_reply(task.client_id, task.round, invalid_argument_error("this process does not host that client"));
+      return error_reply(client_id, task.round, invalid_argument_error("this process does not host that client"));
     if (options_.crash_at_round > 0 && task.round == options_.crash_at_round) {
       FLOTILLA_LOG(Error) << "crashing on purpose at round " << task.round << " (--crash-at-round)";
       std::_Exit(137);
@@ -81,16 +92,16 @@ class TaskRunner::Impl {
     if (options_.hang_at_round > 0 && task.round == options_.hang_at_round) {
       FLOTILLA_LOG(Error) << "hanging on purpose in round " << task.round << " (--hang-at-round)";
       while (!cancelled.load()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      return error_reply(task.client_id, task.round, aborted_error("cancelled while hanging"));
+      return error_reply(client_id, task.round, aborted_error("cancelled while hanging"));
     }
     const auto started = Clock::now();
     const c10::Device device = options_.device;
     Status loaded = load_model_state(*model_, task.state);
-    if (!loaded.ok()) return error_reply(task.client_id, task.round, loaded);
+    if (!loaded.ok()) return error_reply(client_id, task.round, loaded);
 
     msg::ClientUpdate update;
     update.round = task.round;
-    update.client_id = task.client_id;
+    update.client_id = client_id;
     const TensorDataset& holdout = it->second.holdout;
     if (holdout.size() > 0) {
       auto before = evaluate(*model_, holdout, device);
@@ -98,20 +109,20 @@ class TaskRunner::Impl {
     }
     const std::string half = task.algorithm.name;
     auto made = algorithm_for(task.algorithm);
-    if (!made.ok()) return error_reply(task.client_id, task.round, made.status());
+    if (!made.ok()) return error_reply(client_id, task.round, made.status());
     ClientAlgorithm* algorithm = *made;
     states_.set_tag(state_tag(half));
-    auto loaded_state = states_.load(task.client_id, task.round);
-    if (!loaded_state.ok()) return error_reply(task.client_id, task.round, loaded_state.status());
+    auto loaded_state = states_.load(client_id, task.round);
+    if (!loaded_state.ok()) return error_reply(client_id, task.round, loaded_state.status());
     ModelState client_state = std::move(loaded_state).value();
     const bool had_state = !client_state.empty();
-    ClientTask client_task = client_task_for(task, it->second.train.size(), &client_state);
+    ClientTask client_task = client_task_for(task, client_id, it->second.train.size(), &client_state);
     if (Status begun = algorithm->begin(client_task); !begun.ok())
-      return error_reply(task.client_id, task.round, begun.with_context("client half '" + half + "'"));
-    const uint64_t shuffle_seed = derive_seed(derive_seed(task.config.seed, static_cast<uint64_t>(task.round)),
-                                              static_cast<uint64_t>(task.client_id));
+      return error_reply(client_id, task.round, begun.with_context("client half '" + half + "'"));
+    const uint64_t shuffle_seed =
+        derive_seed(derive_seed(task.config.seed, static_cast<uint64_t>(task.round)), static_cast<uint64_t>(client_id));
     auto trained = train_local(*model_, it->second.train, task.config, device, shuffle_seed, algorithm);
-    if (!trained.ok()) return error_reply(task.client_id, task.round, trained.status());
+    if (!trained.ok()) return error_reply(client_id, task.round, trained.status());
     if (holdout.size() > 0) {
       auto after = evaluate(*model_, holdout, device);
       if (after.ok()) update.metrics["local_acc_after"] = after->accuracy;
@@ -122,18 +133,27 @@ class TaskRunner::Impl {
     update.steps = trained->steps;
     auto extras = algorithm->finish(client_task, trained->steps);
     if (!extras.ok())
-      return error_reply(task.client_id, task.round, extras.status().with_context("client half '" + half + "'"));
+      return error_reply(client_id, task.round, extras.status().with_context("client half '" + half + "'"));
     update.extras = extras->clone();
     if (!client_state.empty() || had_state) {
-      Status saved = states_.save(task.client_id, task.round, client_state);
-      if (!saved.ok()) return error_reply(task.client_id, task.round, saved);
+      Status saved = states_.save(client_id, task.round, client_state);
+      if (!saved.ok()) return error_reply(client_id, task.round, saved);
     }
     // A deep copy: the live parameters are overwritten by the next task while ZeroMQ may still
     // be sending these bytes.
-    update.state = model_state(*model_).clone();
+    ModelState trained_state = model_state(*model_).clone();
+    update.compression = task.compression;
+    if (task.compression == "none") {
+      update.state = std::move(trained_state);
+    } else {
+      auto payload = compress(task, client_id, trained_state);
+      if (!payload.ok())
+        return error_reply(client_id, task.round, payload.status().with_context("--compression " + task.compression));
+      update.state = std::move(payload).value();
+    }
     update.total_seconds = std::chrono::duration<double>(Clock::now() - started).count();
-    FLOTILLA_LOG(Debug) << "client " << task.client_id << " round " << task.round << ": loss " << update.train_loss
-                        << " in " << update.train_seconds << " s";
+    FLOTILLA_LOG(Debug) << "client " << client_id << " round " << task.round << ": loss " << update.train_loss << " in "
+                        << update.train_seconds << " s";
     return encode(update);
   }
 
@@ -150,6 +170,30 @@ class TaskRunner::Impl {
   }
 
  private:
+  // The update (trained - global) in the task's codec. Error feedback, when the codec wants it,
+  // keeps each logical client's residual (what its payloads have not carried yet) in a store of
+  // its own, versioned by round like the client halves' states.
+  StatusOr<ModelState> compress(const msg::RoundTask& task, int client_id, const ModelState& trained) {
+    auto found = codecs_.find(task.compression);
+    if (found == codecs_.end()) {
+      ASSIGN_OR_RETURN(CodecSpec spec, parse_codec_spec(task.compression));
+      ASSIGN_OR_RETURN(std::unique_ptr<UpdateCodec> made, make_codec(spec));
+      found = codecs_.emplace(task.compression, std::move(made)).first;
+    }
+    const UpdateCodec& codec = *found->second;
+    ASSIGN_OR_RETURN(ModelState delta, compute_delta(trained, task.state));
+    // Stochastic codecs draw from (seed, round, client): reproducible, and independent across
+    // clients so that their quantisation errors do not correlate.
+    const uint64_t seed = derive_seed(derive_seed(derive_seed(task.config.seed, kCompressionStream), task.round),
+                                      static_cast<uint64_t>(client_id));
+    if (!codec.wants_error_feedback()) return codec.encode(delta, seed);
+    residuals_.set_tag(state_tag("error feedback/" + task.compression));
+    ASSIGN_OR_RETURN(ModelState residual, residuals_.load(client_id, task.round));
+    ASSIGN_OR_RETURN(ModelState payload, codec.encode(delta, seed, &residual));
+    RETURN_IF_ERROR(residuals_.save(client_id, task.round, residual));
+    return payload;
+  }
+
   // One instance per client half and options, built on first use and reused.
   StatusOr<ClientAlgorithm*> algorithm_for(const ClientHalf& half) {
     auto key = std::make_pair(half.name, half.options);
@@ -170,9 +214,9 @@ class TaskRunner::Impl {
            experiment_.partitioner + "/seed " + std::to_string(experiment_.seed) + "/" + half;
   }
 
-  ClientTask client_task_for(const msg::RoundTask& task, int64_t num_samples, ModelState* state) {
+  ClientTask client_task_for(const msg::RoundTask& task, int client_id, int64_t num_samples, ModelState* state) {
     ClientTask t;
-    t.client_id = task.client_id;
+    t.client_id = client_id;
     t.round = task.round;
     t.config = &task.config;
     t.device = options_.device;
@@ -197,6 +241,8 @@ class TaskRunner::Impl {
 
   TaskRunnerOptions options_;
   ClientStateStore states_;
+  ClientStateStore residuals_;                                  // error feedback of compressed updates
+  std::map<std::string, std::unique_ptr<UpdateCodec>> codecs_;  // by canonical spec
   std::map<std::pair<std::string, std::map<std::string, std::string>>, std::unique_ptr<ClientAlgorithm>> algorithms_;
   ModelSpec model_spec_;
   Experiment experiment_;
@@ -208,8 +254,8 @@ TaskRunner::TaskRunner(TaskRunnerOptions options) : impl_(std::make_unique<Impl>
 TaskRunner::~TaskRunner() = default;
 Status TaskRunner::welcome(const msg::Welcome& welcome) { return impl_->welcome(welcome); }
 bool TaskRunner::ready() const { return impl_->ready(); }
-Frames TaskRunner::run(const msg::RoundTask& task, const std::atomic<bool>& cancelled) {
-  return impl_->run(task, cancelled);
+Frames TaskRunner::run(const msg::RoundTask& task, int client_id, const std::atomic<bool>& cancelled) {
+  return impl_->run(task, client_id, cancelled);
 }
 Frames TaskRunner::run(const msg::EvaluateTask& task) { return impl_->run(task); }
 

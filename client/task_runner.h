@@ -47,8 +47,9 @@ class TaskRunner {
   bool ready() const;
 
   // The reply to a task: the update or result, or an Error for that client (one bad task must not
-  // take the other logical clients down). `cancelled` is polled by a hung task (fault injection).
-  Frames run(const msg::RoundTask& task, const std::atomic<bool>& cancelled);
+  // take the other logical clients down). A round task names several clients of this process:
+  // each is run alone, by id. `cancelled` is polled by a hung task (fault injection).
+  Frames run(const msg::RoundTask& task, int client_id, const std::atomic<bool>& cancelled);
   Frames run(const msg::EvaluateTask& task);
 
  private:

@@ -13,6 +13,8 @@
 #include <optional>
 #include <set>
 
+#include "compression/codec_spec.h"
+#include "compression/delta.h"
 #include "coordinator/admission.h"
 #include "coordinator/background_evaluator.h"
 #include "coordinator/checkpoint.h"
@@ -122,6 +124,13 @@ class Coordinator::Impl {
 
   Status setup() {
     RETURN_IF_ERROR(config_.validate());
+    // The canonical spec (every option spelled out) is what tasks name and the run records.
+    auto codec = parse_codec_spec(config_.compression);
+    if (!codec.ok()) return codec.status().with_context("--compression");
+    config_.compression = to_string(*codec);
+    if (codec->name != "none") {
+      ASSIGN_OR_RETURN(codec_, make_codec(*codec));
+    }
     ASSIGN_OR_RETURN(device_, resolve_device(config_.device));
     const Experiment& ex = config_.experiment;
     const std::string dir = config_.data_dir.empty() ? default_data_dir(ex.dataset) : config_.data_dir;
@@ -415,7 +424,10 @@ class Coordinator::Impl {
       return;
     }
     round->metrics_of(id).bytes_received = bytes;
-    Status valid = global_.check_same_layout(update.state);
+    // A compressed update is decoded into the trained model first; the payload is checked
+    // against the global model's layout by the codec, the result like any update.
+    Status valid = decompress(update);
+    if (valid.ok()) valid = global_.check_same_layout(update.state);
     if (valid.ok()) valid = update.state.check_finite();
     // Extras are checked like the model: what the server half expects, by name, dtype and shape.
     if (valid.ok()) valid = check_extras(update.extras);
@@ -444,6 +456,17 @@ class Coordinator::Impl {
     m.local_steps = update.steps;
     m.extra = update.metrics;
     round->accept(id, std::move(m));
+  }
+
+  Status decompress(msg::ClientUpdate& update) const {
+    if (update.compression != config_.compression)
+      return invalid_argument_error("update compressed with '" + update.compression + "', this run uses '" +
+                                    config_.compression + "' (--compression)");
+    if (!codec_) return Status();
+    auto delta = codec_->decode(update.state, global_);
+    if (!delta.ok()) return delta.status().with_context("compressed update");
+    ASSIGN_OR_RETURN(update.state, apply_delta(global_, *delta));
+    return Status();
   }
 
   Status check_extras(const ModelState& extras) const {
@@ -488,7 +511,11 @@ class Coordinator::Impl {
     return ids;
   }
 
-  // Sends round tasks to `ids`; a send that fails ends that task as lost.
+  // Sends the round's tasks for `ids`: one message per process, naming all of its ids, so the
+  // global model crosses the wire once per process however many logical clients it hosts. Each
+  // client's bytes_sent is what its task alone would have moved (the per-client traffic a real
+  // deployment has); the round's wire_bytes_sent is what did move. A send that fails ends that
+  // process's tasks as lost.
   void send_tasks(SyncRound& round, const std::vector<int>& ids) {
     msg::RoundTask task;
     task.round = round.round();
@@ -496,15 +523,28 @@ class Coordinator::Impl {
     task.algorithm = client_half_;
     task.state = global_;  // shared tensors: encoding copies no tensor data
     task.extras = round_extras_;
+    task.compression = config_.compression;
+    std::map<std::string, std::vector<int>> ids_of_peer;
+    std::vector<std::string> peers;  // in the order of their first id: sends follow the sample
     for (int id : ids) {
-      task.client_id = id;
-      const Frames frames = encode(task);
-      round.task_sent(id, channel_->wire_bytes(frames), client_class_counts_[static_cast<size_t>(id)]);
+      task.client_ids = {id};
+      round.task_sent(id, channel_->wire_bytes(encode(task)), client_class_counts_[static_cast<size_t>(id)]);
       const auto* peer = registry_.live_peer_of(id);
-      Status sent = peer ? channel_->send(peer->peer, frames) : unavailable_error("no live process hosts it");
-      if (!sent.ok()) {
-        if (peer) peer_lost(peer->peer, "connection closed", &round);
-        round.task_ended(id, "lost: " + sent.message());
+      if (!peer) {
+        round.task_ended(id, "lost: no live process hosts it");
+        continue;
+      }
+      auto& group = ids_of_peer[peer->peer];
+      if (group.empty()) peers.push_back(peer->peer);
+      group.push_back(id);
+    }
+    for (const std::string& peer : peers) {
+      task.client_ids = ids_of_peer[peer];
+      const Frames frames = encode(task);
+      round.add_wire_bytes_sent(channel_->wire_bytes(frames));
+      if (Status sent = channel_->send(peer, frames); !sent.ok()) {
+        peer_lost(peer, "connection closed", &round);
+        for (int id : task.client_ids) round.task_ended(id, "lost: " + sent.message());
       }
     }
   }
@@ -677,6 +717,7 @@ class Coordinator::Impl {
   ModelState expected_extras_;                     // the layout every update's extras must have
   ModelState round_extras_;                        // the server half's extras sent with this round's tasks
   std::unique_ptr<RoundAggregation> aggregation_;  // of the round in progress
+  std::unique_ptr<UpdateCodec> codec_;             // decodes compressed updates; null: "none"
   // The last round, aggregated and maybe still being evaluated; recorded once that is done.
   struct PendingRound {
     RoundMetrics metrics;

@@ -194,6 +194,7 @@ std::string to_json(const CoordinatorConfig& c) {
       {"device", c.device},
       {"eval_batch_size", c.eval_batch_size},
       {"eval_every", c.eval_every},
+      {"compression", c.compression},
       {"checkpoint_every", c.checkpoint_every},
       {"security", security_mode(c)},
       {"curve_secret_key", c.curve_secret_key_file},
@@ -245,6 +246,7 @@ StatusOr<CoordinatorConfig> config_from_json(const std::string& text) {
                    f.read("device", &c.device),
                    f.read("eval_batch_size", &c.eval_batch_size),
                    f.read("eval_every", &c.eval_every),
+                   f.read("compression", &c.compression),
                    f.read("checkpoint_every", &c.checkpoint_every),
                    f.read("curve_secret_key", &c.curve_secret_key_file),
                    f.read("allowlist", &c.allowlist_file),
@@ -281,6 +283,7 @@ std::string config_fingerprint(const CoordinatorConfig& c) {
       {"min_fit", c.min_fit},
       {"aggregator", c.aggregator},
       {"aggregator_options", c.aggregator_options.values()},
+      {"compression", c.compression},
   };
   return sha256_hex(counted.dump(-1, ' ', false, json::error_handler_t::replace));  // never throws
 }

@@ -45,6 +45,9 @@ struct CoordinatorConfig {
   // Allows a non-loopback bind without keys: no authentication, no encryption. Said loudly in the
   // log and in config.json.
   bool insecure = false;
+  // How clients compress their updates (compression/codec_spec.h): "none", "fp16", "bf16",
+  // "qsgd", "topk:ratio=0.01"... Made canonical (every option spelled out) when the run starts.
+  std::string compression = "none";
   int checkpoint_every = 1;  // write checkpoints/round_NNNN.{ckpt,pt} every N rounds; 0 = never
   // Continue the run in out_dir from its newest valid checkpoint instead of starting one. Not
   // part of config.json: it says how this process starts, not what the run is.

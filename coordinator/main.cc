@@ -11,6 +11,7 @@
 
 #include "aggregators/aggregator.h"
 #include "algorithms/builtin.h"
+#include "compression/update_codec.h"
 #include "coordinator/coordinator.h"
 #include "core/log.h"
 #include "core/plugin_loader.h"
@@ -195,6 +196,12 @@ int main(int argc, char** argv) {
   app.add_option("--eval-every", c.eval_every,
                  "evaluate the global model after every N-th round and the last (in the background, while the next "
                  "round trains)")
+      ->capture_default_str();
+  app.add_option("--compression", c.compression,
+                 "how clients compress their updates (trained minus global model): " +
+                     join(flotilla::builtin_codecs().names()) +
+                     ", with options as in topk:ratio=0.01,error_feedback=1 or qsgd:levels=127,bucket=1024 "
+                     "(docs/performance.md)")
       ->capture_default_str();
   app.add_option("--checkpoint-every", c.checkpoint_every, "checkpoint every N rounds (0 = never)")
       ->capture_default_str();

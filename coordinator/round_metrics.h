@@ -36,8 +36,10 @@ struct RoundMetrics {
   int lost = 0;                             // sampled clients whose process was lost during the round
   std::vector<ClientRoundMetrics> clients;  // one per sampled client, by id
   int answered = 0;
-  int64_t bytes_sent = 0;
+  int64_t bytes_sent = 0;  // what each client's task would have moved alone, summed
   int64_t bytes_received = 0;
+  // What the tasks did move: one message per process, whatever its number of logical clients.
+  int64_t wire_bytes_sent = 0;
   double mean_train_loss = 0.0;
   double mean_divergence = 0.0;  // mean of divergence_to_previous over answering clients
   double max_divergence = 0.0;

@@ -166,6 +166,7 @@ Status RunRecorder::record_round(const RoundMetrics& m) {
               {"lost", m.lost},
               {"bytes_sent", m.bytes_sent},
               {"bytes_received", m.bytes_received},
+              {"wire_bytes_sent", m.wire_bytes_sent},
               {"mean_train_loss", number(m.mean_train_loss)},
               {"mean_divergence", number(m.mean_divergence)},
               {"max_divergence", number(m.max_divergence)},

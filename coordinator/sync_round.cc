@@ -47,6 +47,7 @@ void SyncRound::fill(RoundMetrics* metrics) const {
   metrics->clients.clear();
   metrics->lost = 0;
   metrics->bytes_sent = metrics->bytes_received = 0;
+  metrics->wire_bytes_sent = wire_bytes_sent_;
   for (const auto& [id, m] : clients_) {
     metrics->clients.push_back(m);
     metrics->bytes_sent += m.bytes_sent;

@@ -45,6 +45,9 @@ class SyncRound {
   // Every task ended but too few answered: this many more answers are needed.
   int replacements_needed() const { return outstanding_.empty() ? std::max(0, min_fit_ - answered()) : 0; }
 
+  // Bytes that went on the wire for the round's tasks (one message per process).
+  void add_wire_bytes_sent(int64_t bytes) { wire_bytes_sent_ += bytes; }
+
   // At the round timeout: outstanding tasks end as "timeout".
   void time_out();
 
@@ -62,6 +65,7 @@ class SyncRound {
   std::vector<int> sampled_;                   // in the order tasks were sent
   std::map<int, ClientRoundMetrics> clients_;  // every client sent a task
   int answered_ = 0;
+  int64_t wire_bytes_sent_ = 0;
   std::set<int> outstanding_;
 };
 

@@ -162,7 +162,8 @@ struct BodyEncoder {
   void operator()(const msg::RoundTask& m) const {
     auto* b = env->mutable_round_task();
     b->set_round(m.round);
-    b->set_client_id(m.client_id);
+    for (int id : m.client_ids) b->add_client_ids(id);
+    b->set_compression(m.compression);
     to_proto(m.config, b->mutable_config());
     b->set_algorithm(m.algorithm.name);
     for (const auto& [k, v] : m.algorithm.options) (*b->mutable_algorithm_options())[k] = v;
@@ -178,6 +179,7 @@ struct BodyEncoder {
     b->set_train_seconds(m.train_seconds);
     b->set_total_seconds(m.total_seconds);
     b->set_steps(m.steps);
+    b->set_compression(m.compression);
     for (const auto& [k, v] : m.metrics) (*b->mutable_metrics())[k] = v;
     encode_state(m.state, b->mutable_state(), frames);
     encode_state(m.extras, b->mutable_extras(), frames);
@@ -300,7 +302,9 @@ StatusOr<Message> decode_body(const pb::Envelope& env, const Frames& frames) {
       const auto& b = env.round_task();
       msg::RoundTask m;
       m.round = b.round();
-      m.client_id = b.client_id();
+      if (b.client_ids().empty()) return invalid_argument_error("round task names no client");
+      m.client_ids.assign(b.client_ids().begin(), b.client_ids().end());
+      m.compression = b.compression().empty() ? "none" : b.compression();
       ASSIGN_OR_RETURN(m.config, from_proto(b.config()));
       // Unset on the wire is impossible in protocol 3 (the coordinator always names the half), but
       // reads as plain SGD like an empty augment does.
@@ -321,6 +325,7 @@ StatusOr<Message> decode_body(const pb::Envelope& env, const Frames& frames) {
       m.train_seconds = b.train_seconds();
       m.total_seconds = b.total_seconds();
       m.steps = b.steps();
+      m.compression = b.compression().empty() ? "none" : b.compression();
       if (m.steps < 0) return invalid_argument_error("update reports " + std::to_string(m.steps) + " local steps");
       for (const auto& [k, v] : b.metrics()) m.metrics[k] = v;
       RETURN_IF_ERROR(check_frame_count(frames, {&b.state(), &b.extras()}));

@@ -16,7 +16,7 @@ namespace flotilla {
 
 // Bumped on any incompatible change of messages.proto; checked at registration and on every
 // envelope.
-inline constexpr uint32_t kProtocolVersion = 3;
+inline constexpr uint32_t kProtocolVersion = 4;
 
 struct Capabilities {
   std::string hostname;
@@ -38,13 +38,16 @@ struct Welcome {
   Experiment experiment;
 };
 
+// One task for all the logical clients of one process that train this round: the global model
+// travels once per process. Each client answers with its own ClientUpdate.
 struct RoundTask {
   int round = 0;
-  int client_id = -1;
+  std::vector<int> client_ids;
   TrainConfig config;
   ClientHalf algorithm;  // the client half to train with
   ModelState state;
-  ModelState extras;  // the server half's task_extras()
+  ModelState extras;                 // the server half's task_extras()
+  std::string compression = "none";  // codec spec for the updates (compression/codec_spec.h)
 };
 
 struct ClientUpdate {
@@ -55,9 +58,12 @@ struct ClientUpdate {
   double train_seconds = 0.0;
   double total_seconds = 0.0;
   int64_t steps = 0;  // local optimizer steps
+  // With compression "none" the trained model; otherwise the codec's payload of the update
+  // (trained - global), which the coordinator decodes and checks against the global model.
   ModelState state;
   ModelState extras;  // what the client half sent beside the model
   std::map<std::string, double> metrics;
+  std::string compression = "none";
 };
 
 struct EvaluateTask {

@@ -97,6 +97,7 @@ CoordinatorConfig everything_set() {
   c.device = "cuda:1";
   c.eval_batch_size = 256;
   c.eval_every = 3;
+  c.compression = "fp16";
   c.checkpoint_every = 5;
   c.curve_secret_key_file = "/keys/coordinator.secret";
   c.allowlist_file = "/keys/allowlist.txt";
@@ -183,6 +184,7 @@ TEST(CoordinatorConfigTest, FingerprintCountsWhatDeterminesTheResult) {
       {"min_fit", [](CoordinatorConfig& c) { c.min_fit = 2; }},
       {"aggregator", [](CoordinatorConfig& c) { c.aggregator = "fedyogi"; }},
       {"aggregator_options", [](CoordinatorConfig& c) { c.aggregator_options.set("tau", "0.001"); }},
+      {"compression", [](CoordinatorConfig& c) { c.compression = "none"; }},
   };
   for (const auto& [field, mutate] : counted) {
     CoordinatorConfig c = everything_set();

@@ -9,6 +9,7 @@
 // tests/fuzz/corpus/ holds this output plus the crash inputs found since; ctest replays both.
 #include <ATen/ATen.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -61,7 +62,7 @@ std::vector<std::pair<std::string, Message>> messages() {
 
   msg::RoundTask task;
   task.round = 3;
-  task.client_id = 1;
+  task.client_ids = {1};
   task.config.epochs = 2;
   task.config.augment = std::string(kAugmentCropFlip);
   task.config.prox_mu = 0.01;
@@ -93,6 +94,23 @@ std::vector<std::pair<std::string, Message>> messages() {
   one_tensor.num_samples = 1;
   one_tensor.state.add("w", at::ones({2, 2}));
 
+  msg::RoundTask for_three = task;  // protocol 4: one task for a process's clients, compressed
+  for_three.client_ids = {1, 4, 9};
+  for_three.compression = "topk:error_feedback=1,ratio=0.5";
+
+  msg::ClientUpdate compressed = update;  // a top-k payload of the tiny state's float tensors
+  compressed.compression = for_three.compression;
+  compressed.state = ModelState();
+  for (const auto& e : update.state.entries()) {
+    if (!e.tensor.is_floating_point()) {
+      compressed.state.add(e.name, e.tensor);
+      continue;
+    }
+    const int64_t k = std::max<int64_t>(1, (e.tensor.numel() + 1) / 2);
+    compressed.state.add(e.name + "#idx", at::arange(k, at::kInt));
+    compressed.state.add(e.name + "#val", at::ones({k}));
+  }
+
   msg::EvaluateTask evaluate;
   evaluate.round = 4;
   evaluate.client_id = 2;
@@ -102,7 +120,9 @@ std::vector<std::pair<std::string, Message>> messages() {
           {"welcome", welcome},
           {"round_task", task},
           {"round_task_extras", with_extras},
+          {"round_task_three_clients", for_three},
           {"client_update", update},
+          {"client_update_topk", compressed},
           {"client_update_extras", update_with_extras},
           {"client_update_one_tensor", one_tensor},
           {"evaluate_task", evaluate},

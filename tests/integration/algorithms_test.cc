@@ -5,19 +5,18 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
-#include <thread>
 
 #include "cluster.h"
-#include "protocol/codec.h"
-#include "transport/zmq/zmq_channels.h"
+#include "protocol/messages.h"
+#include "rogue_client.h"
 
 namespace flotilla {
 namespace {
 
 using namespace std::chrono_literals;
 using flotilla::testing::LocalCluster;
+using flotilla::testing::RogueClient;
 using flotilla::testing::small_experiment_flags;
 using nlohmann::json;
 
@@ -131,49 +130,30 @@ TEST(ExtrasValidationTest, UpdatesWithBadExtrasAreRejectedForTheirRoundAndTheRun
   args.insert(args.end(), {"--min-fit", "1"});
   ASSERT_TRUE(cluster.start_coordinator(args));
   cluster.start_client("0");
-  auto rogue = connect_client_channel(cluster.endpoint());
-  ASSERT_TRUE(rogue.ok()) << rogue.status();
-  msg::Register reg;
-  reg.client_ids = {1};
-  reg.instance_id = 99;
-  ASSERT_TRUE((*rogue)->send(encode(reg)).ok());
-  std::atomic<bool> done{false};
-  std::thread driver([&] {
-    auto last_beat = std::chrono::steady_clock::now();
-    while (!done) {
-      if (std::chrono::steady_clock::now() - last_beat > 500ms) {
-        (void)(*rogue)->send(encode(msg::Heartbeat{}));
-        last_beat = std::chrono::steady_clock::now();
-      }
-      auto in = (*rogue)->receive(100ms);
-      if (!in.ok() || !*in) continue;
-      auto decoded = decode(**in);
-      if (!decoded.ok()) continue;
-      const auto* task = std::get_if<msg::RoundTask>(&*decoded);
-      if (!task) continue;
+  int code = -1;
+  {
+    RogueClient rogue(cluster.endpoint(), 1, [](const msg::RoundTask& task) {
       msg::ClientUpdate update;
-      update.round = task->round;
+      update.round = task.round;
       update.client_id = 1;
       update.num_samples = 10;
       update.steps = 5;
-      update.state = task->state.clone();
-      for (const auto& e : task->extras.entries()) {
+      update.state = task.state.clone();
+      for (const auto& e : task.extras.entries()) {
         const std::string name = "delta_c/" + e.name.substr(e.name.find('/') + 1);
         at::Tensor t = e.tensor.clone();
-        if (task->round == 1 && update.extras.empty()) {
+        if (task.round == 1 && update.extras.empty()) {
           update.extras.add("delta_c/bogus", t);
           continue;
         }
-        if (task->round == 2 && update.extras.empty()) t.view(-1)[0] = NAN;
-        if (task->round == 3 && update.extras.empty()) t = t.view(-1);
+        if (task.round == 2 && update.extras.empty()) t.view(-1)[0] = NAN;
+        if (task.round == 3 && update.extras.empty()) t = t.view(-1);
         update.extras.add(name, t);
       }
-      (void)(*rogue)->send(encode(update));
-    }
-  });
-  const int code = cluster.wait_coordinator(120s);
-  done = true;
-  driver.join();
+      return update;
+    });
+    code = cluster.wait_coordinator(120s);
+  }
   ASSERT_EQ(code, 0) << cluster.coordinator_log();
   const auto rounds = cluster.rounds();
   ASSERT_EQ(rounds.size(), static_cast<size_t>(kRounds));

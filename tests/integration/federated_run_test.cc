@@ -127,7 +127,7 @@ int64_t expected_task_bytes(int round, int client_id) {
   EXPECT_TRUE(model.ok());
   msg::RoundTask task;
   task.round = round;
-  task.client_id = client_id;
+  task.client_ids = {client_id};
   task.config = expected_train_config();
   task.state = model_state(**model);
   return zmtp_wire_bytes(encode(task), /*curve=*/false);

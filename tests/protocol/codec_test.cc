@@ -40,6 +40,7 @@ TEST(CodecTest, ClientUpdateRoundTripsBitExactly) {
   in.train_loss = 0.25;
   in.train_seconds = 1.5;
   in.metrics["local_acc_after"] = 0.75;
+  in.compression = "fp16";
   in.state = sample_state();
   const Frames frames = encode(in);
   ASSERT_EQ(frames.size(), 1 + in.state.size());
@@ -54,6 +55,7 @@ TEST(CodecTest, ClientUpdateRoundTripsBitExactly) {
   EXPECT_EQ(out->num_samples, 1234);
   EXPECT_DOUBLE_EQ(out->train_loss, 0.25);
   EXPECT_DOUBLE_EQ(out->metrics.at("local_acc_after"), 0.75);
+  EXPECT_EQ(out->compression, "fp16");
   ASSERT_EQ(out->state.size(), in.state.size());
   for (size_t i = 0; i < in.state.size(); ++i) {
     EXPECT_EQ(out->state[i].name, in.state[i].name);
@@ -71,12 +73,15 @@ TEST(CodecTest, EncodingDoesNotCopyContiguousTensors) {
 TEST(CodecTest, RoundTaskCarriesConfig) {
   msg::RoundTask task;
   task.round = 2;
-  task.client_id = 5;
+  task.client_ids = {5, 7, 9};
+  task.compression = "topk:error_feedback=1,ratio=0.01";
   task.config = {3, 64, 0.05, 0.9, 1e-4, 42, 0.01, "crop_flip"};
   task.state.add("w", at::ones({2, 2}));
   auto decoded = decode(through_wire(encode(task)));
   ASSERT_TRUE(decoded.ok()) << decoded.status();
   const auto& out = std::get<msg::RoundTask>(*decoded);
+  EXPECT_EQ(out.client_ids, (std::vector<int>{5, 7, 9}));  // one task for a process's clients
+  EXPECT_EQ(out.compression, "topk:error_feedback=1,ratio=0.01");
   EXPECT_EQ(out.config.epochs, 3);
   EXPECT_EQ(out.config.batch_size, 64);
   EXPECT_DOUBLE_EQ(out.config.lr, 0.05);
@@ -86,8 +91,21 @@ TEST(CodecTest, RoundTaskCarriesConfig) {
   EXPECT_EQ(out.config.augment, "crop_flip");
 }
 
+TEST(CodecTest, ARoundTaskForNoClientIsRejected) {
+  msg::RoundTask task;
+  task.state.add("w", at::ones({2}));
+  auto decoded = decode(through_wire(encode(task)));
+  ASSERT_FALSE(decoded.ok());
+  EXPECT_NE(decoded.status().message().find("names no client"), std::string::npos) << decoded.status();
+  task.client_ids = {3};
+  auto one = decode(through_wire(encode(task)));
+  ASSERT_TRUE(one.ok()) << one.status();
+  EXPECT_EQ(std::get<msg::RoundTask>(*one).compression, "none");
+}
+
 TEST(CodecTest, AugmentDefaultsToNoneAndUnknownValuesAreRejected) {
   msg::RoundTask task;
+  task.client_ids = {0};
   task.state.add("w", at::ones({2}));
   auto plain = decode(through_wire(encode(task)));
   ASSERT_TRUE(plain.ok()) << plain.status();
@@ -196,17 +214,17 @@ TEST(CodecTest, RejectsOtherProtocolVersion) {
   EXPECT_NE(d.status().message().find("protocol version 7"), std::string::npos);
 }
 
-// Older peers (version 1 before Register.instance_id, version 2 before client halves and extras)
-// are refused by number, not misread.
+// Older peers (version 1 before Register.instance_id, version 2 before client halves and extras,
+// version 3 before one task per process and compression) are refused by number, not misread.
 TEST(CodecTest, RejectsOlderProtocolVersions) {
-  for (char old_version : {'\x01', '\x02'}) {
+  for (char old_version : {'\x01', '\x02', '\x03'}) {
     Frames frames = encode(msg::Heartbeat{});
     std::string bytes(frames[0].view());
     bytes[1] = old_version;
     auto d = decode(Frames{Frame::from_string(bytes)});
     ASSERT_FALSE(d.ok());
     const std::string expected =
-        "protocol version " + std::to_string(static_cast<int>(old_version)) + ", this build speaks 3";
+        "protocol version " + std::to_string(static_cast<int>(old_version)) + ", this build speaks 4";
     EXPECT_NE(d.status().message().find(expected), std::string::npos) << d.status().message();
   }
 }
@@ -214,6 +232,7 @@ TEST(CodecTest, RejectsOlderProtocolVersions) {
 TEST(CodecTest, RoundTaskCarriesTheClientHalfAndItsExtrasAfterTheModel) {
   msg::RoundTask task;
   task.round = 4;
+  task.client_ids = {1};
   task.algorithm = {"scaffold", {{"option", "1.5"}}};
   task.state = sample_state();
   task.extras.add("c/conv1.weight", at::randn({4, 1, 3, 3}));
@@ -237,6 +256,7 @@ TEST(CodecTest, RoundTaskCarriesTheClientHalfAndItsExtrasAfterTheModel) {
 
 TEST(CodecTest, PlainTaskNamesPlainSgd) {
   msg::RoundTask task;
+  task.client_ids = {0};
   task.state.add("w", at::ones({2}));
   auto decoded = decode(through_wire(encode(task)));
   ASSERT_TRUE(decoded.ok()) << decoded.status();
@@ -292,13 +312,14 @@ TEST(CodecTest, RejectsNegativeStepCounts) {
 
 // A zero dimension made numel 0, so the size limit never saw the others: [0, 2^62, 2^62] decoded
 // into a tensor whose strides had wrapped (torch does not check). The envelope is hand-made: a
-// RoundTask whose one float tensor has that shape, then an empty tensor frame.
+// RoundTask for client 0 whose one float tensor has that shape, then an empty tensor frame.
 TEST(CodecTest, RejectsHugeDimensionsBesideAZero) {
   const std::string big = "\x80\x80\x80\x80\x80\x80\x80\x80\x40";  // varint 2^62
   const std::string shape = std::string(1, '\0') + big + big;
   const std::string spec = std::string("\x0a\x01w\x10\x01\x1a", 6) + static_cast<char>(shape.size()) + shape;
   const std::string header = "\x0a" + std::string(1, static_cast<char>(spec.size())) + spec;
-  const std::string task = "\x22" + std::string(1, static_cast<char>(header.size())) + header;
+  const std::string client_ids = std::string("\x42\x01\x00", 3);  // field 8, packed: [0]
+  const std::string task = "\x22" + std::string(1, static_cast<char>(header.size())) + header + client_ids;
   const std::string envelope = "\x08" + std::string(1, static_cast<char>(kProtocolVersion)) + "\x62" +
                                std::string(1, static_cast<char>(task.size())) + task;
   auto d = decode(Frames{Frame::from_string(envelope), Frame::from_string("")});
