@@ -71,6 +71,10 @@ class TaskRunner::Impl {
       ClientData slice = client_data(data, partition, id, experiment_);
       slice.train.images = slice.train.images.to(options_.device);
       slice.train.labels = slice.train.labels.to(options_.device);
+      if (slice.holdout.images.defined()) {  // evaluated before and after every task: on the device too
+        slice.holdout.images = slice.holdout.images.to(options_.device);
+        slice.holdout.labels = slice.holdout.labels.to(options_.device);
+      }
       clients_[id] = std::move(slice);
     }
     ASSIGN_OR_RETURN(model_, create_initial_model(experiment_, data));

@@ -30,11 +30,14 @@ at::Tensor TensorDataset::normalize(const at::Tensor& rows) const {
   FLOTILLA_CHECK(rows.dim() == 4 && static_cast<size_t>(rows.size(1)) == mean.size() && mean.size() == std.size())
       << "uint8 images need one mean and std per channel: " << rows.size(1) << " channels, " << mean.size()
       << " means, " << std.size() << " stds";
-  const auto options = at::TensorOptions().dtype(at::kFloat);
-  const int64_t channels = rows.size(1);
-  const at::Tensor m = at::tensor(mean, options).view({1, channels, 1, 1}).to(rows.device());
-  const at::Tensor s = at::tensor(std, options).view({1, channels, 1, 1}).to(rows.device());
-  return rows.to(at::kFloat).div_(255.0).sub_(m).div_(s);
+  // Per-channel scalars, not tensors of the means and stds: a tensor built on the host would be
+  // copied to the device at every batch, a synchronous copy on a GPU.
+  at::Tensor x = rows.to(at::kFloat).div_(255.0);
+  for (int64_t c = 0; c < rows.size(1); ++c) {
+    const auto i = static_cast<size_t>(c);
+    x.select(1, c).sub_(static_cast<float>(mean[i])).div_(static_cast<float>(std[i]));
+  }
+  return x;
 }
 
 std::vector<int64_t> TensorDataset::label_vector() const {

@@ -21,29 +21,32 @@ StatusOr<EvalResult> evaluate(Model& model, const TensorDataset& data, c10::Devi
   try {
     torch::NoGradGuard no_grad;
     model.eval();
-    double loss_sum = 0;
-    at::Tensor correct_per_class = at::zeros({data.num_classes}, at::kLong);
-    at::Tensor total_per_class = at::zeros({data.num_classes}, at::kLong);
+    // Sums stay on the device and are read once at the end: a read per batch would make a GPU
+    // wait for every batch before queueing the next.
+    const auto on_device = at::TensorOptions().device(device);
+    at::Tensor loss_sum = at::zeros({}, on_device.dtype(at::kDouble));
+    at::Tensor correct_per_class = at::zeros({data.num_classes}, on_device.dtype(at::kLong));
+    at::Tensor total_per_class = at::zeros({data.num_classes}, on_device.dtype(at::kLong));
     for (int64_t begin = 0; begin < r.num_samples; begin += batch_size) {
       const int64_t len = std::min(batch_size, r.num_samples - begin);
-      at::Tensor x = data.normalize(data.images.narrow(0, begin, len).to(device));
-      at::Tensor y = data.labels.narrow(0, begin, len).to(device);
+      // A no-op for data already on the device (the coordinator's test set, a client's data).
+      at::Tensor x = data.normalize(data.images.narrow(0, begin, len).to(device, /*non_blocking=*/true));
+      at::Tensor y = data.labels.narrow(0, begin, len).to(device, /*non_blocking=*/true);
       at::Tensor logits = model.forward(x);
       loss_sum += torch::nn::functional::cross_entropy(
                       logits, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
-                      .item<double>();
-      at::Tensor hit = logits.argmax(1).eq(y).to(at::kLong).cpu();
-      at::Tensor labels = y.cpu();
-      correct_per_class.index_add_(0, labels, hit);
-      total_per_class.index_add_(0, labels, at::ones_like(labels));
+                      .to(at::kDouble);
+      correct_per_class.index_add_(0, y, logits.argmax(1).eq(y).to(at::kLong));
+      total_per_class.index_add_(0, y, at::ones_like(y));
     }
+    const at::Tensor correct_cpu = correct_per_class.cpu(), total_cpu = total_per_class.cpu();
     for (int64_t c = 0; c < data.num_classes; ++c) {
-      r.class_correct[c] = correct_per_class[c].item<int64_t>();
-      r.class_total[c] = total_per_class[c].item<int64_t>();
+      r.class_correct[c] = correct_cpu[c].item<int64_t>();
+      r.class_total[c] = total_cpu[c].item<int64_t>();
     }
     int64_t correct = 0;
     for (auto v : r.class_correct) correct += v;
-    r.loss = loss_sum / static_cast<double>(r.num_samples);
+    r.loss = loss_sum.item<double>() / static_cast<double>(r.num_samples);
     r.accuracy = static_cast<double>(correct) / static_cast<double>(r.num_samples);
     return r;
   } catch (const std::exception& e) {

@@ -30,3 +30,5 @@ cmake --build "$build" -j "$(nproc)"
 data=${FLOTILLA_GPU_DATA:-$deps/usr/share/datasets/fashion-mnist}
 "$build/bin/flotilla-run" --clients 4 --rounds 5 --dataset fashion-mnist --data-dir "$data" --model mnist_cnn \
   --partitioner dirichlet --alpha 0.5 --device cuda --out "${OUT:-/tmp}/gpu-run" "$@"
+# Training speed on the GPU against a bare LibTorch loop on the same GPU (samples/s).
+"$build/bench/trainer_throughput" --device cuda --samples 60000 | tee "${OUT:-/tmp}/gpu-trainer-throughput.txt"

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Local training speed: Flotilla's train_local() against a bare LibTorch loop on the same device
+# (CUDA when LibTorch sees one), for the MNIST CNNs. Prints samples/s and their ratio.
+#   bench/trainer_throughput.sh [--device cpu|cuda] [--samples N] [--epochs E] [--batch B]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${FLOTILLA_BUILD_DIR:-$root/build}
+cmake --build "$build" --target trainer_throughput >/dev/null
+exec "$build/bench/trainer_throughput" "$@"
