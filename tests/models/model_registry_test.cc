@@ -135,6 +135,38 @@ TEST(ModelRegistryTest, LoadStateRoundTripsAndRejectsMismatches) {
   EXPECT_NE(load_model_state(*model, wrong_name).message().find("fc1.offset"), std::string::npos);
 }
 
+// The client sends its live parameters without a copy (their frames alias the model's storage),
+// so the next load must not write into bytes that may still be on their way.
+TEST(ModelRegistryTest, LoadStateLeavesSharedStorageToItsHolders) {
+  auto model = make("mlp", {1, 4, 4, 10});
+  ModelState target = model_state(*model).clone();
+  for (auto& e : target.mutable_entries()) e.tensor.fill_(2.0);
+
+  // Nothing outside the model holds its storage: loading writes in place.
+  std::vector<const void*> before;
+  for (const auto& p : model->parameters()) before.push_back(p.data_ptr());
+  ASSERT_TRUE(load_model_state(*model, target).ok());
+  for (size_t i = 0; i < before.size(); ++i) EXPECT_EQ(model->parameters()[i].data_ptr(), before[i]);
+
+  // A view of the live parameters (an update being sent) keeps its values; the model and handles
+  // to its parameters (an optimizer's, an algorithm's) see the new ones.
+  ModelState sent = model_state(*model);
+  std::vector<at::Tensor> handles = model->parameters();
+  for (auto& e : target.mutable_entries()) e.tensor.fill_(3.0);
+  ASSERT_TRUE(load_model_state(*model, target).ok());
+  for (size_t i = 0; i < sent.size(); ++i) {
+    EXPECT_TRUE(sent[i].tensor.eq(2.0).all().item<bool>()) << sent[i].name;
+    EXPECT_TRUE(model_state(*model)[i].tensor.eq(3.0).all().item<bool>()) << sent[i].name;
+    EXPECT_NE(model_state(*model)[i].tensor.data_ptr(), sent[i].tensor.data_ptr()) << sent[i].name;
+    EXPECT_EQ(handles[i].data_ptr(), model_state(*model)[i].tensor.data_ptr()) << sent[i].name;
+    EXPECT_TRUE(handles[i].requires_grad()) << sent[i].name;
+  }
+  // Training still reaches the parameters' new storage.
+  at::Tensor loss = model->forward(at::randn({2, 1, 4, 4})).sum();
+  loss.backward();
+  for (const auto& p : model->parameters()) EXPECT_TRUE(p.grad().defined());
+}
+
 TEST(ModelRegistryTest, BadNamesAndSpecsAreErrors) {
   auto unknown = create_model("resnet1000", {1, 28, 28, 10});
   ASSERT_FALSE(unknown.ok());
