@@ -50,6 +50,10 @@ class ClientHost::Impl {
   Status run() {
     ASSIGN_OR_RETURN(c10::Device device, resolve_device(options_.device));
     ZmqOptions zmq_options;
+    // No frame ceiling: the one peer is the coordinator this client was pointed at (with CURVE,
+    // the one holding the key it was given), which chooses the model and so its size anyway; a
+    // fixed cap would only stop models with a larger tensor.
+    zmq_options.max_frame_bytes = -1;
     if (options_.coordinator_key.empty() != options_.key_file.empty())
       return invalid_argument_error("--coordinator-key and --key go together (CURVE needs both)");
     if (!options_.key_file.empty()) {

@@ -143,9 +143,13 @@ class TaskRunner::Impl {
       Status saved = states_.save(client_id, task.round, client_state);
       if (!saved.ok()) return error_reply(client_id, task.round, saved);
     }
-    // A deep copy: the live parameters are overwritten by the next task while ZeroMQ may still
-    // be sending these bytes.
-    ModelState trained_state = model_state(*model_).clone();
+    // The gradients are not sent; freeing them now takes a model's worth off the process while
+    // the update is sent (the next training step allocates them again).
+    for (auto& p : model_->parameters()) p.mutable_grad().reset();
+    // On the CPU the frames alias the live parameters (no copy): the next task's
+    // load_model_state() gives the model fresh storage if ZeroMQ still holds these bytes then. On
+    // a GPU this is the one copy to the host.
+    ModelState trained_state = model_state(*model_).to_cpu();
     update.compression = task.compression;
     if (task.compression == "none") {
       update.state = std::move(trained_state);

@@ -1,13 +1,13 @@
 #include "coordinator/atomic_file.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 namespace flotilla {
 namespace {
@@ -37,20 +37,24 @@ class Fd {
   int fd_;
 };
 
-Status write_and_sync(const std::string& tmp, std::string_view bytes) {
-  Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-  if (fd.get() < 0) return os_error("create", tmp, errno);
-  const char* p = bytes.data();
-  size_t left = bytes.size();
-  while (left > 0) {
-    const ssize_t n = ::write(fd.get(), p, left);
+Status write_all(int fd, const std::string& tmp, const void* data, size_t size) {
+  const char* p = static_cast<const char*>(data);
+  while (size > 0) {
+    const ssize_t n = ::write(fd, p, size);
     if (n < 0) {
       if (errno == EINTR) continue;
       return os_error("write", tmp, errno);
     }
     p += n;
-    left -= static_cast<size_t>(n);
+    size -= static_cast<size_t>(n);
   }
+  return Status();
+}
+
+Status write_and_sync(const std::string& tmp, const std::function<Status(const ByteWriter&)>& produce) {
+  Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (fd.get() < 0) return os_error("create", tmp, errno);
+  RETURN_IF_ERROR(produce([&](const void* data, size_t size) { return write_all(fd.get(), tmp, data, size); }));
   if (::fsync(fd.get()) != 0) return os_error("fsync", tmp, errno);
   if (fd.close() != 0) return os_error("close", tmp, errno);
   return Status();
@@ -59,8 +63,12 @@ Status write_and_sync(const std::string& tmp, std::string_view bytes) {
 }  // namespace
 
 Status write_file_atomically(const std::string& path, std::string_view bytes) {
+  return write_file_atomically(path, [bytes](const ByteWriter& write) { return write(bytes.data(), bytes.size()); });
+}
+
+Status write_file_atomically(const std::string& path, const std::function<Status(const ByteWriter& write)>& produce) {
   const std::string tmp = path + ".tmp";
-  Status written = write_and_sync(tmp, bytes);
+  Status written = write_and_sync(tmp, produce);
   if (!written.ok()) {
     ::unlink(tmp.c_str());
     return written;
@@ -82,12 +90,35 @@ Status write_file_atomically(const std::string& path, std::string_view bytes) {
 StatusOr<std::string> read_whole_file(const std::string& path) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) return not_found_error(path + " does not exist");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return unavailable_error("cannot open " + path);
-  std::ostringstream out;
-  out << in.rdbuf();
-  if (in.bad()) return unavailable_error("cannot read " + path);
-  return std::move(out).str();
+  // Read into a string of the file's size: a stringstream held the bytes twice (its buffer, then
+  // the string it returns), a model checkpoint's worth more at resume.
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return unavailable_error("cannot open " + path + ": " + std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return os_error("stat", path, errno);
+  std::string out(static_cast<size_t>(std::max<off_t>(st.st_size, 0)), '\0');
+  size_t got = 0;
+  auto read_some = [&](char* into, size_t size) -> StatusOr<size_t> {
+    for (;;) {
+      const ssize_t n = ::read(fd.get(), into, size);
+      if (n >= 0) return static_cast<size_t>(n);
+      if (errno != EINTR) return unavailable_error("cannot read " + path + ": " + std::strerror(errno));
+    }
+  };
+  while (got < out.size()) {
+    ASSIGN_OR_RETURN(size_t n, read_some(out.data() + got, out.size() - got));
+    if (n == 0) break;
+    got += n;
+  }
+  out.resize(got);
+  // A file that grew meanwhile, or one without a size: the rest, in pieces.
+  char more[1 << 16];
+  for (;;) {
+    ASSIGN_OR_RETURN(size_t n, read_some(more, sizeof more));
+    if (n == 0) break;
+    out.append(more, n);
+  }
+  return out;
 }
 
 }  // namespace flotilla

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 #include <limits>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <utility>
@@ -325,25 +326,46 @@ Status validate_checkpoint(const Checkpoint& c) {
   return validate_section(kStateSection, c.aggregator_state);
 }
 
-std::string serialize_checkpoint(const Checkpoint& c) {
-  const Status valid = validate_checkpoint(c);
-  FLOTILLA_CHECK(valid.ok()) << "serialize_checkpoint: " << valid;
-  std::vector<at::Tensor> tensors;  // contiguous CPU copies, in header order
+namespace {
+
+// Incremental SHA-256 (the file's digest is computed as its bytes go out).
+class Sha256Stream {
+ public:
+  Sha256Stream() : ctx_(EVP_MD_CTX_new(), &EVP_MD_CTX_free) {
+    FLOTILLA_CHECK(ctx_ && EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr) == 1) << "SHA-256 init";
+  }
+  void update(const void* data, size_t size) {
+    if (size > 0) FLOTILLA_CHECK(EVP_DigestUpdate(ctx_.get(), data, size) == 1) << "SHA-256 update";
+  }
+  std::array<unsigned char, kDigestSize> digest() {
+    std::array<unsigned char, kDigestSize> md{};
+    unsigned int len = 0;
+    FLOTILLA_CHECK(EVP_DigestFinal_ex(ctx_.get(), md.data(), &len) == 1 && len == kDigestSize) << "SHA-256 final";
+    return md;
+  }
+
+ private:
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx_;
+};
+
+// The file's bytes, in order, through `write`: prefix, header, each tensor's bytes straight from
+// the tensor (a CPU copy of one tensor at a time when it lives on a device or is strided), then
+// the digest. Nothing holds the whole file. Precondition: validate_checkpoint is OK.
+Status emit_checkpoint(const Checkpoint& c, const ByteWriter& write) {
+  const std::pair<const char*, const ModelState*> sections[] = {{kModelSection, &c.model},
+                                                                {kStateSection, &c.aggregator_state}};
   json list = json::array();
   uint64_t offset = 0;
-  for (const auto& [section, state] :
-       {std::pair{kModelSection, &c.model}, std::pair{kStateSection, &c.aggregator_state}}) {
+  for (const auto& [section, state] : sections) {
     for (const auto& e : state->entries()) {
-      at::Tensor t = e.tensor.detach().to(at::kCPU).contiguous();
-      const uint64_t size = static_cast<uint64_t>(t.numel()) * t.element_size();
+      const uint64_t size = static_cast<uint64_t>(e.tensor.numel()) * e.tensor.element_size();
       list.push_back({{"section", section},
                       {"name", e.name},
-                      {"dtype", dtype_name(t.scalar_type())},
-                      {"shape", t.sizes().vec()},
+                      {"dtype", dtype_name(e.tensor.scalar_type())},
+                      {"shape", e.tensor.sizes().vec()},
                       {"offset", offset},
                       {"size", size}});
       offset += size;
-      tensors.push_back(std::move(t));
     }
   }
   const json header = {{"round", c.round},
@@ -352,16 +374,40 @@ std::string serialize_checkpoint(const Checkpoint& c) {
                        {"byte_order", "little"},
                        {"tensors", std::move(list)}};
   const std::string header_text = header.dump();
+  Sha256Stream sha;
+  auto put = [&](const void* data, size_t size) {
+    sha.update(data, size);
+    return write(data, size);
+  };
+  std::string prefix;
+  prefix.append(kMagic, sizeof kMagic);
+  append_le<uint32_t>(prefix, kCheckpointFormatVersion);
+  append_le<uint64_t>(prefix, header_text.size());
+  append_le<uint64_t>(prefix, offset);
+  RETURN_IF_ERROR(put(prefix.data(), prefix.size()));
+  RETURN_IF_ERROR(put(header_text.data(), header_text.size()));
+  for (const auto& [section, state] : sections) {
+    for (const auto& e : state->entries()) {
+      const at::Tensor t = e.tensor.detach().to(at::kCPU).contiguous();
+      RETURN_IF_ERROR(put(t.data_ptr(), static_cast<size_t>(t.numel()) * t.element_size()));
+    }
+  }
+  const auto digest = sha.digest();
+  return write(digest.data(), digest.size());
+}
+
+}  // namespace
+
+std::string serialize_checkpoint(const Checkpoint& c) {
+  const Status valid = validate_checkpoint(c);
+  FLOTILLA_CHECK(valid.ok()) << "serialize_checkpoint: " << valid;
   std::string out;
-  out.reserve(kPrefixSize + header_text.size() + offset + kDigestSize);
-  out.append(kMagic, sizeof kMagic);
-  append_le<uint32_t>(out, kCheckpointFormatVersion);
-  append_le<uint64_t>(out, header_text.size());
-  append_le<uint64_t>(out, offset);
-  out += header_text;
-  for (const auto& t : tensors) out.append(static_cast<const char*>(t.data_ptr()), t.numel() * t.element_size());
-  const auto digest = sha256(out);
-  out.append(reinterpret_cast<const char*>(digest.data()), digest.size());
+  out.reserve(static_cast<size_t>(c.model.byte_size() + c.aggregator_state.byte_size()) + 4096);
+  const Status emitted = emit_checkpoint(c, [&out](const void* data, size_t size) {
+    out.append(static_cast<const char*>(data), size);
+    return Status();
+  });
+  FLOTILLA_CHECK(emitted.ok()) << "serialize_checkpoint: " << emitted;
   return out;
 }
 
@@ -382,7 +428,8 @@ Status write_checkpoint_file(const Checkpoint& checkpoint, const std::string& pa
     if (ec) return unavailable_error("cannot create " + parent.string() + ": " + ec.message());
   }
   try {
-    return write_file_atomically(path, serialize_checkpoint(checkpoint));
+    // Streamed: a checkpoint string would hold another model's worth in memory.
+    return write_file_atomically(path, [&](const ByteWriter& write) { return emit_checkpoint(checkpoint, write); });
   } catch (const std::exception& e) {  // c10::Error copying a tensor to the CPU
     return internal_error("writing checkpoint " + path + ": " + e.what());
   }

@@ -1,6 +1,8 @@
 #include "coordinator/run_recorder.h"
 
-#include <torch/csrc/jit/serialization/pickle.h>
+#include <caffe2/serialize/inline_container.h>
+#include <torch/csrc/jit/serialization/export.h>
+#include <torch/csrc/jit/serialization/pickler.h>
 
 #include <cmath>
 #include <cstdio>
@@ -227,8 +229,28 @@ Status save_state_dict(const ModelState& state, const std::string& path) {
   try {
     c10::Dict<std::string, at::Tensor> dict;
     for (const auto& e : state.entries()) dict.insert(e.name, e.tensor.detach().cpu());
-    const std::vector<char> bytes = torch::jit::pickle_save(c10::IValue(dict));
-    return write_file_atomically(path, std::string_view(bytes.data(), bytes.size()));
+    // What torch::jit::pickle_save() writes, byte for byte, but streamed to the file: pickle_save
+    // returns the whole zip archive as one vector, which held a model's worth (and while growing,
+    // up to two) in memory. The pickle itself is small: it names the tensors, whose bytes the
+    // archive writer copies from the tensors as it goes.
+    std::vector<char> pickle;
+    torch::jit::Pickler pickler([&](const char* data, size_t size) { pickle.insert(pickle.end(), data, data + size); });
+    pickler.protocol();
+    pickler.pushIValue(c10::IValue(dict));
+    pickler.stop();
+    return write_file_atomically(path, [&](const ByteWriter& write) -> Status {
+      // After a failed write the rest is dropped but reported as written: the archive writer
+      // would throw, and its destructor (which finishes the archive) would throw again, which
+      // LibTorch 1.13 turns into std::terminate. The failure is returned once it is done.
+      Status failed;
+      caffe2::serialize::PyTorchStreamWriter archive([&](const void* data, size_t size) -> size_t {
+        if (failed.ok()) failed = write(data, size);
+        return size;
+      });
+      torch::jit::writeArchiveAndTensors("data", pickle.data(), pickle.size(), pickler.tensorData(), archive);
+      archive.writeEndOfFile();
+      return failed;
+    });
   } catch (const std::exception& e) {
     return internal_error("saving " + path + ": " + e.what());
   }

@@ -73,7 +73,11 @@ Status ModelState::check_finite() const {
 
 ModelState ModelState::clone() const {
   ModelState out;
-  for (const auto& e : entries_) out.add(e.name, e.tensor.detach().to(at::kCPU).clone().contiguous());
+  // One copy whatever the source: to(kCPU) then clone() copied a device tensor twice, and
+  // clone() then contiguous() a strided one.
+  const auto cpu = at::TensorOptions().device(at::kCPU);
+  for (const auto& e : entries_)
+    out.add(e.name, e.tensor.detach().to(cpu, /*non_blocking=*/false, /*copy=*/true, at::MemoryFormat::Contiguous));
   return out;
 }
 

@@ -35,7 +35,11 @@ class Model : public torch::nn::Module {
 ModelState model_state(const Model& model);
 
 // Copies `state` into the model's tensors; InvalidArgument (naming the tensor) when names,
-// dtypes or shapes differ.
+// dtypes or shapes differ. A tensor whose storage is shared beyond the model (a model_state()
+// view held elsewhere: an update still being sent, whose frames alias the live parameters) gets
+// fresh storage first, so that holder keeps the bytes it had: sending the live parameters needs no
+// copy. Holders of the model's own tensors (its parameters(), an optimizer) follow the model.
+// Assumes no two of the model's tensors share storage (no tied weights), true of every model here.
 Status load_model_state(Model& model, const ModelState& state);
 
 }  // namespace flotilla

@@ -1,11 +1,18 @@
 // Models by name: "mnist_cnn" (FedAvg paper CNN), "mnist_net" (the peer's small MNIST CNN),
-// "cifar_cnn" (LeNet-style), "mlp", "resnet8" and "resnet18" (CIFAR ResNets with GroupNorm).
+// "cifar_cnn" (LeNet-style), "mlp", "resnet8" and "resnet18" (CIFAR ResNets with GroupNorm), and
+// "wide_mlp", whose size is chosen by options.
+//
+// A model name is its registry name, optionally followed by ':' and comma-separated key=value
+// options: "wide_mlp:hidden=16000,layers=2". The whole string is the model's identity (it is what
+// Experiment.model carries to the clients and what checkpoints and client states are tagged with),
+// so every party builds the same model from it.
 #pragma once
 
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "core/options.h"
 #include "core/status.h"
 #include "models/model.h"
 
@@ -14,13 +21,15 @@ namespace flotilla {
 struct ModelInfo {
   std::string name;
   std::string description;
+  std::vector<OptionSpec> options;  // empty: the name takes no options
 };
 
 std::vector<ModelInfo> list_models();
 
 // Builds a freshly initialised model; parameters are drawn from torch's global generator, so
-// seed it (torch::manual_seed) first for a reproducible start. Unknown name or a spec the model
-// cannot take (e.g. mnist_cnn on 32x32x3): InvalidArgument naming both.
+// seed it (torch::manual_seed) first for a reproducible start. Unknown name, unknown or malformed
+// options, or a spec the model cannot take (e.g. mnist_cnn on 32x32x3): InvalidArgument naming
+// both.
 StatusOr<std::shared_ptr<Model>> create_model(const std::string& name, const ModelSpec& spec);
 
 }  // namespace flotilla

@@ -249,7 +249,8 @@ StatusOr<ModelState> decode_state(const pb::StateHeader& header, const Frames& f
         continue;
       }
       if (extent > kMaxTensorBytes / element_size / d)
-        return invalid_argument_error("tensor '" + spec.name() + "' has a shape over the 16 GiB limit");
+        return invalid_argument_error("tensor '" + spec.name() + "' has a shape over the limit of " +
+                                      std::to_string(kMaxTensorBytes) + " bytes");
       extent *= d;
     }
     const int64_t numel = empty ? 0 : extent;

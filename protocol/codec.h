@@ -14,9 +14,10 @@
 
 namespace flotilla {
 
-// Largest tensor or state accepted from the wire; a header claiming more is rejected before any
-// allocation.
-inline constexpr int64_t kMaxTensorBytes = int64_t{1} << 34;  // 16 GiB
+// Largest tensor a header may describe, in bytes: no ceiling on real models (what a peer can make
+// the process hold is bounded by the transport's receive limits, derived from the model); it only
+// keeps byte counts and torch's stride arithmetic within int64 whatever a header claims.
+inline constexpr int64_t kMaxTensorBytes = int64_t{1} << 62;  // 4 EiB
 
 // Tensors must be on CPU; non-contiguous ones are made contiguous (one copy).
 Frames encode(const Message& message);

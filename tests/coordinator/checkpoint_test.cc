@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "aggregators/aggregator.h"
+#include "coordinator/atomic_file.h"
 
 namespace flotilla {
 namespace {
@@ -360,6 +361,48 @@ TEST(CheckpointTest, FileRoundTripIsAtomicAndCreatesTheFolder) {
   auto torn = read_checkpoint_file(path);
   EXPECT_EQ(torn.status().code(), StatusCode::kDataLoss);
   EXPECT_EQ(torn.status().message().rfind(path, 0), 0u) << "the message starts with the path: " << torn.status();
+}
+
+// The file is streamed (no checkpoint-sized string in memory) but holds exactly the bytes
+// serialize_checkpoint() makes.
+TEST(CheckpointTest, StreamedFileHasTheSerializedBytes) {
+  const std::string path = checkpoint_path(fresh_dir("streamed"), 3);
+  const Checkpoint c = rich_checkpoint();
+  ASSERT_TRUE(write_checkpoint_file(c, path).ok());
+  EXPECT_EQ(slurp(path), serialize_checkpoint(c));
+}
+
+TEST(AtomicFileTest, AFailedProducerLeavesNoFileAndTheOldOneStands) {
+  const std::string dir = fresh_dir("atomic");
+  const std::string path = dir + "/f";
+  ASSERT_TRUE(write_file_atomically(path, "old").ok());
+  Status s = write_file_atomically(path, [](const ByteWriter& write) -> Status {
+    RETURN_IF_ERROR(write("new", 3));
+    return data_loss_error("producer gave up");
+  });
+  EXPECT_EQ(s.code(), StatusCode::kDataLoss) << s;
+  EXPECT_EQ(slurp(path), "old");
+  EXPECT_FALSE(fs::exists(path + ".tmp"));
+  ASSERT_TRUE(write_file_atomically(path, [](const ByteWriter& write) -> Status {
+                RETURN_IF_ERROR(write("ne", 2));
+                return write("w!", 2);
+              }).ok());
+  EXPECT_EQ(slurp(path), "new!");
+}
+
+TEST(AtomicFileTest, ReadWholeFileReadsEveryByte) {
+  const std::string dir = fresh_dir("read");
+  std::string bytes(300000, '\0');
+  for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>(i * 7 % 256);
+  spit(dir + "/big", bytes);
+  spit(dir + "/empty", "");
+  auto big = read_whole_file(dir + "/big");
+  ASSERT_TRUE(big.ok()) << big.status();
+  EXPECT_EQ(*big, bytes);
+  auto empty = read_whole_file(dir + "/empty");
+  ASSERT_TRUE(empty.ok()) << empty.status();
+  EXPECT_TRUE(empty->empty());
+  EXPECT_EQ(read_whole_file(dir + "/none").status().code(), StatusCode::kNotFound);
 }
 
 Checkpoint at_round(int round) {

@@ -2,6 +2,7 @@
 
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
+#include <torch/csrc/jit/serialization/pickle.h>
 
 #include <algorithm>
 #include <cmath>
@@ -114,6 +115,30 @@ std::string fresh_run(const std::string& name) {
   const std::string dir = ::testing::TempDir() + "/recorder_test_" + name;
   std::filesystem::remove_all(dir);
   return dir;
+}
+
+// The .pt files are streamed to disk, byte for byte what torch::jit::pickle_save() returns (what
+// torch.load() in Python reads), and load back.
+TEST(RunRecorderTest, StateDictFileIsPickleSaveBytes) {
+  const std::string dir = ::testing::TempDir() + "/recorder_test_pt";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  ModelState s;
+  s.add("fc1.weight", at::randn({30, 20}));
+  s.add("fc1.bias", at::randn({30}, at::kDouble));
+  s.add("t", at::arange(12, at::kFloat).reshape({3, 4}).t());  // non-contiguous
+  s.add("n", at::scalar_tensor(int64_t{5}, at::kLong));
+  ASSERT_TRUE(save_state_dict(s, dir + "/m.pt").ok());
+  // As save_state_dict builds it (fresh handles: the pickler memoizes tensors held elsewhere).
+  c10::Dict<std::string, at::Tensor> dict;
+  for (const auto& e : s.entries()) dict.insert(e.name, e.tensor.detach().cpu());
+  const std::vector<char> expected = torch::jit::pickle_save(c10::IValue(dict));
+  const std::string written = slurp(dir + "/m.pt");
+  EXPECT_EQ(written, std::string(expected.begin(), expected.end()));
+  EXPECT_FALSE(std::filesystem::exists(dir + "/m.pt.tmp"));
+  const auto back = torch::jit::pickle_load(std::vector<char>(written.begin(), written.end())).toGenericDict();
+  ASSERT_EQ(back.size(), s.size());
+  for (const auto& e : s.entries()) EXPECT_TRUE(at::equal(back.at(e.name).toTensor(), e.tensor)) << e.name;
 }
 
 TEST(RunRecorderTest, ResumeDropsRowsAfterTheCheckpointSoEachRoundIsWrittenOnce) {

@@ -60,6 +60,19 @@ TEST(ModelStateTest, CloneIsDeep) {
   EXPECT_EQ(s[0].tensor.sum().item<float>(), 6);
 }
 
+TEST(ModelStateTest, CloneOfAStridedTensorIsContiguousAndEqual) {
+  ModelState s;
+  s.add("t", at::arange(12, at::kFloat).reshape({3, 4}).t());  // non-contiguous
+  s.add("x", at::arange(6, at::kLong).reshape({2, 3}));
+  ModelState c = s.clone();
+  for (size_t i = 0; i < s.size(); ++i) {
+    EXPECT_TRUE(c[i].tensor.is_contiguous()) << s[i].name;
+    EXPECT_TRUE(at::equal(c[i].tensor, s[i].tensor)) << s[i].name;
+    EXPECT_NE(c[i].tensor.data_ptr(), s[i].tensor.data_ptr()) << s[i].name;
+    EXPECT_EQ(c[i].tensor.scalar_type(), s[i].tensor.scalar_type()) << s[i].name;
+  }
+}
+
 TEST(DigestTest, Sha256KnownVectorAndModelSensitivity) {
   EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   ModelState s = two_tensors();

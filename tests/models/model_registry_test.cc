@@ -5,7 +5,10 @@
 #include <torch/nn/functional/loss.h>
 #include <torch/optim/sgd.h>
 
+#include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <regex>
 
@@ -132,6 +135,38 @@ TEST(ModelRegistryTest, LoadStateRoundTripsAndRejectsMismatches) {
   EXPECT_NE(load_model_state(*model, wrong_name).message().find("fc1.offset"), std::string::npos);
 }
 
+// The client sends its live parameters without a copy (their frames alias the model's storage),
+// so the next load must not write into bytes that may still be on their way.
+TEST(ModelRegistryTest, LoadStateLeavesSharedStorageToItsHolders) {
+  auto model = make("mlp", {1, 4, 4, 10});
+  ModelState target = model_state(*model).clone();
+  for (auto& e : target.mutable_entries()) e.tensor.fill_(2.0);
+
+  // Nothing outside the model holds its storage: loading writes in place.
+  std::vector<const void*> before;
+  for (const auto& p : model->parameters()) before.push_back(p.data_ptr());
+  ASSERT_TRUE(load_model_state(*model, target).ok());
+  for (size_t i = 0; i < before.size(); ++i) EXPECT_EQ(model->parameters()[i].data_ptr(), before[i]);
+
+  // A view of the live parameters (an update being sent) keeps its values; the model and handles
+  // to its parameters (an optimizer's, an algorithm's) see the new ones.
+  ModelState sent = model_state(*model);
+  std::vector<at::Tensor> handles = model->parameters();
+  for (auto& e : target.mutable_entries()) e.tensor.fill_(3.0);
+  ASSERT_TRUE(load_model_state(*model, target).ok());
+  for (size_t i = 0; i < sent.size(); ++i) {
+    EXPECT_TRUE(sent[i].tensor.eq(2.0).all().item<bool>()) << sent[i].name;
+    EXPECT_TRUE(model_state(*model)[i].tensor.eq(3.0).all().item<bool>()) << sent[i].name;
+    EXPECT_NE(model_state(*model)[i].tensor.data_ptr(), sent[i].tensor.data_ptr()) << sent[i].name;
+    EXPECT_EQ(handles[i].data_ptr(), model_state(*model)[i].tensor.data_ptr()) << sent[i].name;
+    EXPECT_TRUE(handles[i].requires_grad()) << sent[i].name;
+  }
+  // Training still reaches the parameters' new storage.
+  at::Tensor loss = model->forward(at::randn({2, 1, 4, 4})).sum();
+  loss.backward();
+  for (const auto& p : model->parameters()) EXPECT_TRUE(p.grad().defined());
+}
+
 TEST(ModelRegistryTest, BadNamesAndSpecsAreErrors) {
   auto unknown = create_model("resnet1000", {1, 28, 28, 10});
   ASSERT_FALSE(unknown.ok());
@@ -167,6 +202,79 @@ TEST(ModelRegistryTest, MlpLearnsASeparableProblem) {
     opt.step();
   }
   EXPECT_LT(loss_of().item<double>(), 0.5 * before);
+}
+
+TEST(ModelRegistryTest, WideMlpSizeComesFromItsName) {
+  struct Case {
+    const char* name;
+    ModelSpec spec;
+    int64_t parameters;
+  };
+  const Case cases[] = {
+      // 784*4096 + 4096 + 4096*4096 + 4096 + 4096*10 + 10
+      {"wide_mlp", {1, 28, 28, 10}, 20037642},
+      {"wide_mlp:hidden=64", {1, 28, 28, 10}, 784 * 64 + 64 + 64 * 64 + 64 + 64 * 10 + 10},
+      {"wide_mlp:layers=1,hidden=32", {1, 4, 4, 3}, 16 * 32 + 32 + 32 * 3 + 3},
+      {"wide_mlp:hidden=8,layers=4", {3, 2, 2, 2}, 12 * 8 + 8 + 3 * (8 * 8 + 8) + 8 * 2 + 2},
+  };
+  for (const auto& c : cases) {
+    auto model = make(c.name, c.spec);
+    ASSERT_NE(model, nullptr);
+    EXPECT_EQ(parameter_count(*model), c.parameters) << c.name;
+    at::Tensor out = model->forward(at::randn({5, c.spec.channels, c.spec.height, c.spec.width}));
+    EXPECT_EQ(out.sizes(), (at::IntArrayRef{5, c.spec.num_classes})) << c.name;
+  }
+  // The 2NN's state names, the classifier last.
+  ModelState s = model_state(*make("wide_mlp:hidden=8,layers=3", {1, 4, 4, 10}));
+  std::vector<std::string> names;
+  for (const auto& e : s.entries()) names.push_back(e.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias", "fc3.weight",
+                                             "fc3.bias", "fc4.weight", "fc4.bias"}));
+}
+
+TEST(ModelRegistryTest, ModelOptionsAreChecked) {
+  auto expect_error = [](const std::string& name, const std::string& needle) {
+    auto made = create_model(name, {1, 4, 4, 10});
+    ASSERT_FALSE(made.ok()) << name;
+    EXPECT_NE(made.status().message().find(needle), std::string::npos) << name << ": " << made.status();
+  };
+  expect_error("wide_mlp:", "no options");
+  expect_error("wide_mlp:hidden", "key=value");
+  expect_error("wide_mlp:hidden=8,", "key=value");
+  expect_error("wide_mlp:width=8", "its options are: hidden, layers");
+  expect_error("wide_mlp:hidden=8,hidden=9", "twice");
+  expect_error("wide_mlp:hidden=0", "hidden = 0");
+  expect_error("wide_mlp:hidden=2000000", "outside 1 to 1048576");
+  expect_error("wide_mlp:layers=65", "layers = 65");
+  expect_error("wide_mlp:hidden=1e3", "not an integer");
+  expect_error("mlp:hidden=8", "'mlp' has no option 'hidden'");
+  expect_error("nope:hidden=8", "unknown model 'nope'");
+  bool listed = false;
+  for (const auto& m : list_models()) listed = listed || (m.name == "wide_mlp" && m.options.size() == 2);
+  EXPECT_TRUE(listed);
+}
+
+TEST(ModelRegistryTest, WideMlpSeededInitIsReproducible) {
+  at::manual_seed(5);
+  auto a = make("wide_mlp:hidden=16", {1, 4, 4, 10});
+  at::manual_seed(5);
+  auto b = make("wide_mlp:hidden=16", {1, 4, 4, 10});
+  ModelState sa = model_state(*a), sb = model_state(*b);
+  for (size_t i = 0; i < sa.size(); ++i) EXPECT_TRUE(at::equal(sa[i].tensor, sb[i].tensor));
+}
+
+// A 1.07 GB model (1 GB of RAM for a moment): only with FLOTILLA_LARGE_TESTS=1.
+TEST(ModelRegistryTest, LargeWideMlpBuildsInSeconds) {
+  const char* large = std::getenv("FLOTILLA_LARGE_TESTS");
+  if (large == nullptr || std::string(large) != "1") GTEST_SKIP() << "set FLOTILLA_LARGE_TESTS=1 to build 1 GB";
+  const auto start = std::chrono::steady_clock::now();
+  auto model = make("wide_mlp:hidden=16000", {1, 28, 28, 10});
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_NE(model, nullptr);
+  EXPECT_GE(model_state(*model).byte_size(), int64_t{1} << 30);
+  EXPECT_LT(seconds, 30.0);  // generous: a shared CI core; it takes a few seconds
+  std::printf("wide_mlp:hidden=16000: %.2f GB built in %.2f s\n",
+              static_cast<double>(model_state(*model).byte_size()) / 1e9, seconds);
 }
 
 }  // namespace
