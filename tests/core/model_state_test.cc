@@ -53,6 +53,33 @@ TEST(ModelStateTest, FiniteCheckNamesNaN) {
   EXPECT_NE(st.message().find("'a'"), std::string::npos);
 }
 
+// The check goes through large tensors in slices: a bad value in any of them, and in strided,
+// 0-dim and half-precision tensors, is found.
+TEST(ModelStateTest, FiniteCheckFindsBadValuesInEverySlice) {
+  for (int64_t where : {int64_t{0}, (int64_t{1} << 20) - 1, int64_t{1} << 20, (int64_t{3} << 20) + 5}) {
+    ModelState s;
+    s.add("ok", at::zeros({7}));
+    s.add("big", at::zeros({(int64_t{3} << 20) + 6}));
+    EXPECT_TRUE(s.check_finite().ok());
+    s.mutable_entries()[1].tensor[where] = std::numeric_limits<float>::infinity();
+    Status st = s.check_finite();
+    ASSERT_FALSE(st.ok()) << where;
+    EXPECT_NE(st.message().find("'big'"), std::string::npos) << st;
+  }
+  ModelState t;
+  t.add("scalar", at::scalar_tensor(1.5));
+  t.add("empty", at::zeros({0, 4}));
+  t.add("half", at::ones({5}, at::kHalf));
+  at::Tensor strided = at::zeros({4, 6}).t();
+  strided[5][3] = std::numeric_limits<float>::quiet_NaN();
+  t.add("strided", strided);
+  Status st = t.check_finite();
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("'strided'"), std::string::npos) << st;
+  t.mutable_entries()[3].tensor = at::zeros({4, 6}).t();
+  EXPECT_TRUE(t.check_finite().ok());
+}
+
 TEST(ModelStateTest, CloneIsDeep) {
   ModelState s = two_tensors();
   ModelState c = s.clone();
