@@ -388,7 +388,8 @@ std::string task_envelope(const std::string& name, int dtype, std::initializer_l
   std::string dims;
   for (uint64_t d : shape) dims += varint(d);
   const std::string spec = field(1, name) + "\x10" + varint(static_cast<uint64_t>(dtype)) + field(3, dims);
-  return "\x08" + varint(kProtocolVersion) + field(12, field(4, field(1, spec)));
+  // RoundTask: state (field 4) and, since protocol 4, the clients it is for (field 8, packed: [0]).
+  return "\x08" + varint(kProtocolVersion) + field(12, field(4, field(1, spec)) + field(8, varint(0)));
 }
 
 // Byte counts of tensors over 2^31 and 2^32 bytes are 64-bit all the way: a header describing one
