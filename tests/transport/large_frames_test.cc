@@ -4,6 +4,7 @@
 // only with FLOTILLA_LARGE_TESTS=1 (they need about 4.5 GB of memory); the rest always runs.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -56,7 +57,8 @@ TEST(LargeFramesTest, LimitsOver4GiBAreNotTruncated) {
 // A frame of `size` bytes, every byte a function of its offset, so that any misplaced chunk shows.
 Frame patterned_frame(size_t size) {
   std::shared_ptr<char[]> bytes(new char[size]);
-  for (size_t i = 0; i < size; i += 4096) std::memset(bytes.get() + i, static_cast<int>(i / 4096 % 251), 4096);
+  for (size_t i = 0; i < size; i += 4096)
+    std::memset(bytes.get() + i, static_cast<int>(i / 4096 % 251), std::min<size_t>(4096, size - i));
   std::memcpy(bytes.get() + size - 8, "the end!", 8);
   const char* data = bytes.get();
   return Frame::from_owner(std::move(bytes), data, size);
