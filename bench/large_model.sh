@@ -14,22 +14,24 @@
 #
 # Defaults keep a 1 GB model's run to a few minutes on 2 cores: the synthetic data set (12x12
 # images, 10 classes, 2000 train / 500 test samples: MNIST-like but quick to evaluate), one round,
-# one local step per client (the batch covers its partition), plain SGD (--momentum 0).
+# one local step per client (the batch covers its partition), plain SGD (--momentum 0). The
+# default models: 261 MB with a 256 MB tensor (hidden=8000), 1.01 GB in 16 layers of 67 MB
+# (hidden=4096,layers=16) and 1.03 GB with a 1.02 GB tensor (hidden=16000).
 #
-#   bench/large_model.sh                                       # ~256 MB and ~1 GB (2 clients)
-#   bench/large_model.sh --models "wide_mlp:hidden=16000" --clients 1
+#   bench/large_model.sh                                       # ~256 MB and ~1 GB, 1 client
+#   bench/large_model.sh --clients 2 --models "wide_mlp:hidden=8000 wide_mlp:hidden=2048,layers=16"
 #   bench/large_model.sh --dataset mnist --data-dir /work/shared/data/mnist --models wide_mlp:hidden=7600
 #
 # Options: --build-dir DIR (build), --models "NAME ..." (model names, see wide_mlp in
-# models/wide_mlp.h), --clients N (2; one process each), --rounds R (1), --dataset, --data-dir,
+# models/wide_mlp.h), --clients N (1; one process each), --rounds R (1), --dataset, --data-dir,
 # --max-total-gb G (8), --keep (keep the run folders), --trace FILE (every 0.2 s, each process's
-# RSS: "time model pid name rss_kb" lines, the time as the logs give it, to see which phase of a round takes the memory), and
-# anything after -- goes to flotilla-run.
+# RSS as "time model pid name rss_kb" lines, the time as the logs give it: which phase of a round
+# takes the memory), and anything after -- goes to flotilla-run (e.g. --no-encryption).
 set -euo pipefail
 
 build=build
-models="wide_mlp:hidden=8000 wide_mlp:hidden=16000"
-clients=2
+models="wide_mlp:hidden=8000 wide_mlp:hidden=4096,layers=16 wide_mlp:hidden=16000"
+clients=1
 rounds=1
 dataset=synthetic
 data_dir=""
@@ -49,7 +51,7 @@ while [[ $# -gt 0 ]]; do
     --keep) keep=1; shift ;;
     --trace) trace=$2; shift 2 ;;
     --) shift; extra=("$@"); break ;;
-    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
