@@ -3,17 +3,17 @@
 # 10 clients, all sampled every round), then a table (update bytes per round, ratio to none,
 # task bytes per round, accuracy after each round, wall time) and a plot (bench/plot_compression.py).
 #   bench/compression.sh [OUT_DIR]     (default bench-results/compression)
-#   env: R=rounds (5) CLIENTS (10) PROCESSES (2) DATA=MNIST dir CODECS="none fp16 ..." FLOTILLA_BUILD_DIR
+#   env: R=rounds (5) CLIENTS (10) PROCESSES (2) FRACTION (1.0) DATA=MNIST dir CODECS="none fp16 ..." FLOTILLA_BUILD_DIR
 # Timings are whatever the machine gives; nothing here asserts them.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-$root/bench-results/compression}
-R=${R:-5} CLIENTS=${CLIENTS:-10} PROCESSES=${PROCESSES:-2}
+R=${R:-5} CLIENTS=${CLIENTS:-10} PROCESSES=${PROCESSES:-2} FRACTION=${FRACTION:-1.0}
 DATA=${DATA:-$root/../shared/data/mnist}
 CODECS=${CODECS:-"none fp16 bf16 qsgd topk:ratio=0.1 topk:ratio=0.01"}
 bin=${FLOTILLA_BUILD_DIR:-$root/build}/bin
 mkdir -p "$out"
-common=(--clients "$CLIENTS" --processes "$PROCESSES" --rounds "$R" --dataset mnist --data-dir "$DATA" --model mnist_cnn
+common=(--clients "$CLIENTS" --processes "$PROCESSES" --fraction "$FRACTION" --rounds "$R" --dataset mnist --data-dir "$DATA" --model mnist_cnn
         --partitioner dirichlet --alpha 0.5 --epochs 1 --batch-size 32 --lr 0.01 --momentum 0.9 --seed 42
         --checkpoint-every 0 --log-level warning)
 dirs=()
