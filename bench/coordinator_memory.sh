@@ -16,17 +16,11 @@ CIFAR=${CIFAR:-$root/../shared/data/cifar-10-subset}
 SETS=${SETS:-"synthetic mnist cifar"}
 bin=${FLOTILLA_BUILD_DIR:-$root/build}/bin
 source "$root/bench/lib_procmon.sh"
+source "$root/bench/lib_cifar_subset.sh"
 mkdir -p "$out"
 
-# The CIFAR-10 loader wants data_batch_1..5.bin and test_batch.bin: split the 4,000-record subset in 5.
 cifar_dir=$out/cifar-10-batches-bin
-if [[ $SETS == *cifar* && ! -f $cifar_dir/test_batch.bin ]]; then
-  mkdir -p "$cifar_dir"
-  for i in 1 2 3 4 5; do
-    dd if="$CIFAR/data_batch_subset.bin" of="$cifar_dir/data_batch_$i.bin" bs=3073 skip=$(( (i - 1) * 800 )) count=800 status=none
-  done
-  cp "$CIFAR/test_batch_subset.bin" "$cifar_dir/test_batch.bin"
-fi
+if [[ $SETS == *cifar* ]]; then cifar_subset_dir "$CIFAR" "$out" >/dev/null; fi
 
 # name dataset data model clients processes
 configs=()

@@ -14,15 +14,10 @@ MNIST=${MNIST:-$root/../shared/data/mnist}
 CIFAR=${CIFAR:-$root/../shared/data/cifar-10-subset}
 SETS=${SETS:-"mnist cifar"}
 bin=${FLOTILLA_BUILD_DIR:-$root/build}/bin
+source "$root/bench/lib_cifar_subset.sh"
 mkdir -p "$out"
 cifar_dir=$out/cifar-10-batches-bin
-if [[ $SETS == *cifar* && ! -f $cifar_dir/test_batch.bin ]]; then
-  mkdir -p "$cifar_dir"
-  for i in 1 2 3 4 5; do
-    dd if="$CIFAR/data_batch_subset.bin" of="$cifar_dir/data_batch_$i.bin" bs=3073 skip=$(( (i - 1) * 800 )) count=800 status=none
-  done
-  cp "$CIFAR/test_batch_subset.bin" "$cifar_dir/test_batch.bin"
-fi
+if [[ $SETS == *cifar* ]]; then cifar_subset_dir "$CIFAR" "$out" >/dev/null; fi
 configs=()  # name dataset data model clients processes
 [[ $SETS == *mnist* ]] && configs+=("mnist-2p mnist $MNIST mnist_cnn 10 2" "mnist-10p mnist $MNIST mnist_cnn 10 10")
 [[ $SETS == *cifar* ]] && configs+=("cifar-2p cifar10 $cifar_dir cifar_cnn 10 2")
