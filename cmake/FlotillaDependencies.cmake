@@ -2,6 +2,19 @@
 find_package(Threads REQUIRED)
 find_package(Torch REQUIRED)
 find_package(Protobuf REQUIRED)
+# PyPI's LibTorch (the GPU build, scripts/gpu/) links protobuf into itself, and its TorchConfig
+# defines protobuf::libprotobuf as an interface target with no library before FindProtobuf runs,
+# which then keeps it: nothing would link libprotobuf. Give that target the library found here.
+set(_flotilla_protobuf protobuf::libprotobuf)
+get_target_property(_flotilla_protobuf_aliased protobuf::libprotobuf ALIASED_TARGET)
+if(_flotilla_protobuf_aliased)
+  set(_flotilla_protobuf ${_flotilla_protobuf_aliased})
+endif()
+get_target_property(_flotilla_protobuf_type ${_flotilla_protobuf} TYPE)
+if(_flotilla_protobuf_type STREQUAL "INTERFACE_LIBRARY")
+  message(STATUS "protobuf::libprotobuf came without a library (LibTorch's); linking ${Protobuf_LIBRARIES}")
+  set_property(TARGET ${_flotilla_protobuf} APPEND PROPERTY INTERFACE_LINK_LIBRARIES "${Protobuf_LIBRARIES}")
+endif()
 find_package(cppzmq REQUIRED)
 find_package(OpenSSL REQUIRED COMPONENTS Crypto)
 find_package(ZLIB REQUIRED)
