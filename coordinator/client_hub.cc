@@ -1,0 +1,209 @@
+#include "coordinator/client_hub.h"
+
+#include <cstdio>
+
+#include "core/log.h"
+#include "protocol/codec.h"
+
+namespace flotilla {
+namespace {
+
+// Messages handled back to back before liveness is checked again; all queued ones are read
+// before any peer is declared silent, so a coordinator that was busy (evaluating a large model)
+// does not mistake its own backlog for dead clients.
+constexpr int kMaxDrain = 10000;
+
+ClientHub::Clock::duration seconds_duration(double s) {
+  return std::chrono::duration_cast<ClientHub::Clock::duration>(std::chrono::duration<double>(s));
+}
+
+}  // namespace
+
+ClientHub::ClientHub(std::unique_ptr<ServerChannel> channel, ClientHubOptions options)
+    : channel_(std::move(channel)),
+      options_(std::move(options)),
+      heartbeat_interval_(seconds_duration(options_.heartbeat_interval_s)),
+      peer_timeout_(seconds_duration(options_.peer_timeout_s)) {}
+
+Status ClientHub::pump(HubListener* listener, std::chrono::milliseconds wait) {
+  const auto now = Clock::now();
+  if (now - last_heartbeat_ >= heartbeat_interval_) {
+    last_heartbeat_ = now;
+    const Frames beat = encode(msg::Heartbeat{});
+    for (const auto& peer : registry_.live_peers())
+      if (Status sent = channel_->send(peer, beat); !sent.ok()) peer_lost(peer, "connection closed", listener);
+  }
+  ASSIGN_OR_RETURN(auto in, channel_->receive(wait));
+  for (int n = 0; in && n < kMaxDrain; ++n) {
+    handle(*in, listener);
+    ASSIGN_OR_RETURN(in, channel_->receive(std::chrono::milliseconds(0)));
+  }
+  for (const auto& peer : registry_.silent_peers(Clock::now(), peer_timeout_)) {
+    char why[64];
+    std::snprintf(why, sizeof why, "silent for more than %.0f s", options_.peer_timeout_s);
+    peer_lost(peer, why, listener);
+  }
+  return Status();
+}
+
+void ClientHub::peer_lost(const std::string& peer, const std::string& why, HubListener* listener) {
+  const auto* p = registry_.find_peer(peer);
+  if (!p) return;
+  const std::string who = p->capabilities.hostname + " pid " + std::to_string(p->capabilities.pid);
+  const std::vector<int> ids = registry_.mark_lost(peer);
+  FLOTILLA_LOG(Warning) << "lost client process " << who << " (" << ids.size() << " client(s)): " << why;
+  if (listener && !ids.empty()) listener->on_clients_lost(ids, why);
+}
+
+// Bad messages are logged (throttled) and dropped: a peer can never crash the coordinator or
+// fail a round by itself.
+void ClientHub::handle(const Incoming& in, HubListener* listener) {
+  const bool registered = registry_.heard_from(in.peer, Clock::now());
+  if (!in.refused.ok()) {
+    if (int64_t quiet = 0; refusal_log_.allow(&quiet))
+      FLOTILLA_LOG(Warning) << "dropped a message from " << peer_name(in.peer) << ": " << in.refused.message()
+                            << (quiet ? " (" + std::to_string(quiet) + " similar lines suppressed)" : "");
+    return;
+  }
+  if (!registered && !admission_.admit_unknown(in.peer)) {
+    if (int64_t quiet = 0; budget_log_.allow(&quiet))
+      FLOTILLA_LOG(Warning) << "dropping messages from unregistered " << peer_name(in.peer) << ": its budget is spent ("
+                            << admission_.dropped() << " dropped in all"
+                            << (quiet ? ", " + std::to_string(quiet) + " similar lines suppressed" : "") << ")";
+    return;
+  }
+  auto decoded = decode(in.frames);
+  if (!decoded.ok()) {
+    if (int64_t quiet = 0; refusal_log_.allow(&quiet))
+      FLOTILLA_LOG(Warning) << "dropping malformed message from " << peer_name(in.peer) << ": " << decoded.status()
+                            << (quiet ? " (" + std::to_string(quiet) + " similar lines suppressed)" : "");
+    send_error(in.peer, decoded.status(), -1, 0);
+    return;
+  }
+  if (auto* reg = std::get_if<msg::Register>(&*decoded)) return on_register(in, *reg, listener);
+  if (!registered) {
+    // Typically a client whose coordinator restarted, or that was declared lost while it was
+    // only cut off: it registers again on this error.
+    send_error(in.peer, not_found_error("not registered with this coordinator; register again"), -1, 0);
+    return;
+  }
+  if (auto* update = std::get_if<msg::ClientUpdate>(&*decoded)) {
+    const auto* owner = registry_.live_peer_of(update->client_id);
+    if (!listener || !owner || owner->peer != in.peer) {
+      FLOTILLA_LOG(Info) << "dropping unexpected update from client " << update->client_id << " for round "
+                         << update->round;
+      return;
+    }
+    return listener->on_update(std::move(*update), in.wire_bytes);
+  }
+  if (auto* error = std::get_if<msg::Error>(&*decoded)) {
+    FLOTILLA_LOG(Warning) << "client " << error->client_id << " reports an error in round " << error->round << ": "
+                          << error->message;
+    const auto* owner = registry_.live_peer_of(error->client_id);
+    if (listener && owner && owner->peer == in.peer) listener->on_client_error(*error);
+    return;
+  }
+  if (std::holds_alternative<msg::Heartbeat>(*decoded)) return;
+  FLOTILLA_LOG(Warning) << "ignoring unexpected " << message_name(*decoded) << " from " << peer_name(in.peer);
+}
+
+std::string ClientHub::peer_name(const std::string& peer) const {
+  std::string hex;
+  char buf[3];
+  for (unsigned char c : peer) {
+    std::snprintf(buf, sizeof buf, "%02x", c);
+    hex += buf;
+  }
+  return "peer " + hex;
+}
+
+void ClientHub::send_error(const std::string& peer, const Status& status, int client_id, int round) {
+  Status sent =
+      channel_->send(peer, encode(msg::Error{static_cast<int>(status.code()), status.message(), client_id, round}));
+  if (!sent.ok()) FLOTILLA_LOG(Debug) << "could not tell " << peer_name(peer) << " about the error: " << sent;
+}
+
+void ClientHub::refuse_registration(const Incoming& in, const msg::Register& reg, const Status& why) {
+  if (int64_t quiet = 0; refusal_log_.allow(&quiet))
+    FLOTILLA_LOG(Warning) << "refusing registration from " << reg.capabilities.hostname << " pid "
+                          << reg.capabilities.pid << ": " << why.message()
+                          << (quiet ? " (" + std::to_string(quiet) + " similar lines suppressed)" : "");
+  send_error(in.peer, why, reg.client_ids.empty() ? -1 : reg.client_ids.front(), 0);
+}
+
+void ClientHub::on_register(const Incoming& in, const msg::Register& reg, HubListener* listener) {
+  const int n = options_.num_clients;
+  if (reg.client_ids.empty())
+    return refuse_registration(in, reg, invalid_argument_error("registration lists no client ids"));
+  std::set<int> distinct;
+  for (int id : reg.client_ids) {
+    if (id < 0 || id >= n)
+      return refuse_registration(in, reg,
+                                 invalid_argument_error("client id " + std::to_string(id) + " is out of range [0, " +
+                                                        std::to_string(n) + ")"));
+    if (!distinct.insert(id).second)
+      return refuse_registration(in, reg,
+                                 invalid_argument_error("client id " + std::to_string(id) + " is listed twice"));
+  }
+  if (options_.allowlist) {
+    if (Status allowed = options_.allowlist->check_ids(in.user_id, reg.client_ids); !allowed.ok())
+      return refuse_registration(in, reg, allowed);
+  }
+  const bool rejoin = registry_.size() > 0 && [&] {
+    for (int id : reg.client_ids)
+      if (client_seen_.count(id)) return true;
+    return false;
+  }();
+  if (Status bound =
+          registry_.register_peer(in.peer, in.user_id, reg.instance_id, reg.capabilities, reg.client_ids, Clock::now());
+      !bound.ok())
+    return refuse_registration(in, reg, bound);
+  admission_.forget(in.peer);
+  client_seen_.insert(reg.client_ids.begin(), reg.client_ids.end());
+  FLOTILLA_LOG(Info) << (rejoin ? "re-registered " : "registered ") << reg.client_ids.size() << " client(s) from "
+                     << reg.capabilities.hostname << " pid " << reg.capabilities.pid << " (" << reg.capabilities.device
+                     << "); " << registry_.live_size() << "/" << n << " reachable";
+  msg::Welcome welcome{reg.client_ids, options_.experiment};
+  Status sent = channel_->send(in.peer, encode(welcome));
+  if (!sent.ok()) FLOTILLA_LOG(Warning) << "welcome not delivered: " << sent;
+  if (listener) listener->on_clients_registered(reg.client_ids);
+}
+
+ClientHub::Dispatch ClientHub::prepare(const msg::RoundTask& task, const std::vector<int>& ids) const {
+  Dispatch dispatch;
+  msg::RoundTask one = task;  // shared tensors: encoding copies no tensor data
+  std::map<std::string, size_t> message_of_peer;
+  for (int id : ids) {
+    const auto* peer = registry_.live_peer_of(id);
+    if (!peer) {
+      dispatch.unreachable.push_back(id);
+      continue;
+    }
+    one.client_ids = {id};
+    dispatch.task_bytes[id] = channel_->wire_bytes(encode(one));
+    auto [it, added] = message_of_peer.emplace(peer->peer, dispatch.messages.size());
+    if (added) {
+      dispatch.messages.emplace_back(peer->peer, task);
+      dispatch.messages.back().second.client_ids.clear();
+    }
+    dispatch.messages[it->second].second.client_ids.push_back(id);
+  }
+  return dispatch;
+}
+
+int64_t ClientHub::send(const Dispatch& dispatch, HubListener* listener) {
+  int64_t wire = 0;
+  for (const auto& [peer, task] : dispatch.messages) {
+    const Frames frames = encode(task);
+    wire += channel_->wire_bytes(frames);
+    if (Status sent = channel_->send(peer, frames); !sent.ok())
+      peer_lost(peer, "connection closed (" + sent.message() + ")", listener);
+  }
+  return wire;
+}
+
+void ClientHub::shutdown(const std::string& reason) {
+  for (const auto& peer : registry_.live_peers()) (void)channel_->send(peer, encode(msg::Shutdown{reason}));
+}
+
+}  // namespace flotilla

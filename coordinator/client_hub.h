@@ -1,0 +1,108 @@
+// ClientHub: the coordinator's event loop over its client processes, whatever the training
+// policy (coordinator/training_policy.h). It owns the ROUTER channel and knows who is connected:
+// it admits and registers processes, sends heartbeats, declares silent or closed processes lost,
+// drops what is malformed or unexpected, and sends tasks one message per process. What matters
+// to training (updates, client errors, lost or (re)joined clients) it hands to a HubListener: the
+// policy, which decides what to do with it. Coordinator thread only, like the channel.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "coordinator/admission.h"
+#include "coordinator/client_registry.h"
+#include "core/experiment.h"
+#include "core/log_throttle.h"
+#include "core/status.h"
+#include "protocol/messages.h"
+#include "transport/allowlist.h"
+#include "transport/channel.h"
+
+namespace flotilla {
+
+// What a training policy hears from the hub; called on the coordinator thread from within pump()
+// or send().
+class HubListener {
+ public:
+  virtual ~HubListener() = default;
+  // An update from the live process that hosts update.client_id (anything else was dropped).
+  // `wire_bytes`: what the message took on the wire.
+  virtual void on_update(msg::ClientUpdate update, int64_t wire_bytes) = 0;
+  // A client reported that its task failed (from the live process hosting error.client_id).
+  virtual void on_client_error(const msg::Error& error) = 0;
+  // The process hosting `ids` was lost (`why`: "silent for more than 10 s", "connection closed").
+  virtual void on_clients_lost(const std::vector<int>& ids, const std::string& why) = 0;
+  // A process registered (or re-registered) `ids`: they are reachable again.
+  virtual void on_clients_registered(const std::vector<int>& ids) = 0;
+};
+
+struct ClientHubOptions {
+  int num_clients = 0;                // ids a process may register: [0, num_clients)
+  Experiment experiment;              // sent in every Welcome
+  double heartbeat_interval_s = 1.0;  // a heartbeat to every live process this often
+  double peer_timeout_s = 10.0;       // a process silent this long is lost
+  // With CURVE: which key may register which ids (null without CURVE).
+  std::shared_ptr<const Allowlist> allowlist;
+};
+
+class ClientHub {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  ClientHub(std::unique_ptr<ServerChannel> channel, ClientHubOptions options);
+
+  // One turn of the loop: heartbeats when due (a send that fails means ZeroMQ knows the
+  // connection is gone), every queued message (waiting up to `wait` for the first), then every
+  // process silent past the peer timeout is lost. `listener` may be null while no training runs
+  // (waiting for registrations): updates are then dropped as unexpected. Errors are local
+  // transport failures only; nothing a peer sends makes this fail.
+  Status pump(HubListener* listener, std::chrono::milliseconds wait = std::chrono::milliseconds(100));
+
+  // Tasks for `ids`, prepared to be sent as one message per process naming all of its ids (the
+  // model crosses the wire once per process however many logical clients it hosts).
+  struct Dispatch {
+    // Per id: what its task alone would have moved on the wire (the per-client traffic a
+    // deployment with one process per client has), for ids hosted by a live process.
+    std::map<int, int64_t> task_bytes;
+    std::vector<int> unreachable;                                  // ids no live process hosts: not sent
+    std::vector<std::pair<std::string, msg::RoundTask>> messages;  // per peer, in sampling order
+  };
+  Dispatch prepare(const msg::RoundTask& task, const std::vector<int>& ids) const;
+  // Sends a prepared dispatch; returns the bytes that went on the wire. A process whose send
+  // fails is lost at once (listener->on_clients_lost with every id it hosted).
+  int64_t send(const Dispatch& dispatch, HubListener* listener);
+
+  // Tells a live process's client `client_id` that something it sent was refused.
+  void send_error(const std::string& peer, const Status& status, int client_id, int round);
+  // Tells every live process to shut down with `reason`.
+  void shutdown(const std::string& reason);
+
+  std::vector<int> live_ids() const { return registry_.live_ids(); }
+  int live_size() const { return registry_.live_size(); }
+  std::string endpoint() const { return channel_->endpoint(); }
+  int64_t wire_bytes(const Frames& frames) const { return channel_->wire_bytes(frames); }
+
+ private:
+  void handle(const Incoming& in, HubListener* listener);
+  void on_register(const Incoming& in, const msg::Register& reg, HubListener* listener);
+  void refuse_registration(const Incoming& in, const msg::Register& reg, const Status& why);
+  void peer_lost(const std::string& peer, const std::string& why, HubListener* listener);
+  std::string peer_name(const std::string& peer) const;
+
+  std::unique_ptr<ServerChannel> channel_;
+  ClientHubOptions options_;
+  Clock::duration heartbeat_interval_;
+  Clock::duration peer_timeout_;
+  Clock::time_point last_heartbeat_{};
+  ClientRegistry registry_;
+  Admission admission_;
+  LogThrottle refusal_log_;    // malformed messages and refused registrations
+  LogThrottle budget_log_;     // messages dropped for a spent budget
+  std::set<int> client_seen_;  // ids ever registered, to tell a rejoin from a first registration
+};
+
+}  // namespace flotilla

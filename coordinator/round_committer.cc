@@ -1,0 +1,82 @@
+#include "coordinator/round_committer.h"
+
+#include <cstdio>
+#include <limits>
+
+#include "coordinator/checkpoint.h"
+
+namespace flotilla {
+namespace {
+
+// Resume checkpoints kept (the newest and its predecessors, in case the newest is torn).
+constexpr int kCheckpointsKept = 3;
+
+std::string megabytes(int64_t bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1fMB", static_cast<double>(bytes) / 1e6);
+  return buf;
+}
+
+}  // namespace
+
+Status RoundCommitter::write_checkpoint(int round, const ModelState& model, ModelState aggregator_state) {
+  Checkpoint ck;
+  ck.round = round;
+  ck.config_fingerprint = options_.fingerprint;
+  ck.aggregator = options_.aggregator;
+  ck.model = model;
+  ck.aggregator_state = std::move(aggregator_state);
+  RETURN_IF_ERROR(write_checkpoint_file(ck, checkpoint_path(options_.run_dir, round)));
+  return prune_checkpoints(options_.run_dir, kCheckpointsKept);
+}
+
+Status RoundCommitter::submit(RoundMetrics metrics, ModelState model, ModelState aggregator_state, bool evaluate) {
+  RETURN_IF_ERROR(flush());
+  Pending next;
+  next.metrics = std::move(metrics);
+  next.model = std::move(model);
+  next.aggregator_state = std::move(aggregator_state);
+  next.evaluated = evaluate;
+  if (evaluate) evaluator_.start(next.model);
+  pending_ = std::move(next);
+  return evaluate ? Status() : flush();
+}
+
+Status RoundCommitter::record_failed(const RoundMetrics& metrics) {
+  RETURN_IF_ERROR(flush());
+  return recorder_.record_round(metrics);
+}
+
+Status RoundCommitter::flush() {
+  if (!pending_) return Status();
+  Pending p = std::move(*pending_);
+  pending_.reset();
+  RoundMetrics& metrics = p.metrics;
+  const int round = metrics.round;
+  metrics.test_accuracy = metrics.test_loss = std::numeric_limits<double>::quiet_NaN();
+  if (p.evaluated) {
+    ASSIGN_OR_RETURN(BackgroundEvaluator::Result evaluation, evaluator_.wait());
+    const EvalResult& eval = evaluation.eval;
+    metrics.test_accuracy = eval.accuracy;
+    metrics.test_loss = eval.loss;
+    for (size_t c = 0; c < eval.class_total.size(); ++c) metrics.class_accuracy.push_back(eval.class_accuracy(c));
+    metrics.eval_seconds = evaluation.seconds;
+    last_accuracy_ = eval.accuracy;
+  }
+  RETURN_IF_ERROR(recorder_.record_round(metrics));
+  if (checkpoint_due(round)) {
+    RETURN_IF_ERROR(write_checkpoint(round, p.model, std::move(p.aggregator_state)));
+    RETURN_IF_ERROR(recorder_.save_checkpoint(p.model, round));
+  }
+  char accuracy[32] = "-";
+  if (p.evaluated) std::snprintf(accuracy, sizeof accuracy, "%.4f loss %.4f", metrics.test_accuracy, metrics.test_loss);
+  std::printf("round %d/%d acc %s clients %d/%zu%s sent %s recv %s time %.2fs (wait %.2f agg %.2f eval %.2f)\n", round,
+              options_.rounds, accuracy, metrics.answered, metrics.sampled.size(),
+              metrics.lost ? (" (" + std::to_string(metrics.lost) + " lost)").c_str() : "",
+              megabytes(metrics.bytes_sent).c_str(), megabytes(metrics.bytes_received).c_str(), metrics.round_seconds,
+              metrics.wait_seconds, metrics.aggregate_seconds, metrics.eval_seconds);
+  std::fflush(stdout);
+  return Status();
+}
+
+}  // namespace flotilla

@@ -1,0 +1,216 @@
+#include "coordinator/sync_training.h"
+
+#include <chrono>
+
+#include "coordinator/client_sampler.h"
+#include "core/digest.h"
+#include "core/log.h"
+#include "partitioners/random.h"
+
+namespace flotilla {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+double unix_now() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
+
+}  // namespace
+
+Status SyncTraining::run(int first_round) {
+  for (int round = first_round; round <= ctx_.config.rounds; ++round) RETURN_IF_ERROR(run_round(round));
+  return Status();
+}
+
+std::vector<int> SyncTraining::sampleable_ids() const {
+  std::vector<int> ids;
+  for (int id : ctx_.hub.live_ids())
+    if (!overdue_.count(id)) ids.push_back(id);
+  return ids;
+}
+
+// Each client's bytes_sent is what its task alone would have moved; the round's wire_bytes_sent
+// is what did move (one message per process). A send that fails ends that process's tasks as
+// lost (through on_clients_lost).
+void SyncTraining::send_tasks(const std::vector<int>& ids) {
+  msg::RoundTask task;
+  task.round = round_->round();
+  task.config = ctx_.config.train;
+  task.algorithm = ctx_.client_half;
+  task.state = ctx_.global;  // shared tensors: encoding copies no tensor data
+  task.extras = round_extras_;
+  task.compression = ctx_.config.compression;
+  const ClientHub::Dispatch dispatch = ctx_.hub.prepare(task, ids);
+  for (int id : ids) {
+    auto bytes = dispatch.task_bytes.find(id);
+    round_->task_sent(id, bytes == dispatch.task_bytes.end() ? 0 : bytes->second,
+                      ctx_.class_counts[static_cast<size_t>(id)]);
+  }
+  for (int id : dispatch.unreachable) round_->task_ended(id, "lost: no live process hosts it");
+  round_->add_wire_bytes_sent(ctx_.hub.send(dispatch, this));
+}
+
+// When every task ended with too few answers: tasks for live clients not yet tried this round,
+// picked with the run's seed (so a repeated failure pattern repeats the choice).
+void SyncTraining::send_replacements(int attempt) {
+  std::vector<int> candidates;
+  for (int id : sampleable_ids())
+    if (!round_->was_tried(id)) candidates.push_back(id);
+  const int needed = round_->replacements_needed();
+  if (candidates.empty() || needed == 0) return;
+  const int count = std::min<int>(needed, static_cast<int>(candidates.size()));
+  std::vector<int> picked = sample_clients(
+      candidates, count, derive_seed(ctx_.config.experiment.seed, 0x5245504cULL + attempt), round_->round());
+  FLOTILLA_LOG(Warning) << "round " << round_->round() << ": " << round_->shortfall() << "; sending " << picked.size()
+                        << " replacement task(s)";
+  send_tasks(picked);
+}
+
+void SyncTraining::on_clients_registered(const std::vector<int>& ids) {
+  for (int id : ids) overdue_.erase(id);
+}
+
+void SyncTraining::on_clients_lost(const std::vector<int>& ids, const std::string& why) {
+  int ended = 0;
+  for (int id : ids) {
+    overdue_.erase(id);
+    if (!round_ || !round_->is_outstanding(id)) continue;
+    round_->task_ended(id, "lost: " + why);
+    ++ended;
+  }
+  if (ended) FLOTILLA_LOG(Warning) << ended << " task(s) of round " << round_->round() << " end as lost";
+}
+
+void SyncTraining::on_client_error(const msg::Error& error) {
+  overdue_.erase(error.client_id);
+  if (!round_ || error.round != round_->round()) return;
+  round_->task_ended(error.client_id, "error: " + error.message);
+}
+
+void SyncTraining::on_update(msg::ClientUpdate update, int64_t bytes) {
+  const int id = update.client_id;
+  overdue_.erase(id);  // a late answer shows it works again
+  if (!round_ || update.round != round_->round()) {
+    FLOTILLA_LOG(Info) << "dropping stale update from client " << id << " for round " << update.round;
+    return;
+  }
+  if (!round_->is_outstanding(id)) {
+    FLOTILLA_LOG(Warning) << "dropping update from client " << id << ": its task is not outstanding";
+    return;
+  }
+  round_->metrics_of(id).bytes_received = bytes;
+  auto accepted = ctx_.intake.accept(update, ctx_.global);
+  // Folded in now when the rule is a sum (and its tensors dropped), kept otherwise.
+  Status taken = accepted.ok() ? aggregation_->add(std::move(*accepted)) : accepted.status();
+  if (!taken.ok()) {
+    FLOTILLA_LOG(Warning) << "rejecting update of client " << id << ": " << taken.message();
+    round_->task_ended(id, "error: " + taken.message());
+    return;
+  }
+  ClientRoundMetrics m;
+  m.bytes_received = bytes;
+  m.num_samples = update.num_samples;
+  m.train_loss = update.train_loss;
+  m.train_seconds = update.train_seconds;
+  m.total_seconds = update.total_seconds;
+  m.local_steps = update.steps;
+  m.extra = update.metrics;
+  round_->accept(id, std::move(m));
+}
+
+Status SyncTraining::run_round(int round_number) {
+  const CoordinatorConfig& config = ctx_.config;
+  const auto round_start = Clock::now();
+  RoundMetrics metrics;
+  metrics.round = round_number;
+  const std::vector<int> available = sampleable_ids();
+  if (static_cast<int>(available.size()) < config.min_fit) {
+    return failed_precondition_error("round " + std::to_string(round_number) + ": only " +
+                                     std::to_string(available.size()) + " reachable clients, --min-fit is " +
+                                     std::to_string(config.min_fit));
+  }
+  round_ = std::make_unique<SyncRound>(round_number, config.min_fit);
+  aggregation_ = std::make_unique<RoundAggregation>(ctx_.aggregator, ctx_.global, round_number);
+  round_extras_ = ctx_.aggregator.task_extras(round_number).to_cpu();
+  RETURN_IF_ERROR(round_extras_.check_finite().with_context("aggregator '" + config.aggregator + "' task extras"));
+  send_tasks(sample_clients(available, config.sample_size(static_cast<int>(available.size())), config.experiment.seed,
+                            round_number));
+
+  // Collect until the round is complete or the timeout passed; lost clients end their tasks at
+  // once, and a round short of --min-fit answers gets replacements or waits for rejoins.
+  const auto wait_start = Clock::now();
+  int attempt = 0;
+  while (!round_->complete() && seconds_since(wait_start) < config.round_timeout_s) {
+    if (ctx_.stopping()) return aborted_error("stopped during round " + std::to_string(round_number));
+    if (round_->replacements_needed() > 0) send_replacements(++attempt);
+    RETURN_IF_ERROR(ctx_.hub.pump(this));
+  }
+  if (ctx_.stopping()) return aborted_error("stopped during round " + std::to_string(round_number));
+  metrics.wait_seconds = seconds_since(wait_start);
+  if (round_->outstanding() > 0) {
+    FLOTILLA_LOG(Warning) << "round " << round_number << ": " << round_->outstanding()
+                          << " client(s) did not answer within " << config.round_timeout_s
+                          << " s (--round-timeout); not sampled again until they answer";
+    for (int id : round_->outstanding_ids()) overdue_.insert(id);
+    round_->time_out();
+  }
+  if (round_->answered() < config.min_fit) {
+    aggregation_.reset();
+    const std::string shortfall = round_->shortfall();
+    round_->fill(&metrics);
+    metrics.status = "failed: " + shortfall;
+    metrics.model_sha256 = model_sha256(ctx_.global);
+    metrics.round_seconds = seconds_since(round_start);
+    metrics.finished_unix = unix_now();
+    RETURN_IF_ERROR(ctx_.committer.record_failed(metrics));
+    return deadline_exceeded_error("round " + std::to_string(round_number) + " failed after " +
+                                   std::to_string(static_cast<int>(metrics.wait_seconds)) + " s: " + shortfall + "; " +
+                                   std::to_string(ctx_.hub.live_size()) + " client(s) reachable");
+  }
+
+  // Aggregate: what was not folded in as updates arrived, then the server step.
+  const auto agg_start = Clock::now();
+  const std::vector<int> failures = round_->failures();
+  metrics.aggregation = aggregation_->streaming() ? "streaming" : "whole round";
+  auto aggregated = aggregation_->finish(failures);
+  aggregation_.reset();
+  if (!aggregated.ok()) return aggregated.status();
+  RoundAggregation::Result& result = *aggregated;
+  double divergence_sum = 0, loss_sum = 0;
+  for (const auto& [id, d] : result.divergence) {
+    ClientRoundMetrics& m = round_->metrics_of(id);
+    m.divergence_to_previous = d.to_previous;
+    m.divergence_to_new = d.to_new;
+    m.cosine_to_update = d.cosine;
+    divergence_sum += d.to_previous;
+    metrics.max_divergence = std::max(metrics.max_divergence, d.to_previous);
+    loss_sum += m.train_loss;
+  }
+  const double answered = static_cast<double>(result.divergence.size());
+  metrics.mean_divergence = divergence_sum / answered;
+  metrics.mean_train_loss = loss_sum / answered;
+  metrics.inexact_elements = result.inexact_elements;
+  if (result.inexact_elements > 0)
+    FLOTILLA_LOG(Warning) << "round " << round_number << ": " << result.inexact_elements
+                          << " element(s) of the streaming sum could not be kept exact; their last bit may depend "
+                             "on the order updates arrived in";
+  metrics.fold_seconds = result.fold_seconds;
+  ctx_.global = std::move(result.next);
+  metrics.aggregate_seconds = seconds_since(agg_start);
+  metrics.model_sha256 = model_sha256(ctx_.global);
+  round_->fill(&metrics);
+  round_.reset();
+  metrics.round_seconds = seconds_since(round_start);
+  metrics.finished_unix = unix_now();
+
+  // The round before is complete now (its evaluation ran while this round trained); this one is
+  // evaluated while the next trains, and recorded when that is done.
+  const bool evaluate = round_number % config.eval_every == 0 || round_number == config.rounds;
+  // A snapshot: the next round changes the rule's state.
+  ModelState aggregator_state =
+      ctx_.committer.checkpoint_due(round_number) ? ctx_.aggregator.save_state() : ModelState();
+  return ctx_.committer.submit(std::move(metrics), ctx_.global, std::move(aggregator_state), evaluate);
+}
+
+}  // namespace flotilla
