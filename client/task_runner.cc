@@ -159,6 +159,15 @@ class TaskRunner::Impl {
         return error_reply(client_id, task.round, payload.status().with_context("--compression " + task.compression));
       update.state = std::move(payload).value();
     }
+    // An asynchronous study's slow client: the answer leaves this much later, as from a slower
+    // device or link. Cancellable, like a hung task.
+    if (task.delay_seconds > 0) {
+      const auto until =
+          Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(task.delay_seconds));
+      while (Clock::now() < until && !cancelled.load())
+        std::this_thread::sleep_for(std::min<Clock::duration>(until - Clock::now(), std::chrono::milliseconds(50)));
+      update.metrics["delay_seconds"] = task.delay_seconds;
+    }
     update.total_seconds = std::chrono::duration<double>(Clock::now() - started).count();
     FLOTILLA_LOG(Debug) << "client " << client_id << " round " << task.round << ": loss " << update.train_loss << " in "
                         << update.train_seconds << " s";

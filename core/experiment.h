@@ -33,6 +33,9 @@ struct TrainConfig {
   double prox_mu = 0.0;  // FedProx proximal term; 0 = plain local SGD
   // Training-batch augmentation: one of the kAugment* names below.
   std::string augment = "none";
+  // Hogwild! (Niu et al. 2011): this many threads run lock-free SGD on the one model, each on its
+  // own share of every epoch (training/hogwild.h). 1: the ordinary single-threaded loop.
+  int local_threads = 1;
 };
 
 // TrainConfig::augment values. Kept here, not in training/, because the codec and the coordinator

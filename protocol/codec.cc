@@ -4,6 +4,7 @@
 #include <ATen/ops/from_blob.h>
 #include <google/protobuf/stubs/logging.h>
 
+#include <cmath>
 #include <cstring>
 #include <initializer_list>
 #include <set>
@@ -99,6 +100,7 @@ void to_proto(const TrainConfig& c, pb::TrainConfig* p) {
   p->set_seed(c.seed);
   p->set_prox_mu(c.prox_mu);
   p->set_augment(c.augment);
+  p->set_local_threads(c.local_threads);
 }
 
 StatusOr<TrainConfig> from_proto(const pb::TrainConfig& p) {
@@ -114,6 +116,73 @@ StatusOr<TrainConfig> from_proto(const pb::TrainConfig& p) {
   c.augment = p.augment().empty() ? std::string(kAugmentNone) : p.augment();
   if (!is_known_augment(c.augment))
     return invalid_argument_error("unknown augmentation '" + c.augment + "' in the train config");
+  c.local_threads = p.local_threads() == 0 ? 1 : p.local_threads();
+  if (c.local_threads < 1 || c.local_threads > kMaxLocalThreads)
+    return invalid_argument_error("train config asks for " + std::to_string(p.local_threads()) + " local threads; 1.." +
+                                  std::to_string(kMaxLocalThreads) + " are allowed");
+  return c;
+}
+
+void to_proto(const msg::CollectiveTask& c, pb::Collective* p) {
+  p->set_topology(c.topology);
+  p->set_sync(c.sync);
+  p->set_rank(c.rank);
+  p->set_self_weight(c.self_weight);
+  p->set_report_model(c.report_model);
+  p->set_timeout_seconds(c.timeout_seconds);
+  for (const auto& peer : c.peers) {
+    auto* q = p->add_peers();
+    q->set_rank(peer.rank);
+    q->set_client_id(peer.client_id);
+    q->set_endpoint(peer.endpoint);
+    q->set_public_key(peer.public_key);
+    q->set_weight(peer.weight);
+  }
+}
+
+// A collective a client can act on: a known topology and sync, ranks in range and distinct,
+// every peer reachable, gossip weights a row of a mixing matrix.
+StatusOr<msg::CollectiveTask> from_proto(const pb::Collective& p) {
+  msg::CollectiveTask c;
+  c.topology = p.topology();
+  c.sync = p.sync().empty() ? "model" : p.sync();
+  c.rank = p.rank();
+  c.self_weight = p.self_weight();
+  c.report_model = p.report_model();
+  c.timeout_seconds = p.timeout_seconds();
+  if (c.topology != "ring-allreduce" && c.topology != "gossip")
+    return invalid_argument_error("unknown collective topology '" + c.topology + "' (ring-allreduce or gossip)");
+  if (c.sync != "model" && !(c.sync == "gradient" && c.topology == "ring-allreduce"))
+    return invalid_argument_error("collective sync '" + c.sync + "' is not possible with " + c.topology);
+  if (!std::isfinite(c.timeout_seconds) || c.timeout_seconds <= 0 || c.timeout_seconds > kMaxDelaySeconds)
+    return invalid_argument_error("collective timeout of " + std::to_string(c.timeout_seconds) + " s");
+  if (p.peers_size() > kMaxCollectivePeers)
+    return invalid_argument_error("collective names " + std::to_string(p.peers_size()) + " peers, over the limit of " +
+                                  std::to_string(kMaxCollectivePeers));
+  std::set<int> ranks;
+  double row = c.self_weight;
+  for (const auto& q : p.peers()) {
+    msg::CollectivePeer peer{q.rank(), q.client_id(), q.endpoint(), q.public_key(), q.weight()};
+    if (peer.rank < 0 || peer.rank >= kMaxCollectivePeers || !ranks.insert(peer.rank).second)
+      return invalid_argument_error("collective peer rank " + std::to_string(peer.rank) +
+                                    " is out of range or repeated");
+    if (peer.endpoint.empty())
+      return invalid_argument_error("collective peer " + std::to_string(peer.rank) + " has no endpoint");
+    if (!std::isfinite(peer.weight) || peer.weight < 0 || peer.weight > 1)
+      return invalid_argument_error("collective peer " + std::to_string(peer.rank) + " has mixing weight " +
+                                    std::to_string(peer.weight));
+    row += peer.weight;
+    c.peers.push_back(std::move(peer));
+  }
+  if (c.topology == "ring-allreduce") {
+    if (!ranks.count(c.rank) || static_cast<int>(ranks.size()) != *ranks.rbegin() + 1)
+      return invalid_argument_error("ring-allreduce peers must be ranks 0..N-1 including the receiver's rank " +
+                                    std::to_string(c.rank));
+  } else {
+    if (ranks.count(c.rank)) return invalid_argument_error("gossip peers list the receiver itself");
+    if (!std::isfinite(c.self_weight) || c.self_weight < 0 || std::abs(row - 1.0) > 1e-9)
+      return invalid_argument_error("gossip mixing weights sum to " + std::to_string(row) + ", not 1");
+  }
   return c;
 }
 
@@ -152,6 +221,7 @@ struct BodyEncoder {
     c->set_pid(m.capabilities.pid);
     c->set_device(m.capabilities.device);
     c->set_threads(m.capabilities.threads);
+    c->set_peer_endpoint(m.capabilities.peer_endpoint);
     b->set_instance_id(m.instance_id);
   }
   void operator()(const msg::Welcome& m) const {
@@ -167,6 +237,8 @@ struct BodyEncoder {
     to_proto(m.config, b->mutable_config());
     b->set_algorithm(m.algorithm.name);
     for (const auto& [k, v] : m.algorithm.options) (*b->mutable_algorithm_options())[k] = v;
+    b->set_delay_seconds(m.delay_seconds);
+    if (!m.collective.empty()) to_proto(m.collective, b->mutable_collective());
     encode_state(m.state, b->mutable_state(), frames);
     encode_state(m.extras, b->mutable_extras(), frames);
   }
@@ -288,7 +360,7 @@ StatusOr<Message> decode_body(const pb::Envelope& env, const Frames& frames) {
       msg::Register m;
       m.client_ids.assign(b.client_ids().begin(), b.client_ids().end());
       m.capabilities = {b.capabilities().hostname(), b.capabilities().pid(), b.capabilities().device(),
-                        b.capabilities().threads()};
+                        b.capabilities().threads(), b.capabilities().peer_endpoint()};
       m.instance_id = b.instance_id();
       return Message(std::move(m));
     }
@@ -311,6 +383,13 @@ StatusOr<Message> decode_body(const pb::Envelope& env, const Frames& frames) {
       // reads as plain SGD like an empty augment does.
       m.algorithm.name = b.algorithm().empty() ? std::string(kPlainSgd) : b.algorithm();
       for (const auto& [k, v] : b.algorithm_options()) m.algorithm.options[k] = v;
+      m.delay_seconds = b.delay_seconds();
+      if (!std::isfinite(m.delay_seconds) || m.delay_seconds < 0 || m.delay_seconds > kMaxDelaySeconds)
+        return invalid_argument_error("round task asks for a delay of " + std::to_string(m.delay_seconds) + " s; 0.." +
+                                      std::to_string(static_cast<int>(kMaxDelaySeconds)) + " s are allowed");
+      if (b.has_collective()) {
+        ASSIGN_OR_RETURN(m.collective, from_proto(b.collective()));
+      }
       RETURN_IF_ERROR(check_frame_count(frames, {&b.state(), &b.extras()}));
       ASSIGN_OR_RETURN(m.state, decode_state(b.state(), frames, 1));
       ASSIGN_OR_RETURN(m.extras, decode_state(b.extras(), frames, 1 + m.state.size()));

@@ -18,6 +18,10 @@ namespace flotilla {
 // the process hold is bounded by the transport's receive limits, derived from the model); it only
 // keeps byte counts and torch's stride arithmetic within int64 whatever a header claims.
 inline constexpr int64_t kMaxTensorBytes = int64_t{1} << 62;  // 4 EiB
+// Bounds on what a round task may ask of a client (the decoder refuses more).
+inline constexpr double kMaxDelaySeconds = 86400;  // RoundTask.delay_seconds, a collective's timeout
+inline constexpr int kMaxCollectivePeers = 65536;  // members of one decentralised group
+inline constexpr int kMaxLocalThreads = 1024;      // TrainConfig.local_threads
 
 // Tensors must be on CPU; non-contiguous ones are made contiguous (one copy).
 Frames encode(const Message& message);

@@ -16,16 +16,45 @@ namespace flotilla {
 
 // Bumped on any incompatible change of messages.proto; checked at registration and on every
 // envelope.
-inline constexpr uint32_t kProtocolVersion = 4;
+inline constexpr uint32_t kProtocolVersion = 5;
 
 struct Capabilities {
   std::string hostname;
   int pid = 0;
   std::string device;
   int threads = 0;
+  // Where other client processes reach this one for decentralised training (ring all-reduce,
+  // gossip): its peer endpoint, e.g. "tcp://10.0.0.7:41000"; empty when it takes no peer traffic.
+  std::string peer_endpoint;
 };
 
 namespace msg {
+
+// A member of a decentralised group, as a round task names it.
+struct CollectivePeer {
+  int rank = 0;
+  int client_id = -1;
+  std::string endpoint;    // its Capabilities::peer_endpoint
+  std::string public_key;  // its CURVE public key (Z85) when the run is encrypted, else empty
+  double weight = 0.0;     // gossip: this peer's mixing weight W_ij in the receiver's row; ring: unused
+};
+
+// How the clients of a decentralised round combine their models among themselves (no server in
+// the data path). Empty topology: a star round, the coordinator aggregates.
+struct CollectiveTask {
+  std::string topology;  // "" | "ring-allreduce" | "gossip"
+  // "model": train locally, then average models (ring) or mix with neighbours (gossip);
+  // "gradient" (ring only): all-reduce the gradients at every step (synchronous data parallel SGD).
+  std::string sync = "model";
+  int rank = 0;
+  // ring-allreduce: every member, by rank (the receiver among them); gossip: the receiver's
+  // neighbours, by rank.
+  std::vector<CollectivePeer> peers;
+  double self_weight = 0.0;     // gossip: W_ii
+  bool report_model = false;    // answer with the model (an evaluation round), else metrics only
+  double timeout_seconds = 60;  // a peer silent this long fails the collective
+  bool empty() const { return topology.empty(); }
+};
 
 struct Register {
   std::vector<int> client_ids;
@@ -48,6 +77,10 @@ struct RoundTask {
   ModelState state;
   ModelState extras;                 // the server half's task_extras()
   std::string compression = "none";  // codec spec for the updates (compression/codec_spec.h)
+  // Asynchronous studies: the client waits this long after training before it answers (a slow
+  // device or network, chosen by the coordinator's delay model). 0: answer at once.
+  double delay_seconds = 0.0;
+  CollectiveTask collective;  // decentralised rounds only
 };
 
 struct ClientUpdate {

@@ -48,7 +48,7 @@ ModelState tiny_state() {
 std::vector<std::pair<std::string, Message>> messages() {
   msg::Register reg;
   reg.client_ids = {0, 1, 2};
-  reg.capabilities = {"host-a", 4242, "cpu", 8};
+  reg.capabilities = {"host-a", 4242, "cpu", 8, "tcp://10.0.0.2:41000"};
 
   msg::Welcome welcome;
   welcome.client_ids = {0, 1, 2};
@@ -116,8 +116,19 @@ std::vector<std::pair<std::string, Message>> messages() {
   evaluate.client_id = 2;
   evaluate.state = tiny_state();
 
+  msg::RoundTask gossip = task;  // protocol 5: a decentralised round, a slowed client, Hogwild
+  gossip.state = ModelState();
+  gossip.delay_seconds = 0.5;
+  gossip.config.local_threads = 2;
+  gossip.collective.topology = "gossip";
+  gossip.collective.rank = 1;
+  gossip.collective.self_weight = 0.5;
+  gossip.collective.report_model = true;
+  gossip.collective.peers = {{0, 0, "tcp://10.0.0.1:41000", "", 0.25}, {2, 2, "tcp://10.0.0.3:41000", "", 0.25}};
+
   return {{"register", reg},
           {"welcome", welcome},
+          {"round_task_gossip", gossip},
           {"round_task", task},
           {"round_task_extras", with_extras},
           {"round_task_three_clients", for_three},

@@ -216,17 +216,110 @@ TEST(CodecTest, RejectsOtherProtocolVersion) {
 }
 
 // Older peers (version 1 before Register.instance_id, version 2 before client halves and extras,
-// version 3 before one task per process and compression) are refused by number, not misread.
+// version 3 before one task per process and compression, version 4 before asynchronous and
+// decentralised training) are refused by number, not misread.
 TEST(CodecTest, RejectsOlderProtocolVersions) {
-  for (char old_version : {'\x01', '\x02', '\x03'}) {
+  for (char old_version : {'\x01', '\x02', '\x03', '\x04'}) {
     Frames frames = encode(msg::Heartbeat{});
     std::string bytes(frames[0].view());
     bytes[1] = old_version;
     auto d = decode(Frames{Frame::from_string(bytes)});
     ASSERT_FALSE(d.ok());
     const std::string expected =
-        "protocol version " + std::to_string(static_cast<int>(old_version)) + ", this build speaks 4";
+        "protocol version " + std::to_string(static_cast<int>(old_version)) + ", this build speaks 5";
     EXPECT_NE(d.status().message().find(expected), std::string::npos) << d.status().message();
+  }
+}
+
+// Protocol 5: a decentralised round names the group, a slowed client its delay, Hogwild its
+// threads, and a process where its peers reach it.
+msg::RoundTask gossip_task() {
+  msg::RoundTask task;
+  task.round = 2;
+  task.client_ids = {1};
+  task.config.local_threads = 4;
+  task.delay_seconds = 0.25;
+  task.collective.topology = "gossip";
+  task.collective.rank = 1;
+  task.collective.self_weight = 0.5;
+  task.collective.report_model = true;
+  task.collective.timeout_seconds = 30;
+  task.collective.peers = {{0, 0, "tcp://10.0.0.1:4100", "", 0.25}, {2, 2, "tcp://10.0.0.3:4100", "", 0.25}};
+  return task;
+}
+
+StatusOr<msg::RoundTask> round_trip(const msg::RoundTask& task) {
+  ASSIGN_OR_RETURN(Message m, decode(encode(task)));
+  return std::get<msg::RoundTask>(std::move(m));
+}
+
+TEST(CodecTest, RoundTaskCarriesCollectiveDelayAndLocalThreads) {
+  auto back = round_trip(gossip_task());
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->config.local_threads, 4);
+  EXPECT_EQ(back->delay_seconds, 0.25);
+  const msg::CollectiveTask& c = back->collective;
+  EXPECT_EQ(c.topology, "gossip");
+  EXPECT_EQ(c.sync, "model");
+  EXPECT_EQ(c.rank, 1);
+  EXPECT_EQ(c.self_weight, 0.5);
+  EXPECT_TRUE(c.report_model);
+  EXPECT_EQ(c.timeout_seconds, 30);
+  ASSERT_EQ(c.peers.size(), 2u);
+  EXPECT_EQ(c.peers[1].rank, 2);
+  EXPECT_EQ(c.peers[1].client_id, 2);
+  EXPECT_EQ(c.peers[1].endpoint, "tcp://10.0.0.3:4100");
+  EXPECT_EQ(c.peers[1].weight, 0.25);
+
+  msg::RoundTask star;  // no collective: a star round, one local thread
+  star.client_ids = {0};
+  auto plain = round_trip(star);
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_TRUE(plain->collective.empty());
+  EXPECT_EQ(plain->config.local_threads, 1);
+  EXPECT_EQ(plain->delay_seconds, 0);
+
+  msg::Register reg;
+  reg.client_ids = {3};
+  reg.capabilities = {"host", 7, "cpu", 2, "tcp://10.0.0.9:4100"};
+  auto decoded = decode(encode(reg));
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(std::get<msg::Register>(*decoded).capabilities.peer_endpoint, "tcp://10.0.0.9:4100");
+}
+
+TEST(CodecTest, RejectsCollectivesAndDelaysAClientCannotActOn) {
+  struct Case {
+    const char* what;
+    void (*spoil)(msg::RoundTask&);
+    const char* message;
+  };
+  const Case cases[] = {
+      {"unknown topology", [](msg::RoundTask& t) { t.collective.topology = "mesh"; }, "unknown collective topology"},
+      {"gradient gossip", [](msg::RoundTask& t) { t.collective.sync = "gradient"; }, "not possible with gossip"},
+      {"weights off", [](msg::RoundTask& t) { t.collective.self_weight = 0.4; }, "sum to"},
+      {"negative weight", [](msg::RoundTask& t) { t.collective.peers[0].weight = -0.25; }, "mixing weight"},
+      {"self as neighbour", [](msg::RoundTask& t) { t.collective.peers[0].rank = 1; }, "the receiver itself"},
+      {"repeated rank", [](msg::RoundTask& t) { t.collective.peers[1].rank = 0; }, "out of range or repeated"},
+      {"no endpoint", [](msg::RoundTask& t) { t.collective.peers[0].endpoint.clear(); }, "has no endpoint"},
+      {"zero timeout", [](msg::RoundTask& t) { t.collective.timeout_seconds = 0; }, "collective timeout"},
+      {"negative delay", [](msg::RoundTask& t) { t.delay_seconds = -1; }, "delay of"},
+      {"endless delay", [](msg::RoundTask& t) { t.delay_seconds = 1e9; }, "delay of"},
+      {"no threads", [](msg::RoundTask& t) { t.config.local_threads = -2; }, "local threads"},
+      {"ring gap",
+       [](msg::RoundTask& t) {
+         t.collective.topology = "ring-allreduce";
+         t.collective.peers = {{0, 0, "a", "", 0}, {2, 2, "b", "", 0}};
+         t.collective.rank = 0;
+       },
+       "ranks 0..N-1"},
+  };
+  for (const Case& c : cases) {
+    msg::RoundTask task = gossip_task();
+    c.spoil(task);
+    auto back = round_trip(task);
+    ASSERT_FALSE(back.ok()) << c.what;
+    EXPECT_EQ(back.status().code(), StatusCode::kInvalidArgument) << c.what;
+    EXPECT_NE(back.status().message().find(c.message), std::string::npos) << c.what << ": " << back.status();
   }
 }
 
