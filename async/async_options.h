@@ -20,7 +20,8 @@ enum class ClockMode { kVirtual, kReal };
 
 struct AsyncOptions {
   // fedbuff: buffered deltas, K per step (Nguyen et al. 2022); fedasync: mix each update in (Xie et
-  // al. 2019). FedBuff by default: with K = concurrency it degrades gracefully to FedAvg.
+  // al. 2019). FedBuff by default: a buffer whose updates all started from the current version is
+  // averaged exactly as FedAvg averages (async/fed_buff.h), so it is the safer generalisation.
   AsyncMode mode = AsyncMode::kFedBuff;
   // C, tasks kept in flight; >= 1.
   int concurrency = 10;
