@@ -64,7 +64,8 @@ class AsyncServer {
   // `initial` is version 0 (not copied: the server never modifies its tensors). `rule` non-null.
   AsyncServer(std::unique_ptr<AsyncRule> rule, ModelState initial, AsyncServerOptions options);
 
-  // A new task for `client_id` from the current version, which is kept until the task is over.
+  // A new task for `client_id` from the current version, which is kept until the task is over. A
+  // client may hold several tasks at once (a host of logical clients); each is its own ticket.
   TaskTicket dispatch(int client_id);
 
   // Takes one result in. Errors, each naming the client and the task:

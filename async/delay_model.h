@@ -12,8 +12,10 @@
 // e.g. "gaussian:mean=0.5,std=0.2,per=batch;slow=3,7:factor=5". `per` defaults to update.
 //
 // Reproducible: a draw is a pure function of (seed, client id, update index, batch index), hashed
-// with splitmix64 and turned into a normal with Box-Muller, so the same run gives the same delays on
-// any machine and in any order of calls. Immutable; thread-safe to share.
+// with splitmix64 and turned into a normal with Box-Muller, so the same run gives the same delays in
+// any order of calls, and on any machine whose libm gives the same std::log and std::cos (glibc's
+// are correctly rounded in practice; another libm may differ in the last bit). Immutable;
+// thread-safe to share.
 #pragma once
 
 #include <cstdint>
