@@ -11,7 +11,7 @@ namespace flotilla {
 namespace {
 
 Status out_of_range(const std::string& key, const std::string& bound, double value) {
-  return invalid_argument_error("async option " + key + " must be " + bound + " (got " + format_number(value) + ")");
+  return invalid_argument_error("async option " + key + " must be " + bound + " (got " + canonical_number(value) + ")");
 }
 
 }  // namespace
@@ -45,15 +45,15 @@ std::map<std::string, std::string> AsyncConfig::to_map() const {
   return {{"mode", o.mode == AsyncMode::kFedAsync ? "fedasync" : "fedbuff"},
           {"concurrency", std::to_string(o.concurrency)},
           {"buffer_size", std::to_string(o.buffer_size)},
-          {"alpha", format_number(o.alpha)},
-          {"server_lr", format_number(o.server_lr)},
+          {"alpha", canonical_number(o.alpha)},
+          {"server_lr", canonical_number(o.server_lr)},
           {"sample_weighted", o.sample_weighted ? "true" : "false"},
           {"staleness", staleness.to_string()},
-          {"dc_lambda", format_number(o.dc_lambda)},
-          {"dc_client_lr", format_number(o.dc_client_lr)},
+          {"dc_lambda", canonical_number(o.dc_lambda)},
+          {"dc_client_lr", canonical_number(o.dc_client_lr)},
           {"delay", delay.to_string()},
           {"clock", o.clock == ClockMode::kVirtual ? "virtual" : "real"},
-          {"step_cost", format_number(o.step_cost)}};
+          {"step_cost", canonical_number(o.step_cost)}};
 }
 
 std::vector<OptionSpec> async_option_specs() {
@@ -61,17 +61,17 @@ std::vector<OptionSpec> async_option_specs() {
   return {{"mode", "fedbuff", "fedbuff (buffered deltas, K per step) or fedasync (mix each update in)"},
           {"concurrency", std::to_string(d.concurrency), "C, tasks kept in flight; >= 1"},
           {"buffer_size", std::to_string(d.buffer_size), "K, FedBuff's updates per server step; >= 1"},
-          {"alpha", format_number(d.alpha), "FedAsync mixing weight in (0, 1]"},
-          {"server_lr", format_number(d.server_lr), "FedBuff server learning rate eta_g; > 0"},
+          {"alpha", canonical_number(d.alpha), "FedAsync mixing weight in (0, 1]"},
+          {"server_lr", canonical_number(d.server_lr), "FedBuff server learning rate eta_g; > 0"},
           {"sample_weighted", "true", "FedBuff: weight deltas by sample count (false: equally)"},
           {"staleness", d.staleness, "s(tau): constant | polynomial:a=0.5 | hinge:a=10,b=4"},
-          {"dc_lambda", format_number(d.dc_lambda), "DC-ASGD delay compensation lambda; 0 = off"},
-          {"dc_client_lr", format_number(d.dc_client_lr), "the clients' learning rate, lambda's scale"},
+          {"dc_lambda", canonical_number(d.dc_lambda), "DC-ASGD delay compensation lambda; 0 = off"},
+          {"dc_client_lr", canonical_number(d.dc_client_lr), "the clients' learning rate, lambda's scale"},
           {"delay", d.delay,
            "client delays: constant:value=V | gaussian:mean=M,std=S [,per=update|batch]"
            " [;slow=IDS:factor=F]"},
           {"clock", "virtual", "virtual (deterministic by seed) or real (arrival order)"},
-          {"step_cost", format_number(d.step_cost), "virtual seconds per local batch; >= 0"}};
+          {"step_cost", canonical_number(d.step_cost), "virtual seconds per local batch; >= 0"}};
 }
 
 StatusOr<AsyncConfig> async_config_from_options(Options options) {

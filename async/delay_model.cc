@@ -36,13 +36,13 @@ StatusOr<DelayModel> DelayModel::parse(const std::string& spec) {
   if (r.kind() == "constant") {
     m.distribution_ = Distribution::kConstant;
     ASSIGN_OR_RETURN(m.mean_, r.number("value", 0.0));
-    if (m.mean_ < 0) return r.error("value must be >= 0 (got " + format_number(m.mean_) + ")");
+    if (m.mean_ < 0) return r.error("value must be >= 0 (got " + canonical_number(m.mean_) + ")");
   } else if (r.kind() == "gaussian") {
     m.distribution_ = Distribution::kGaussian;
     ASSIGN_OR_RETURN(m.mean_, r.number("mean", 0.0));
     ASSIGN_OR_RETURN(m.std_, r.number("std", 0.0));
-    if (m.mean_ < 0) return r.error("mean must be >= 0 (got " + format_number(m.mean_) + ")");
-    if (m.std_ < 0) return r.error("std must be >= 0 (got " + format_number(m.std_) + ")");
+    if (m.mean_ < 0) return r.error("mean must be >= 0 (got " + canonical_number(m.mean_) + ")");
+    if (m.std_ < 0) return r.error("std must be >= 0 (got " + canonical_number(m.std_) + ")");
   } else {
     return r.error("unknown distribution '" + r.kind() + "' (expected constant or gaussian)");
   }
@@ -68,17 +68,17 @@ StatusOr<DelayModel> DelayModel::parse(const std::string& spec) {
   m.slow_ = std::move(ids).value();
   ASSIGN_OR_RETURN(SpecReader f, SpecReader::parse("delay", "slow:" + slow.substr(colon + 1)));
   ASSIGN_OR_RETURN(m.factor_, f.number("factor", 1.0));
-  if (!(m.factor_ >= 1.0)) return f.error("factor must be >= 1 (got " + format_number(m.factor_) + ")");
+  if (!(m.factor_ >= 1.0)) return f.error("factor must be >= 1 (got " + canonical_number(m.factor_) + ")");
   RETURN_IF_ERROR(f.check_all_read());
   return m;
 }
 
 std::string DelayModel::to_string() const {
   std::string out = distribution_ == Distribution::kConstant
-                        ? "constant:value=" + format_number(mean_)
-                        : "gaussian:mean=" + format_number(mean_) + ",std=" + format_number(std_);
+                        ? "constant:value=" + canonical_number(mean_)
+                        : "gaussian:mean=" + canonical_number(mean_) + ",std=" + canonical_number(std_);
   out += unit_ == Unit::kPerUpdate ? ",per=update" : ",per=batch";
-  if (!slow_.empty()) out += ";slow=" + format_client_ids(slow_) + ":factor=" + format_number(factor_);
+  if (!slow_.empty()) out += ";slow=" + format_client_ids(slow_) + ":factor=" + canonical_number(factor_);
   return out;
 }
 

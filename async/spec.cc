@@ -65,7 +65,7 @@ Status SpecReader::error(const std::string& message) const {
   return invalid_argument_error(option_ + " '" + text_ + "': " + message);
 }
 
-std::string format_number(double value) {
+std::string canonical_number(double value) {
   char buf[64];
   const auto [ptr, ec] = std::to_chars(buf, buf + sizeof(buf), value);
   return std::string(buf, ptr);

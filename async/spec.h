@@ -37,6 +37,6 @@ class SpecReader {
 
 // The shortest text that reads back as exactly `value` (std::to_chars), so that a canonical spec
 // printed into config.json parses to the same bits.
-std::string format_number(double value);
+std::string canonical_number(double value);
 
 }  // namespace flotilla

@@ -14,13 +14,13 @@ StatusOr<Staleness> Staleness::parse(const std::string& spec) {
   } else if (r.kind() == "polynomial") {
     s.kind_ = Kind::kPolynomial;
     ASSIGN_OR_RETURN(s.a_, r.number("a", 0.5));
-    if (s.a_ < 0) return r.error("a must be >= 0 (got " + format_number(s.a_) + ")");
+    if (s.a_ < 0) return r.error("a must be >= 0 (got " + canonical_number(s.a_) + ")");
   } else if (r.kind() == "hinge") {
     s.kind_ = Kind::kHinge;
     ASSIGN_OR_RETURN(s.a_, r.number("a", 10.0));
     ASSIGN_OR_RETURN(s.b_, r.number("b", 4.0));
-    if (s.a_ < 0) return r.error("a must be >= 0 (got " + format_number(s.a_) + ")");
-    if (s.b_ < 0) return r.error("b must be >= 0 (got " + format_number(s.b_) + ")");
+    if (s.a_ < 0) return r.error("a must be >= 0 (got " + canonical_number(s.a_) + ")");
+    if (s.b_ < 0) return r.error("b must be >= 0 (got " + canonical_number(s.b_) + ")");
   } else {
     return r.error("unknown kind '" + r.kind() + "' (expected constant, polynomial or hinge)");
   }
@@ -47,9 +47,9 @@ std::string Staleness::to_string() const {
     case Kind::kConstant:
       return "constant";
     case Kind::kPolynomial:
-      return "polynomial:a=" + format_number(a_);
+      return "polynomial:a=" + canonical_number(a_);
     case Kind::kHinge:
-      return "hinge:a=" + format_number(a_) + ",b=" + format_number(b_);
+      return "hinge:a=" + canonical_number(a_) + ",b=" + canonical_number(b_);
   }
   return "constant";
 }

@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "compression/codec_spec.h"
+#include "coordinator/async_training.h"
 #include "coordinator/background_evaluator.h"
 #include "coordinator/checkpoint.h"
 #include "coordinator/client_hub.h"
@@ -77,7 +78,10 @@ class Coordinator::Impl {
     stop_ = stop;
     RETURN_IF_ERROR(setup());
     Status status = wait_for_clients();
-    if (status.ok()) status = make_policy()->run(first_round_);
+    if (status.ok()) {
+      auto policy = make_policy();
+      status = policy.ok() ? (*policy)->run(first_round_) : policy.status();
+    }
     // The last round is evaluated in the background too; it (or, after a failure, the round
     // before) is recorded before the run ends.
     if (Status committed = committer_->flush(); status.ok()) status = committed;
@@ -227,7 +231,11 @@ class Coordinator::Impl {
                                        "', the run's is '" + config_.aggregator + "'");
     RETURN_IF_ERROR(global_.check_same_layout(ck->model).with_context("checkpoint model"));
     RETURN_IF_ERROR(ck->model.check_finite().with_context("checkpoint model"));
-    RETURN_IF_ERROR(aggregator_->restore_state(ck->aggregator_state).with_context("checkpoint aggregator state"));
+    // Asynchronous runs checkpoint their server (model versions, task count), not the rule.
+    if (config_.mode == "async")
+      restored_policy_state_ = ck->aggregator_state;
+    else
+      RETURN_IF_ERROR(aggregator_->restore_state(ck->aggregator_state).with_context("checkpoint aggregator state"));
     global_ = std::move(ck->model);
     first_round_ = ck->round + 1;
     ASSIGN_OR_RETURN(recorder_, RunRecorder::resume(run_dir_, ck->round));
@@ -254,10 +262,15 @@ class Coordinator::Impl {
     return Status();
   }
 
-  std::unique_ptr<TrainingPolicy> make_policy() {
+  // The training policy of --mode (and, to come, --topology) over the one event loop.
+  StatusOr<std::unique_ptr<TrainingPolicy>> make_policy() {
     TrainingContext ctx{config_, *hub_,        *aggregator_,         *intake_, *committer_,
                         global_, client_half_, client_class_counts_, stop_};
-    return std::make_unique<SyncTraining>(ctx);
+    if (config_.mode == "async") {
+      ASSIGN_OR_RETURN(std::unique_ptr<AsyncTraining> policy, AsyncTraining::create(ctx, restored_policy_state_));
+      return std::unique_ptr<TrainingPolicy>(std::move(policy));
+    }
+    return std::unique_ptr<TrainingPolicy>(std::make_unique<SyncTraining>(ctx));
   }
 
   CoordinatorConfig config_;
@@ -276,6 +289,7 @@ class Coordinator::Impl {
   std::shared_ptr<const Allowlist> allowlist_;  // with CURVE: which key may register which ids
   std::unique_ptr<ClientHub> hub_;
   int first_round_ = 1;
+  ModelState restored_policy_state_;  // async: the checkpoint's server state, for the policy
 };
 
 Coordinator::Coordinator(CoordinatorConfig config, std::unique_ptr<Aggregator> aggregator)

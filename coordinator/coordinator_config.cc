@@ -97,6 +97,8 @@ class JsonFields {
   const json& object_;
 };
 
+Status validate_training_shape(const CoordinatorConfig& c);
+
 }  // namespace
 
 int CoordinatorConfig::sample_size(int available) const {
@@ -132,6 +134,9 @@ Status CoordinatorConfig::validate() const {
   if (eval_batch_size < 1) return invalid_argument_error("--eval-batch-size must be >= 1");
   if (eval_every < 1) return invalid_argument_error("--eval-every must be >= 1");
   if (checkpoint_every < 0) return invalid_argument_error("--checkpoint-every must be >= 0");
+  if (train.local_threads < 1 || train.local_threads > 1024)
+    return invalid_argument_error("--local-threads must be in [1, 1024], got " + std::to_string(train.local_threads));
+  RETURN_IF_ERROR(validate_training_shape(*this));
   if (curve_secret_key_file.empty() != allowlist_file.empty())
     return invalid_argument_error(
         "--curve-secret-key and --allowlist go together: the key encrypts, the allowlist says who may join");
@@ -143,6 +148,48 @@ Status CoordinatorConfig::validate() const {
         "docs/security.md), or pass --insecure to run unauthenticated and unencrypted anyway");
   return Status();
 }
+
+namespace {
+
+// Which combinations of mode and topology exist, and what each needs of the rest.
+Status validate_training_shape(const CoordinatorConfig& c) {
+  if (c.mode != "sync" && c.mode != "async")
+    return invalid_argument_error("--mode must be sync or async, got '" + c.mode + "'");
+  if (c.topology != "star" && c.topology != "ring-allreduce" && c.topology != "gossip")
+    return invalid_argument_error("--topology must be star, ring-allreduce or gossip, got '" + c.topology + "'");
+  if (c.mode == "async" && c.topology != "star")
+    return invalid_argument_error("--mode async runs through the coordinator: it needs --topology star, not " +
+                                  c.topology);
+  if (c.mode == "sync" && !c.async_options.values().empty())
+    return invalid_argument_error("--async-opt is for --mode async");
+  if (c.mode == "async" && c.aggregator != "fedavg")
+    return invalid_argument_error(
+        "--mode async aggregates with its own rule (--async-opt mode=fedasync|fedbuff); "
+        "--aggregator " +
+        c.aggregator + " is for synchronous rounds");
+  if (c.topology == "star") return Status();
+  if (c.aggregator != "fedavg")
+    return invalid_argument_error("--topology " + c.topology +
+                                  " averages (or mixes) models among the clients; --aggregator " + c.aggregator +
+                                  " needs the star topology");
+  if (c.fraction != 1.0)
+    return invalid_argument_error("--topology " + c.topology +
+                                  " trains every client every round: --fraction must be 1");
+  if (c.compression != "none")
+    return invalid_argument_error("--compression applies to updates sent to the coordinator; --topology " + c.topology +
+                                  " sends none");
+  if (c.collective_sync != "model" && c.collective_sync != "gradient")
+    return invalid_argument_error("--collective-sync must be model or gradient, got '" + c.collective_sync + "'");
+  if (c.collective_sync == "gradient" && c.topology != "ring-allreduce")
+    return invalid_argument_error("--collective-sync gradient (all-reduce every step) needs --topology ring-allreduce");
+  if (c.mixing != "metropolis" && c.mixing != "uniform")
+    return invalid_argument_error("--mixing must be metropolis or uniform, got '" + c.mixing + "'");
+  if (!(c.collective_timeout_s > 0) || !std::isfinite(c.collective_timeout_s))
+    return invalid_argument_error("--collective-timeout must be > 0 seconds");
+  return Status();
+}
+
+}  // namespace
 
 bool is_loopback_endpoint(const std::string& endpoint) {
   if (endpoint.rfind("ipc://", 0) == 0 || endpoint.rfind("inproc://", 0) == 0) return true;
@@ -195,6 +242,14 @@ std::string to_json(const CoordinatorConfig& c) {
       {"eval_batch_size", c.eval_batch_size},
       {"eval_every", c.eval_every},
       {"compression", c.compression},
+      {"local_threads", t.local_threads},
+      {"mode", c.mode},
+      {"topology", c.topology},
+      {"graph", c.graph},
+      {"mixing", c.mixing},
+      {"collective_sync", c.collective_sync},
+      {"collective_timeout", c.collective_timeout_s},
+      {"async_options", c.async_options.values()},
       {"checkpoint_every", c.checkpoint_every},
       {"security", security_mode(c)},
       {"curve_secret_key", c.curve_secret_key_file},
@@ -213,6 +268,7 @@ StatusOr<CoordinatorConfig> config_from_json(const std::string& text) {
   TrainConfig& t = c.train;
   const JsonFields f(j);
   std::map<std::string, std::string> aggregator_options = c.aggregator_options.values();
+  std::map<std::string, std::string> async_options = c.async_options.values();
   for (Status s : {f.read("bind", &c.bind),
                    f.read("endpoint_file", &c.endpoint_file),
                    f.read("out_dir", &c.out_dir),
@@ -247,6 +303,14 @@ StatusOr<CoordinatorConfig> config_from_json(const std::string& text) {
                    f.read("eval_batch_size", &c.eval_batch_size),
                    f.read("eval_every", &c.eval_every),
                    f.read("compression", &c.compression),
+                   f.read("local_threads", &t.local_threads),
+                   f.read("mode", &c.mode),
+                   f.read("topology", &c.topology),
+                   f.read("graph", &c.graph),
+                   f.read("mixing", &c.mixing),
+                   f.read("collective_sync", &c.collective_sync),
+                   f.read("collective_timeout", &c.collective_timeout_s),
+                   f.read("async_options", &async_options),
                    f.read("checkpoint_every", &c.checkpoint_every),
                    f.read("curve_secret_key", &c.curve_secret_key_file),
                    f.read("allowlist", &c.allowlist_file),
@@ -254,6 +318,7 @@ StatusOr<CoordinatorConfig> config_from_json(const std::string& text) {
     RETURN_IF_ERROR(s);
   }
   c.aggregator_options = Options(std::move(aggregator_options));
+  c.async_options = Options(std::move(async_options));
   return c;
 }
 
@@ -262,7 +327,7 @@ std::string config_fingerprint(const CoordinatorConfig& c) {
   const TrainConfig& t = c.train;
   // nlohmann's objects are sorted maps and its numbers print as the shortest text that reads back
   // the same value, so equal configurations give the same text.
-  const json counted = {
+  json counted = {
       {"fingerprint_version", 1},
       {"dataset", e.dataset},
       {"model", e.model},
@@ -285,6 +350,18 @@ std::string config_fingerprint(const CoordinatorConfig& c) {
       {"aggregator_options", c.aggregator_options.values()},
       {"compression", c.compression},
   };
+  // Added after fingerprint_version 1: counted only when not their defaults, so runs from before
+  // them keep their fingerprint and resume.
+  const CoordinatorConfig defaults;
+  if (t.local_threads != defaults.train.local_threads) counted["local_threads"] = t.local_threads;
+  if (c.mode != defaults.mode) counted["mode"] = c.mode;
+  if (c.topology != defaults.topology) counted["topology"] = c.topology;
+  if (c.topology == "gossip") {
+    counted["graph"] = c.graph;
+    counted["mixing"] = c.mixing;
+  }
+  if (c.topology == "ring-allreduce") counted["collective_sync"] = c.collective_sync;
+  if (c.mode == "async") counted["async_options"] = c.async_options.values();
   return sha256_hex(counted.dump(-1, ' ', false, json::error_handler_t::replace));  // never throws
 }
 

@@ -48,6 +48,21 @@ struct CoordinatorConfig {
   // How clients compress their updates (compression/codec_spec.h): "none", "fp16", "bf16",
   // "qsgd", "topk:ratio=0.01"... Made canonical (every option spelled out) when the run starts.
   std::string compression = "none";
+  // How training proceeds (coordinator/training_policy.h; docs/topologies.md):
+  //   mode "sync": rounds; "async": the coordinator keeps clients training and applies each
+  //   update as it arrives, weighted by staleness (FedAsync) or K at a time (FedBuff);
+  //   topology "star": through the coordinator; "ring-allreduce": the clients average their
+  //   models among themselves (reduce-scatter + all-gather); "gossip": each client mixes with
+  //   its neighbours on `graph` with `mixing` weights. Only sync rounds run decentralised.
+  std::string mode = "sync";
+  std::string topology = "star";
+  std::string graph = "ring";             // gossip: ring | torus[:rows=R] | random-k:k=K | complete
+  std::string mixing = "metropolis";      // gossip: metropolis | uniform
+  std::string collective_sync = "model";  // ring-allreduce: model (after local training) | gradient (every step)
+  double collective_timeout_s = 60;       // a peer silent this long fails a collective
+  // Asynchronous training's options (async/async_options.h: mode, concurrency, buffer_size, alpha,
+  // server_lr, staleness, dc_lambda, delay, clock, step_cost ...), --async-opt key=value.
+  Options async_options;
   int checkpoint_every = 1;  // write checkpoints/round_NNNN.{ckpt,pt} every N rounds; 0 = never
   // Continue the run in out_dir from its newest valid checkpoint instead of starting one. Not
   // part of config.json: it says how this process starts, not what the run is.
@@ -80,8 +95,10 @@ StatusOr<CoordinatorConfig> config_from_json(const std::string& text);
 // Hex SHA-256 identifying what determines a run's result, so a resumed run can refuse a
 // checkpoint of another configuration. Counted: the experiment (dataset, model, clients,
 // partitioner and its options, seed, holdout_fraction), the train config (epochs, batch_size, lr,
-// momentum, weight_decay, train seed, prox_mu, augment), fraction, min_fit, and the aggregator
-// name with its options as given (so "server_lr=1" and no option differ, though both mean 1.0).
+// momentum, weight_decay, train seed, prox_mu, augment, local_threads), fraction, min_fit, the
+// aggregator name with its options as given (so "server_lr=1" and no option differ, though both
+// mean 1.0), compression, and mode, topology, graph, mixing, collective_sync and async_options
+// (these only when not their defaults, so that runs from before they existed resume).
 // Not counted, so a resumed run may change them: rounds (extend a run), checkpoint_every,
 // min_clients and the timeouts (when to start and stop waiting), bind, endpoint_file, out_dir,
 // data_dir (where the same dataset lies), device, eval_batch_size and eval_every (evaluation only), plugins

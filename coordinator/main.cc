@@ -185,6 +185,30 @@ int main(int argc, char** argv) {
   app.add_option("--prox-mu", c.train.prox_mu, "FedProx proximal term mu (0 = off)")->capture_default_str();
   app.add_option("--augment", c.train.augment, "training-batch augmentation: none | crop_flip (pad-4 crop + flip)")
       ->capture_default_str();
+  app.add_option("--local-threads", c.train.local_threads,
+                 "Hogwild: lock-free SGD threads per client on one model (CPU; 1 = the ordinary loop)")
+      ->capture_default_str();
+  app.add_option("--mode", c.mode,
+                 "sync: rounds; async: keep clients training and apply each update as it arrives, weighted by "
+                 "staleness (docs/topologies.md)")
+      ->capture_default_str();
+  std::vector<std::string> async_opts;
+  app.add_option("--async-opt", async_opts,
+                 "asynchronous option key=value (repeatable): mode=fedbuff|fedasync, buffer_size, alpha, server_lr, "
+                 "staleness=constant|polynomial:a=0.5|hinge:a=10,b=4, dc_lambda, delay, clock=virtual|real, step_cost");
+  int concurrency = 0;
+  app.add_option("--concurrency", concurrency, "async: clients training at once (= --async-opt concurrency=C)");
+  app.add_option("--topology", c.topology,
+                 "star: through the coordinator; ring-allreduce: clients average among themselves; gossip: clients "
+                 "mix with graph neighbours")
+      ->capture_default_str();
+  app.add_option("--graph", c.graph, "gossip graph: ring | torus | random-k:k=K | complete")->capture_default_str();
+  app.add_option("--mixing", c.mixing, "gossip weights: metropolis | uniform")->capture_default_str();
+  app.add_option("--collective-sync", c.collective_sync,
+                 "ring-allreduce: model (average after local training) | gradient (all-reduce every step)")
+      ->capture_default_str();
+  app.add_option("--collective-timeout", c.collective_timeout_s, "seconds a silent peer may stall a collective")
+      ->capture_default_str();
   app.add_option("--aggregator", c.aggregator, "aggregation rule: " + join(aggregators.names()))->capture_default_str();
   app.add_option("--aggregator-opt", aggregator_opts, "aggregator option key=value (repeatable)");
   app.add_option("--plugin", c.plugins, "shared library adding aggregators (repeatable; see docs/aggregators.md)");
@@ -333,5 +357,12 @@ int main(int argc, char** argv) {
   }
   c.train.seed = ex.seed;  // one seed drives partition, initial model, sampling and client shuffling
   c.aggregator_options = *agg_options;
+  if (concurrency > 0) async_opts.push_back("concurrency=" + std::to_string(concurrency));
+  auto async_options = Options::parse(async_opts);
+  if (!async_options.ok()) {
+    std::cerr << "error: --async-opt: " << async_options.status().message() << "\n";
+    return 2;
+  }
+  c.async_options = *async_options;
   return run_coordinator(c, aggregators, client_halves);
 }

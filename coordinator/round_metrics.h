@@ -25,7 +25,10 @@ struct ClientRoundMetrics {
   double divergence_to_previous = 0.0;
   double divergence_to_new = 0.0;
   double cosine_to_update = 0.0;
-  std::map<std::string, double> extra;   // client-reported metrics (local accuracies)
+  std::map<std::string, double> extra;  // client-reported metrics (local accuracies)
+  // What the training policy measured of this client's update beyond the above: asynchronous
+  // staleness, base version, weight; a collective's bytes to peers. Empty in sync star rounds.
+  std::map<std::string, double> policy;
   std::vector<int64_t> label_histogram;  // samples of each class in the client's partition
 };
 
@@ -60,7 +63,10 @@ struct RoundMetrics {
   double eval_seconds = 0.0;       // evaluation, on its own thread while the next round ran
   double round_seconds = 0.0;      // from sending tasks to the new model (evaluation not included)
   std::string model_sha256;        // of the global model after this round
-  double finished_unix = 0.0;      // wall-clock time the round ended (seconds since the epoch)
+  // The training policy's own measurements of the round: asynchronous staleness and virtual time,
+  // a decentralised round's peer traffic and consensus distance. Empty in sync star rounds.
+  std::map<std::string, double> policy;
+  double finished_unix = 0.0;  // wall-clock time the round ended (seconds since the epoch)
 };
 
 }  // namespace flotilla

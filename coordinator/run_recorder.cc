@@ -78,6 +78,12 @@ StatusOr<KeptRows> keep_rounds_up_to(const std::string& path, int last_round, bo
   return kept;
 }
 
+json numbers(const std::map<std::string, double>& values) {
+  json object = json::object();
+  for (const auto& [k, v] : values) object[k] = number(v);
+  return object;
+}
+
 json client_json(const ClientRoundMetrics& c) {
   json extra = json::object();
   for (const auto& [k, v] : c.extra) extra[k] = number(v);
@@ -94,7 +100,8 @@ json client_json(const ClientRoundMetrics& c) {
           {"divergence_to_new", number(c.divergence_to_new)},
           {"cosine_to_update", number(c.cosine_to_update)},
           {"label_histogram", c.label_histogram},
-          {"metrics", extra}};
+          {"metrics", extra},
+          {"policy", numbers(c.policy)}};
 }
 
 }  // namespace
@@ -184,6 +191,7 @@ Status RunRecorder::record_round(const RoundMetrics& m) {
               {"round_seconds", m.round_seconds},
               {"model_sha256", m.model_sha256},
               {"finished_unix", m.finished_unix},
+              {"policy", numbers(m.policy)},
               {"clients", clients}};
   jsonl_ << row.dump() << "\n";
   jsonl_.flush();
