@@ -47,12 +47,14 @@ Graph from_adjacency(const std::vector<std::set<int>>& adjacency) {
   return *Graph::from_edges(static_cast<int>(adjacency.size()), edges);
 }
 
-StatusOr<int> parse_positive(std::string_view key, std::string_view value) {
+// seed may be 0; every other parameter (k, rows, cols) is a count, so >= 1.
+StatusOr<int> parse_value(std::string_view key, std::string_view value) {
   int out = 0;
+  const int least = key == "seed" ? 0 : 1;
   const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), out);
-  if (error != std::errc() || end != value.data() + value.size() || out < 1) {
-    return invalid_argument_error("graph parameter " + std::string(key) + "=" + std::string(value) +
-                                  " is not a positive integer");
+  if (error != std::errc() || end != value.data() + value.size() || out < least) {
+    return invalid_argument_error("graph parameter " + std::string(key) + "=" + std::string(value) + " is not a " +
+                                  (least == 0 ? "non-negative" : "positive") + " integer");
   }
   return out;
 }
@@ -204,7 +206,7 @@ StatusOr<Graph> parse_graph(std::string_view spec, int n) {
                                       "' is not key=value");
       }
       const std::string key(item.substr(0, eq));
-      ASSIGN_OR_RETURN(const int value, parse_positive(key, item.substr(eq + 1)));
+      ASSIGN_OR_RETURN(const int value, parse_value(key, item.substr(eq + 1)));
       if (!params.emplace(key, value).second) {
         return invalid_argument_error("graph spec '" + std::string(spec) + "': " + key + " is given twice");
       }
