@@ -119,9 +119,9 @@ TEST_P(DataParallelTest, MatchesSingleProcessSgdOnTheWholeBatch) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Sgd, DataParallelTest, ::testing::Values(Case{3, 0.0}, Case{4, 0.9}),
-                         [](const ::testing::TestParamInfo<Case>& info) {
-                           return "ranks" + std::to_string(info.param.ranks) +
-                                  (info.param.momentum > 0 ? "_momentum" : "_plain");
+                         [](const ::testing::TestParamInfo<Case>& param_info) {
+                           return "ranks" + std::to_string(param_info.param.ranks) +
+                                  (param_info.param.momentum > 0 ? "_momentum" : "_plain");
                          });
 
 }  // namespace
