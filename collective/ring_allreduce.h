@@ -13,7 +13,9 @@
 // Failure: a receive that times out, or a malformed / mismatched message, ends the collective with
 // that Status (naming the silent rank); the failing rank also tells its right neighbour (an abort
 // message), which fails at once with Aborted naming who gave up and why, and passes it on. The
-// tensors are then left partly reduced: callers treat them as lost.
+// tensors are then left partly reduced: callers treat them as lost. So is the transport: messages
+// of the failed collective (aborts included) may still sit in its buffers and would be read as
+// the next collective's, so a group recovers with new transports, not by retrying on the old ones.
 //
 // Thread-safety: one thread per transport (peer_transport.h); the tensors must not be used
 // elsewhere during the call.

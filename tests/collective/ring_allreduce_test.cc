@@ -177,6 +177,7 @@ TEST(RingAllreduceFailureTest, DeadPeerFailsTheOthersCleanly) {
     return stats.status().to_string();
   });
   EXPECT_EQ(outcomes[1].signal, SIGKILL);
+  for (int r : {0, 2, 3}) std::printf("rank %d: %s\n", r, outcomes[r].error.c_str());
   for (int r : {0, 2, 3}) {
     EXPECT_FALSE(outcomes[r].timed_out) << "rank " << r << " hung";
     EXPECT_EQ(outcomes[r].exit_code, 1) << "rank " << r << " did not report the failure";
@@ -190,6 +191,31 @@ TEST(RingAllreduceFailureTest, DeadPeerFailsTheOthersCleanly) {
   };
   EXPECT_TRUE(names_cause(outcomes[3].error, 2)) << outcomes[3].error;
   EXPECT_TRUE(names_cause(outcomes[0].error, 3)) << outcomes[0].error;
+}
+
+// Ranks that disagree about the collective (different element counts) fail with DataLoss naming
+// the sender, or with the abort passed on from a rank that did; never with a wrong sum.
+TEST(RingAllreduceFailureTest, MismatchedLayoutsAreDetected) {
+  constexpr int kRanks = 3;
+  TempDir dir;
+  const auto outcomes = run_ranks(dir.path(), kRanks, 20s, [&](int rank) -> std::string {
+    std::string error;
+    auto transport = join(dir.path(), kRanks, rank, &error);
+    if (!transport) return error;
+    CollectiveOptions options;
+    options.step_timeout = 5s;
+    std::vector<at::Tensor> tensors = {at::ones({rank == 2 ? 31 : 30})};
+    auto stats = ring_allreduce(*transport, tensors, options);
+    return stats.ok() ? "rank " + std::to_string(rank) + " summed mismatched tensors" : stats.status().to_string();
+  });
+  for (int r = 0; r < kRanks; ++r) {
+    EXPECT_FALSE(outcomes[r].timed_out) << "rank " << r << " hung";
+    const std::string& error = outcomes[r].error;
+    EXPECT_TRUE(error.find("DATA_LOSS") != std::string::npos || error.find("ABORTED") != std::string::npos)
+        << "rank " << r << ": " << error;
+    EXPECT_NE(error.find("the ranks do not run the same collective"), std::string::npos)
+        << "rank " << r << ": " << error;
+  }
 }
 
 }  // namespace
