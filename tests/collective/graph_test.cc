@@ -27,7 +27,9 @@ void expect_valid_weights(const Graph& graph, MixingRule rule) {
     for (int j = 0; j < graph.size(); ++j) {
       row += w(i, j);
       EXPECT_GE(w(i, j), 0.0);
-      if (i != j && !graph.has_edge(i, j)) EXPECT_EQ(w(i, j), 0.0) << i << "," << j;
+      if (i != j && !graph.has_edge(i, j)) {
+        EXPECT_EQ(w(i, j), 0.0) << i << "," << j;
+      }
     }
     EXPECT_NEAR(row, 1.0, 1e-12) << "row " << i;
   }
