@@ -62,7 +62,12 @@ class ClientHost::Impl {
     }
     ASSIGN_OR_RETURN(channel_, connect_client_channel(options_.connect, zmq_options));
     reg_.client_ids = options_.client_ids;
-    reg_.capabilities = {host_name(), static_cast<int>(getpid()), device.str(), at::get_num_threads()};
+    if (options_.peer_bind.find(":*") != std::string::npos)
+      return invalid_argument_error("--peer-bind " + options_.peer_bind +
+                                    ": give a concrete port (or an ipc:// path); the other clients learn it from "
+                                    "the coordinator before it is bound");
+    reg_.capabilities = {host_name(), static_cast<int>(getpid()), device.str(), at::get_num_threads(),
+                         options_.peer_bind};
     reg_.instance_id = random_instance_id();
     TaskRunnerOptions runner_options;
     runner_options.data_dir = options_.data_dir;
@@ -71,6 +76,8 @@ class ClientHost::Impl {
     runner_options.hang_at_round = options_.hang_at_round;
     runner_options.algorithms = options_.algorithms;
     runner_options.state = options_.state;
+    runner_options.peer_endpoint = options_.peer_bind;
+    runner_options.peer_keys = zmq_options.security.client_keys;
     runner_ = std::make_unique<TaskRunner>(runner_options);
     worker_ = std::thread([this, threads = at::get_num_threads()] { work(threads); });
     FLOTILLA_LOG(Info) << "registering " << options_.client_ids.size() << " logical client(s) with " << options_.connect

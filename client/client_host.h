@@ -29,6 +29,10 @@ struct ClientOptions {
   // this client's key file (flotilla-keys generate). Both or neither.
   std::string coordinator_key;
   std::string key_file;
+  // Decentralised rounds: where this process listens for the other clients, e.g.
+  // tcp://10.0.0.7:6000 or ipc:///tmp/run/peer-3 (a concrete port: the coordinator tells the
+  // group before it is bound). Empty: it takes no part in ring-allreduce or gossip rounds.
+  std::string peer_bind;
   // A heartbeat goes to the coordinator this often; a coordinator not heard from for
   // peer_timeout is lost. Then the client registers again, backing off from 1 s to 8 s between
   // tries, and gives up with an error once reconnect_timeout has passed without a welcome. The

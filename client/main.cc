@@ -33,6 +33,9 @@ int main(int argc, char** argv) {
                  "the coordinator's CURVE public key: a .public file or the 40-character key; needs --key")
       ->group("Security");
   app.add_option("--key", options.key_file, "this client's CURVE key file (flotilla-keys generate)")->group("Security");
+  app.add_option("--peer-bind", options.peer_bind,
+                 "for decentralised rounds (ring-allreduce, gossip): where the other clients reach this one, e.g. "
+                 "tcp://10.0.0.7:6000 or ipc:///tmp/run/peer-3 (a concrete port)");
   app.add_option("--data-dir", options.data_dir, "dataset folder (default: the dataset's standard place)");
   app.add_option("--device", options.device, "auto | cpu | cuda | cuda:N")->capture_default_str();
   app.add_option("--threads", threads, "intra-op threads for LibTorch (0 = LibTorch's default)")

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "algorithms/builtin.h"
+#include "client/collective_member.h"
 #include "compression/codec_spec.h"
 #include "compression/delta.h"
 #include "core/log.h"
@@ -42,7 +43,10 @@ Frames error_reply(int client_id, int round, const Status& status) {
 class TaskRunner::Impl {
  public:
   explicit Impl(TaskRunnerOptions options)
-      : options_(std::move(options)), states_(options_.state), residuals_(residual_store_options(options_.state)) {
+      : options_(std::move(options)),
+        states_(options_.state),
+        residuals_(residual_store_options(options_.state)),
+        collective_(options_.peer_endpoint, options_.peer_keys) {
     if (!options_.algorithms) {
       auto builtins = std::make_shared<ClientAlgorithmRegistry>("client half");
       FLOTILLA_CHECK(register_builtin_client_algorithms(*builtins).ok());
@@ -100,7 +104,10 @@ class TaskRunner::Impl {
     }
     const auto started = Clock::now();
     const c10::Device device = options_.device;
-    Status loaded = load_model_state(*model_, task.state);
+    const bool collective = !task.collective.empty();
+    // A decentralised round after the first sends no model: the client goes on from its own.
+    Status loaded = collective && task.state.empty() ? check_collective_continues(task, client_id)
+                                                     : load_model_state(*model_, task.state);
     if (!loaded.ok()) return error_reply(client_id, task.round, loaded);
 
     msg::ClientUpdate update;
@@ -146,6 +153,7 @@ class TaskRunner::Impl {
     // The gradients are not sent; freeing them now takes a model's worth off the process while
     // the update is sent (the next training step allocates them again).
     for (auto& p : model_->parameters()) p.mutable_grad().reset();
+    if (collective) return combine_with_peers(task, client_id, std::move(update), started);
     // On the CPU the frames alias the live parameters (no copy): the next task's
     // load_model_state() gives the model fresh storage if ZeroMQ still holds these bytes then. On
     // a GPU this is the one copy to the host.
@@ -172,6 +180,37 @@ class TaskRunner::Impl {
     FLOTILLA_LOG(Debug) << "client " << client_id << " round " << task.round << ": loss " << update.train_loss << " in "
                         << update.train_seconds << " s";
     return encode(update);
+  }
+
+  // The rest of a decentralised round: the model is averaged (ring) or mixed (gossip) with the
+  // group's, kept for the next round, and sent back only when the task asks for it (evaluation).
+  Frames combine_with_peers(const msg::RoundTask& task, int client_id, msg::ClientUpdate update,
+                            Clock::time_point started) {
+    const auto combine_start = Clock::now();
+    ModelState live = model_state(*model_);  // the parameters themselves: combined in place
+    auto stats = collective_.combine(task.collective, live, static_cast<double>(update.num_samples));
+    if (!stats.ok()) {
+      collective_round_ = 0;  // the model is no longer the group's
+      return error_reply(client_id, task.round, stats.status().with_context(task.collective.topology));
+    }
+    collective_round_ = task.round;
+    collective_client_ = client_id;
+    update.metrics["peer_bytes_sent"] = static_cast<double>(stats->bytes_sent);
+    update.metrics["peer_bytes_received"] = static_cast<double>(stats->bytes_received);
+    update.metrics["collective_steps"] = stats->steps;
+    update.metrics["collective_seconds"] = std::chrono::duration<double>(Clock::now() - combine_start).count();
+    if (task.collective.report_model) update.state = model_state(*model_).to_cpu().clone();
+    update.total_seconds = std::chrono::duration<double>(Clock::now() - started).count();
+    return encode(update);
+  }
+
+  Status check_collective_continues(const msg::RoundTask& task, int client_id) const {
+    if (collective_round_ == task.round - 1 && collective_client_ == client_id) return Status();
+    return failed_precondition_error(
+        "round " + std::to_string(task.round) + " of a decentralised run continues client " +
+        std::to_string(client_id) + "'s model of round " + std::to_string(task.round - 1) + ", which this process " +
+        (collective_round_ == 0 ? "does not hold (it restarted, or its last collective failed)"
+                                : "does not hold (it holds round " + std::to_string(collective_round_) + "'s)"));
   }
 
   Frames run(const msg::EvaluateTask& task) {
@@ -265,6 +304,11 @@ class TaskRunner::Impl {
   Experiment experiment_;
   std::map<int, ClientData> clients_;  // on the training device
   std::shared_ptr<Model> model_;
+  CollectiveMember collective_;
+  // Decentralised runs keep the model here between rounds: the round and client it is the
+  // result of (0: none yet).
+  int collective_round_ = 0;
+  int collective_client_ = -1;
 };
 
 TaskRunner::TaskRunner(TaskRunnerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}

@@ -17,6 +17,7 @@
 #include "protocol/frame.h"
 #include "protocol/messages.h"
 #include "training/client_algorithm.h"
+#include "transport/curve_keys.h"
 
 namespace flotilla {
 
@@ -32,6 +33,10 @@ struct TaskRunnerOptions {
   // client, which only --round-timeout bounds).
   int crash_at_round = 0;
   int hang_at_round = 0;
+  // Decentralised rounds (client/collective_member.h): where this process listens for its peers
+  // (empty: it takes no part in them) and its CURVE key pair (empty: peers talk in the clear).
+  std::string peer_endpoint;
+  CurveKeyPair peer_keys;
 };
 
 class TaskRunner {

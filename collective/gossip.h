@@ -4,6 +4,9 @@
 // of the initial states, the disagreement shrinking by about second_eigenvalue_modulus(W) per step.
 #pragma once
 
+#include <utility>
+#include <vector>
+
 #include "collective/graph.h"
 #include "collective/ring_allreduce.h"
 #include "core/model_state.h"
@@ -18,5 +21,14 @@ namespace flotilla {
 // bytes_sent = degree * (state size + headers).
 StatusOr<CollectiveStats> gossip_step(PeerTransport& transport, const MixingMatrix& w, ModelState& state,
                                       const CollectiveOptions& options = {});
+
+// This rank's row of W: its own weight and each neighbour's (rank, W_ij), which is all one step
+// needs (a client is told only its row). gossip_step is this with the row read off W.
+struct MixingRow {
+  double self_weight = 1.0;
+  std::vector<std::pair<int, double>> neighbours;  // (rank, weight), ranks distinct and != this rank
+};
+StatusOr<CollectiveStats> gossip_mix(PeerTransport& transport, const MixingRow& row, ModelState& state,
+                                     const CollectiveOptions& options = {});
 
 }  // namespace flotilla

@@ -127,7 +127,6 @@ void to_proto(const msg::CollectiveTask& c, pb::Collective* p) {
   p->set_topology(c.topology);
   p->set_sync(c.sync);
   p->set_rank(c.rank);
-  p->set_self_weight(c.self_weight);
   p->set_report_model(c.report_model);
   p->set_timeout_seconds(c.timeout_seconds);
   for (const auto& peer : c.peers) {
@@ -147,7 +146,6 @@ StatusOr<msg::CollectiveTask> from_proto(const pb::Collective& p) {
   c.topology = p.topology();
   c.sync = p.sync().empty() ? "model" : p.sync();
   c.rank = p.rank();
-  c.self_weight = p.self_weight();
   c.report_model = p.report_model();
   c.timeout_seconds = p.timeout_seconds();
   if (c.topology != "ring-allreduce" && c.topology != "gossip")
@@ -160,7 +158,7 @@ StatusOr<msg::CollectiveTask> from_proto(const pb::Collective& p) {
     return invalid_argument_error("collective names " + std::to_string(p.peers_size()) + " peers, over the limit of " +
                                   std::to_string(kMaxCollectivePeers));
   std::set<int> ranks;
-  double row = c.self_weight;
+  double row = 0;
   for (const auto& q : p.peers()) {
     msg::CollectivePeer peer{q.rank(), q.client_id(), q.endpoint(), q.public_key(), q.weight()};
     if (peer.rank < 0 || peer.rank >= kMaxCollectivePeers || !ranks.insert(peer.rank).second)
@@ -174,15 +172,11 @@ StatusOr<msg::CollectiveTask> from_proto(const pb::Collective& p) {
     row += peer.weight;
     c.peers.push_back(std::move(peer));
   }
-  if (c.topology == "ring-allreduce") {
-    if (!ranks.count(c.rank) || static_cast<int>(ranks.size()) != *ranks.rbegin() + 1)
-      return invalid_argument_error("ring-allreduce peers must be ranks 0..N-1 including the receiver's rank " +
-                                    std::to_string(c.rank));
-  } else {
-    if (ranks.count(c.rank)) return invalid_argument_error("gossip peers list the receiver itself");
-    if (!std::isfinite(c.self_weight) || c.self_weight < 0 || std::abs(row - 1.0) > 1e-9)
-      return invalid_argument_error("gossip mixing weights sum to " + std::to_string(row) + ", not 1");
-  }
+  if (!ranks.count(c.rank) || static_cast<int>(ranks.size()) != *ranks.rbegin() + 1)
+    return invalid_argument_error("collective peers must be ranks 0..N-1 including the receiver's rank " +
+                                  std::to_string(c.rank));
+  if (c.topology == "gossip" && std::abs(row - 1.0) > 1e-9)
+    return invalid_argument_error("gossip mixing weights sum to " + std::to_string(row) + ", not 1");
   return c;
 }
 

@@ -36,7 +36,7 @@ struct CollectivePeer {
   int client_id = -1;
   std::string endpoint;    // its Capabilities::peer_endpoint
   std::string public_key;  // its CURVE public key (Z85) when the run is encrypted, else empty
-  double weight = 0.0;     // gossip: this peer's mixing weight W_ij in the receiver's row; ring: unused
+  double weight = 0.0;     // gossip: W_ij, the receiver's mixing weight for this member (its own: W_ii)
 };
 
 // How the clients of a decentralised round combine their models among themselves (no server in
@@ -47,10 +47,9 @@ struct CollectiveTask {
   // "gradient" (ring only): all-reduce the gradients at every step (synchronous data parallel SGD).
   std::string sync = "model";
   int rank = 0;
-  // ring-allreduce: every member, by rank (the receiver among them); gossip: the receiver's
-  // neighbours, by rank.
+  // Every member of the group, ranks 0..N-1, the receiver among them. Gossip mixes with the
+  // members of non-zero weight (its neighbours and itself); weights of a row sum to 1.
   std::vector<CollectivePeer> peers;
-  double self_weight = 0.0;     // gossip: W_ii
   bool report_model = false;    // answer with the model (an evaluation round), else metrics only
   double timeout_seconds = 60;  // a peer silent this long fails the collective
   bool empty() const { return topology.empty(); }

@@ -122,9 +122,10 @@ std::vector<std::pair<std::string, Message>> messages() {
   gossip.config.local_threads = 2;
   gossip.collective.topology = "gossip";
   gossip.collective.rank = 1;
-  gossip.collective.self_weight = 0.5;
   gossip.collective.report_model = true;
-  gossip.collective.peers = {{0, 0, "tcp://10.0.0.1:41000", "", 0.25}, {2, 2, "tcp://10.0.0.3:41000", "", 0.25}};
+  gossip.collective.peers = {{0, 0, "tcp://10.0.0.1:41000", "", 0.25},
+                             {1, 1, "tcp://10.0.0.2:41000", "", 0.5},
+                             {2, 2, "tcp://10.0.0.3:41000", "", 0.25}};
 
   return {{"register", reg},
           {"welcome", welcome},

@@ -241,10 +241,11 @@ msg::RoundTask gossip_task() {
   task.delay_seconds = 0.25;
   task.collective.topology = "gossip";
   task.collective.rank = 1;
-  task.collective.self_weight = 0.5;
   task.collective.report_model = true;
   task.collective.timeout_seconds = 30;
-  task.collective.peers = {{0, 0, "tcp://10.0.0.1:4100", "", 0.25}, {2, 2, "tcp://10.0.0.3:4100", "", 0.25}};
+  task.collective.peers = {{0, 0, "tcp://10.0.0.1:4100", "", 0.25},
+                           {1, 1, "tcp://10.0.0.2:4100", "", 0.5},
+                           {2, 2, "tcp://10.0.0.3:4100", "", 0.25}};
   return task;
 }
 
@@ -262,14 +263,14 @@ TEST(CodecTest, RoundTaskCarriesCollectiveDelayAndLocalThreads) {
   EXPECT_EQ(c.topology, "gossip");
   EXPECT_EQ(c.sync, "model");
   EXPECT_EQ(c.rank, 1);
-  EXPECT_EQ(c.self_weight, 0.5);
   EXPECT_TRUE(c.report_model);
   EXPECT_EQ(c.timeout_seconds, 30);
-  ASSERT_EQ(c.peers.size(), 2u);
-  EXPECT_EQ(c.peers[1].rank, 2);
-  EXPECT_EQ(c.peers[1].client_id, 2);
-  EXPECT_EQ(c.peers[1].endpoint, "tcp://10.0.0.3:4100");
-  EXPECT_EQ(c.peers[1].weight, 0.25);
+  ASSERT_EQ(c.peers.size(), 3u);
+  EXPECT_EQ(c.peers[2].rank, 2);
+  EXPECT_EQ(c.peers[2].client_id, 2);
+  EXPECT_EQ(c.peers[2].endpoint, "tcp://10.0.0.3:4100");
+  EXPECT_EQ(c.peers[2].weight, 0.25);
+  EXPECT_EQ(c.peers[1].weight, 0.5);
 
   msg::RoundTask star;  // no collective: a star round, one local thread
   star.client_ids = {0};
@@ -296,10 +297,10 @@ TEST(CodecTest, RejectsCollectivesAndDelaysAClientCannotActOn) {
   const Case cases[] = {
       {"unknown topology", [](msg::RoundTask& t) { t.collective.topology = "mesh"; }, "unknown collective topology"},
       {"gradient gossip", [](msg::RoundTask& t) { t.collective.sync = "gradient"; }, "not possible with gossip"},
-      {"weights off", [](msg::RoundTask& t) { t.collective.self_weight = 0.4; }, "sum to"},
+      {"weights off", [](msg::RoundTask& t) { t.collective.peers[1].weight = 0.4; }, "sum to"},
       {"negative weight", [](msg::RoundTask& t) { t.collective.peers[0].weight = -0.25; }, "mixing weight"},
-      {"self as neighbour", [](msg::RoundTask& t) { t.collective.peers[0].rank = 1; }, "the receiver itself"},
-      {"repeated rank", [](msg::RoundTask& t) { t.collective.peers[1].rank = 0; }, "out of range or repeated"},
+      {"receiver missing", [](msg::RoundTask& t) { t.collective.rank = 3; }, "including the receiver"},
+      {"repeated rank", [](msg::RoundTask& t) { t.collective.peers[2].rank = 0; }, "out of range or repeated"},
       {"no endpoint", [](msg::RoundTask& t) { t.collective.peers[0].endpoint.clear(); }, "has no endpoint"},
       {"zero timeout", [](msg::RoundTask& t) { t.collective.timeout_seconds = 0; }, "collective timeout"},
       {"negative delay", [](msg::RoundTask& t) { t.delay_seconds = -1; }, "delay of"},
