@@ -33,6 +33,10 @@ struct TrainConfig {
   double prox_mu = 0.0;  // FedProx proximal term; 0 = plain local SGD
   // Training-batch augmentation: one of the kAugment* names below.
   std::string augment = "none";
+  // Threads that train this client's model at once, lock-free (Hogwild!, training/hogwild.h):
+  // 1 = the sequential trainer, bit-reproducible; T > 1 = T threads over disjoint slices of each
+  // epoch's batches, on the CPU only, not bit-reproducible. Total steps per epoch are the same.
+  int local_threads = 1;
 };
 
 // TrainConfig::augment values. Kept here, not in training/, because the codec and the coordinator
