@@ -12,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -201,16 +202,22 @@ StatusOr<TrainResult> train_hogwild(Model& model, const TensorDataset& data, con
       IntraOpThreads restore;
       std::vector<std::thread> pool;
       pool.reserve(static_cast<size_t>(threads));
-      for (int t = 0; t < threads; ++t)
-        pool.emplace_back([&, t] {
-          try {
-            at::set_num_threads(1);
-            run_worker(workers[t], t, threads, shared);
-          } catch (const std::exception& e) {
-            shared.fail(
-                internal_error("local training failed in Hogwild thread " + std::to_string(t) + ": " + e.what()));
-          }
-        });
+      for (int t = 0; t < threads && !shared.stop.load(); ++t) {
+        try {
+          pool.emplace_back([&, t] {
+            try {
+              at::set_num_threads(1);
+              run_worker(workers[t], t, threads, shared);
+            } catch (const std::exception& e) {
+              shared.fail(
+                  internal_error("local training failed in Hogwild thread " + std::to_string(t) + ": " + e.what()));
+            }
+          });
+        } catch (const std::system_error& e) {  // the threads already started must still be joined
+          shared.fail(internal_error("could not start Hogwild thread " + std::to_string(t) + " of " +
+                                     std::to_string(threads) + ": " + e.what()));
+        }
+      }
       for (auto& thread : pool) thread.join();
     }
     RETURN_IF_ERROR(shared.error);
