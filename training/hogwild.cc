@@ -133,8 +133,8 @@ void run_worker(Worker& w, int t, int threads, Shared& s) {
   }
 }
 
-// Sets the calling thread's (and, LibTorch's setting being process-wide, later threads') intra-op
-// threads for its lifetime and puts the caller's back after.
+// Remembers the calling thread's intra-op thread count and sets it back when destroyed: the
+// workers' at::set_num_threads(1) also changes LibTorch's process-wide default.
 class IntraOpThreads {
  public:
   IntraOpThreads() : saved_(at::get_num_threads()) {}
