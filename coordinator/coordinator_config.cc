@@ -134,8 +134,8 @@ Status CoordinatorConfig::validate() const {
   if (eval_batch_size < 1) return invalid_argument_error("--eval-batch-size must be >= 1");
   if (eval_every < 1) return invalid_argument_error("--eval-every must be >= 1");
   if (checkpoint_every < 0) return invalid_argument_error("--checkpoint-every must be >= 0");
-  if (train.local_threads < 1 || train.local_threads > 1024)
-    return invalid_argument_error("--local-threads must be in [1, 1024], got " + std::to_string(train.local_threads));
+  if (train.local_threads < 1 || train.local_threads > 256)
+    return invalid_argument_error("--local-threads must be in [1, 256], got " + std::to_string(train.local_threads));
   RETURN_IF_ERROR(validate_training_shape(*this));
   if (curve_secret_key_file.empty() != allowlist_file.empty())
     return invalid_argument_error(

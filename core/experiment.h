@@ -33,8 +33,9 @@ struct TrainConfig {
   double prox_mu = 0.0;  // FedProx proximal term; 0 = plain local SGD
   // Training-batch augmentation: one of the kAugment* names below.
   std::string augment = "none";
-  // Hogwild! (Niu et al. 2011): this many threads run lock-free SGD on the one model, each on its
-  // own share of every epoch (training/hogwild.h). 1: the ordinary single-threaded loop.
+  // Threads that train this client's model at once, lock-free (Hogwild!, training/hogwild.h):
+  // 1 = the sequential trainer, bit-reproducible; T > 1 = T threads over disjoint slices of each
+  // epoch's batches, on the CPU only, not bit-reproducible. Total steps per epoch are the same.
   int local_threads = 1;
 };
 

@@ -5,6 +5,9 @@
 
 #include <torch/nn/module.h>
 
+#include <memory>
+#include <string>
+
 #include "core/model_state.h"
 #include "core/status.h"
 
@@ -28,6 +31,16 @@ class Model : public torch::nn::Module {
   virtual at::Tensor features(const at::Tensor& x) = 0;
   // Logits from features(x).
   virtual at::Tensor classify(const at::Tensor& features) = 0;
+
+  // The create_model() name and spec this model was built from (models/model_registry.h); empty
+  // name for a model built otherwise. create_model_like() builds more of the same from them.
+  const std::string& registry_name() const { return registry_name_; }
+  const ModelSpec& registry_spec() const { return registry_spec_; }
+
+ private:
+  friend StatusOr<std::shared_ptr<Model>> create_model(const std::string& name, const ModelSpec& spec);
+  std::string registry_name_;
+  ModelSpec registry_spec_;
 };
 
 // The model's parameters then buffers, named as PyTorch's state_dict names them; tensors are

@@ -88,6 +88,8 @@ StatusOr<std::shared_ptr<Model>> create_model(const std::string& name, const Mod
     try {
       auto model = b.make(spec, options);
       if (!model.ok()) return model.status().with_context("model '" + name + "'");
+      (*model)->registry_name_ = name;
+      (*model)->registry_spec_ = spec;
       return model;
     } catch (const std::exception& e) {
       return internal_error("building model '" + name + "': " + e.what());
@@ -96,6 +98,12 @@ StatusOr<std::shared_ptr<Model>> create_model(const std::string& name, const Mod
   std::string known;
   for (const auto& b : builders()) known += (known.empty() ? "" : ", ") + b.info.name;
   return invalid_argument_error("unknown model '" + base + "'; known: " + known);
+}
+
+StatusOr<std::shared_ptr<Model>> create_model_like(const Model& model) {
+  if (model.registry_name().empty())
+    return failed_precondition_error("the model was not built by create_model(), so no other of its kind can be");
+  return create_model(model.registry_name(), model.registry_spec());
 }
 
 }  // namespace flotilla

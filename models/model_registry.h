@@ -32,4 +32,10 @@ std::vector<ModelInfo> list_models();
 // both.
 StatusOr<std::shared_ptr<Model>> create_model(const std::string& name, const ModelSpec& spec);
 
+// A freshly initialised model of `model`'s architecture (create_model() with the name and spec that
+// built `model`; nothing of its weights), e.g. for replicas that then share its parameters
+// (training/hogwild.h). Draws from torch's global generator as create_model() does.
+// FailedPrecondition for a model that create_model() did not build.
+StatusOr<std::shared_ptr<Model>> create_model_like(const Model& model);
+
 }  // namespace flotilla

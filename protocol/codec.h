@@ -21,7 +21,7 @@ inline constexpr int64_t kMaxTensorBytes = int64_t{1} << 62;  // 4 EiB
 // Bounds on what a round task may ask of a client (the decoder refuses more).
 inline constexpr double kMaxDelaySeconds = 86400;  // RoundTask.delay_seconds, a collective's timeout
 inline constexpr int kMaxCollectivePeers = 65536;  // members of one decentralised group
-inline constexpr int kMaxLocalThreads = 1024;      // TrainConfig.local_threads
+inline constexpr int kMaxLocalThreads = 256;       // TrainConfig.local_threads (training/hogwild.h)
 
 // Tensors must be on CPU; non-contiguous ones are made contiguous (one copy).
 Frames encode(const Message& message);

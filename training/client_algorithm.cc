@@ -25,4 +25,6 @@ class PlainSgd final : public ClientAlgorithm {
 
 std::unique_ptr<ClientAlgorithm> make_plain_sgd() { return std::make_unique<PlainSgd>(); }
 
+bool is_plain_sgd(const ClientAlgorithm& algorithm) { return dynamic_cast<const PlainSgd*>(&algorithm) != nullptr; }
+
 }  // namespace flotilla

@@ -102,4 +102,9 @@ using ClientAlgorithmRegistry = Registry<ClientAlgorithm>;
 // (training/local_trainer.h), so FedProx through --prox-mu needs no client half.
 std::unique_ptr<ClientAlgorithm> make_plain_sgd();
 
+// Whether `algorithm` is make_plain_sgd()'s half, which has no per-step hooks: the one client half
+// that several Hogwild threads (training/hogwild.h) may train with, since the others' hooks and
+// per-task members assume one thread. A free function, not a virtual, to keep plugins' ABI.
+bool is_plain_sgd(const ClientAlgorithm& algorithm);
+
 }  // namespace flotilla

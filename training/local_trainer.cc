@@ -10,6 +10,7 @@
 
 #include "training/augment.h"
 #include "training/client_algorithm.h"
+#include "training/hogwild.h"
 
 namespace flotilla {
 
@@ -21,15 +22,21 @@ void add_proximal_gradient(std::span<const at::Tensor> parameters, std::span<con
   }
 }
 
-StatusOr<TrainResult> train_local(Model& model, const TensorDataset& data, const TrainConfig& config,
-                                  c10::Device device, uint64_t shuffle_seed, ClientAlgorithm* algorithm) {
-  const int64_t n = data.size();
-  if (n == 0) return invalid_argument_error("client has no training samples");
+Status check_train_config(int64_t num_samples, const TrainConfig& config) {
+  if (num_samples == 0) return invalid_argument_error("client has no training samples");
   if (config.epochs < 1 || config.batch_size < 1) return invalid_argument_error("epochs and batch size must be >= 1");
   if (!(config.lr > 0) || config.momentum < 0 || config.weight_decay < 0 || config.prox_mu < 0)
     return invalid_argument_error("lr must be > 0 and momentum, weight decay, prox mu >= 0");
   if (!is_known_augment(config.augment))
     return invalid_argument_error("unknown augmentation '" + config.augment + "' (none | crop_flip)");
+  return Status();
+}
+
+StatusOr<TrainResult> train_local(Model& model, const TensorDataset& data, const TrainConfig& config,
+                                  c10::Device device, uint64_t shuffle_seed, ClientAlgorithm* algorithm) {
+  if (config.local_threads != 1) return train_hogwild(model, data, config, device, shuffle_seed, algorithm);
+  const int64_t n = data.size();
+  RETURN_IF_ERROR(check_train_config(n, config));
 
   const auto start = std::chrono::steady_clock::now();
   try {

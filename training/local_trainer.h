@@ -33,9 +33,14 @@ struct TrainResult {
 // `algorithm` (may be null: plain SGD), whose begin() the caller has run, adds its loss term and
 // corrects the gradients at every step (training/client_algorithm.h).
 // InvalidArgument for an empty dataset or a bad config; DataLoss-free; a non-finite loss stops
-// training with an error naming the step.
+// training with an error naming the step. config.local_threads != 1 hands the task to
+// train_hogwild() (training/hogwild.h), which has its own limits.
 StatusOr<TrainResult> train_local(Model& model, const TensorDataset& data, const TrainConfig& config,
                                   c10::Device device, uint64_t shuffle_seed, ClientAlgorithm* algorithm = nullptr);
+
+// The checks train_local() makes of its data size and config before training (InvalidArgument),
+// leaving out config.local_threads, which train_hogwild() checks.
+Status check_train_config(int64_t num_samples, const TrainConfig& config);
 
 // FedProx's proximal gradient: adds mu * (w - anchor) to each parameter's gradient (the gradient
 // of mu/2 ||w - anchor||^2). Parameters without a gradient are skipped. No autograd.
