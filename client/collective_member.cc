@@ -45,8 +45,7 @@ Status CollectiveMember::join(const msg::CollectiveTask& task, int64_t model_byt
   return Status();
 }
 
-StatusOr<CollectiveStats> CollectiveMember::combine(const msg::CollectiveTask& task, ModelState& state,
-                                                    double weight) {
+StatusOr<CollectiveStats> CollectiveMember::combine(const msg::CollectiveTask& task, ModelState& state, double weight) {
   RETURN_IF_ERROR(join(task, state.byte_size()));
   CollectiveOptions options;
   options.step_timeout = std::chrono::milliseconds(static_cast<int64_t>(task.timeout_seconds * 1000));

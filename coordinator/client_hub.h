@@ -81,6 +81,8 @@ class ClientHub {
   // Tells every live process to shut down with `reason`.
   void shutdown(const std::string& reason);
 
+  // The live process hosting `id` (its capabilities, ids and authenticated name), or nullptr.
+  const ClientRegistry::Peer* live_peer_of(int id) const { return registry_.live_peer_of(id); }
   std::vector<int> live_ids() const { return registry_.live_ids(); }
   int live_size() const { return registry_.live_size(); }
   std::string endpoint() const { return channel_->endpoint(); }

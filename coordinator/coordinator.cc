@@ -13,6 +13,7 @@
 #include "coordinator/background_evaluator.h"
 #include "coordinator/checkpoint.h"
 #include "coordinator/client_hub.h"
+#include "coordinator/collective_training.h"
 #include "coordinator/round_committer.h"
 #include "coordinator/run_recorder.h"
 #include "coordinator/sync_training.h"
@@ -262,12 +263,16 @@ class Coordinator::Impl {
     return Status();
   }
 
-  // The training policy of --mode (and, to come, --topology) over the one event loop.
+  // The training policy of --mode and --topology over the one event loop.
   StatusOr<std::unique_ptr<TrainingPolicy>> make_policy() {
-    TrainingContext ctx{config_, *hub_,        *aggregator_,         *intake_, *committer_,
+    TrainingContext ctx{config_, *hub_,        *aggregator_,         *intake_, *committer_, *evaluator_,
                         global_, client_half_, client_class_counts_, stop_};
     if (config_.mode == "async") {
       ASSIGN_OR_RETURN(std::unique_ptr<AsyncTraining> policy, AsyncTraining::create(ctx, restored_policy_state_));
+      return std::unique_ptr<TrainingPolicy>(std::move(policy));
+    }
+    if (config_.topology != "star") {
+      ASSIGN_OR_RETURN(std::unique_ptr<CollectiveTraining> policy, CollectiveTraining::create(ctx, allowlist_));
       return std::unique_ptr<TrainingPolicy>(std::move(policy));
     }
     return std::unique_ptr<TrainingPolicy>(std::make_unique<SyncTraining>(ctx));

@@ -5,6 +5,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "async/async_options.h"
 #include "core/digest.h"
 
 namespace flotilla {
@@ -162,6 +163,11 @@ Status validate_training_shape(const CoordinatorConfig& c) {
                                   c.topology);
   if (c.mode == "sync" && !c.async_options.values().empty())
     return invalid_argument_error("--async-opt is for --mode async");
+  if (c.mode == "async") {
+    // Checked now, not after the clients have registered and loaded their data.
+    if (auto async = async_config_from_options(c.async_options); !async.ok())
+      return async.status().with_context("--async-opt");
+  }
   if (c.mode == "async" && c.aggregator != "fedavg")
     return invalid_argument_error(
         "--mode async aggregates with its own rule (--async-opt mode=fedasync|fedbuff); "

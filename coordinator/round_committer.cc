@@ -36,10 +36,11 @@ Status RoundCommitter::submit(RoundMetrics metrics, ModelState model, ModelState
   next.metrics = std::move(metrics);
   next.model = std::move(model);
   next.aggregator_state = std::move(aggregator_state);
-  next.evaluated = evaluate;
-  if (evaluate) evaluator_.start(next.model);
+  next.evaluated = evaluate && !next.model.empty();
+  if (next.evaluated) evaluator_.start(next.model);
+  const bool commit_now = !next.evaluated;
   pending_ = std::move(next);
-  return evaluate ? Status() : flush();
+  return commit_now ? flush() : Status();
 }
 
 Status RoundCommitter::record_failed(const RoundMetrics& metrics) {
@@ -64,7 +65,7 @@ Status RoundCommitter::flush() {
     last_accuracy_ = eval.accuracy;
   }
   RETURN_IF_ERROR(recorder_.record_round(metrics));
-  if (checkpoint_due(round)) {
+  if (checkpoint_due(round) && !p.model.empty()) {
     RETURN_IF_ERROR(write_checkpoint(round, p.model, std::move(p.aggregator_state)));
     RETURN_IF_ERROR(recorder_.save_checkpoint(p.model, round));
   }

@@ -37,7 +37,8 @@ class RoundCommitter {
   // Round metrics.round ended with `model` (its tensors must not change in place afterwards).
   // Commits the round before (waiting for its evaluation), then evaluates this one in the
   // background when `evaluate`, else commits it at once (test accuracy null). `aggregator_state`:
-  // the rule's state after this round, needed when checkpoint_due(round).
+  // the rule's state after this round, needed when checkpoint_due(round). An empty `model` (a
+  // decentralised round whose models stayed on the clients) is neither evaluated nor checkpointed.
   Status submit(RoundMetrics metrics, ModelState model, ModelState aggregator_state, bool evaluate);
   // Commits the pending round, if any (at the end of the run, or before a failed round is
   // recorded so that the round before keeps its record).

@@ -27,7 +27,8 @@ struct TrainingContext {
   Aggregator& aggregator;
   const UpdateIntake& intake;
   RoundCommitter& committer;
-  ModelState& global;  // the global model: the policy replaces it as training goes
+  BackgroundEvaluator& evaluator;  // the committer's; a policy may use it between rounds (flush first)
+  ModelState& global;              // the global model: the policy replaces it as training goes
   const ClientHalf& client_half;
   const std::vector<std::vector<int64_t>>& class_counts;  // [client][class], of the partition
   const std::atomic<bool>* stop = nullptr;                // set by a signal: stop soon
