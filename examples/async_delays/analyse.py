@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Tables and plots of the async_delays study (run_study.sh): one run directory per setting.
 
-    analyse.py OUT [--targets 0.8,0.9] [--no-plots]
+    analyse.py OUT [--targets 0.3,0.8] [--no-plots]
 
 Prints Markdown tables on stdout and writes accuracy_<split>.png, sync_vs_async_<split>.png and
 staleness_hist.png into OUT.
@@ -103,7 +103,7 @@ def fmt(x, nd=0):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("out")
-    ap.add_argument("--targets", default="0.8,0.9")
+    ap.add_argument("--targets", default="0.3,0.8")
     ap.add_argument("--no-plots", action="store_true")
     args = ap.parse_args()
     targets = [float(t) for t in args.targets.split(",")]
@@ -199,7 +199,8 @@ def main():
             ax.set_xlabel("virtual seconds")
             ax.grid(alpha=0.3)
         axes[0].set_ylabel("test accuracy")
-        axes[1].legend(title="delay")
+        if axes[1].get_legend_handles_labels()[0]:
+            axes[1].legend(title="delay")
         fig.tight_layout()
         if drawn:
             fig.savefig(os.path.join(args.out, f"accuracy_{split}.png"), dpi=80)
@@ -219,7 +220,8 @@ def main():
             ax.set_xlabel("virtual seconds")
             ax.grid(alpha=0.3)
         axes[0].set_ylabel("test accuracy (momentum 0.9)")
-        axes[0].legend()
+        if axes[0].get_legend_handles_labels()[0]:
+            axes[0].legend()
         fig.tight_layout()
         if drawn:
             fig.savefig(os.path.join(args.out, f"sync_vs_async_{split}.png"), dpi=80)

@@ -15,7 +15,8 @@
 #   fb-<split>-m0.9-<delay>     FedBuff K=5, concurrency 10, delay none|large|slow              (6)
 #   fa-label-m0.9-large-const   FedAsync without staleness weighting                            (1)
 #   fa-label-m0.9-large-dc      FedAsync, polynomial staleness, DC-ASGD lambda=0.5              (1)
-# --quick: 20 updates and only the IID runs without momentum (a smoke test of the pipeline).
+# --quick: 20 updates, IID, momentum 0.9, sync and FedAsync without and with large delays (3 runs,
+# a smoke test of the pipeline).
 # A run whose directory already has a complete metrics.jsonl is skipped (--force reruns it).
 # Then analyse.py prints the tables and writes the plots into --out.
 #
@@ -74,7 +75,7 @@ names=()
 declare -A flags
 add() { names+=("$1"); flags[$1]=$2; }
 splits=(iid label) momenta=(0 0.9) delays=(none small large slow)
-((quick)) && splits=(iid) momenta=(0) delays=(none large)
+((quick)) && splits=(iid) momenta=(0.9) delays=(none large)
 for s in "${splits[@]}"; do
   for m in "${momenta[@]}"; do
     add "sync-$s-m$m" "${split[$s]} --momentum $m --fraction $(awk "BEGIN{print $sync_per_round/$clients}")
