@@ -188,6 +188,10 @@ Status validate_training_shape(const CoordinatorConfig& c) {
     return invalid_argument_error("--collective-sync must be model or gradient, got '" + c.collective_sync + "'");
   if (c.collective_sync == "gradient" && c.topology != "ring-allreduce")
     return invalid_argument_error("--collective-sync gradient (all-reduce every step) needs --topology ring-allreduce");
+  if (c.collective_sync == "gradient")
+    return unimplemented_error(
+        "--collective-sync gradient: the clients cannot all-reduce every step yet (collective/data_parallel.h "
+        "can; the client's training loop does not call it); use --collective-sync model");
   if (c.mixing != "metropolis" && c.mixing != "uniform")
     return invalid_argument_error("--mixing must be metropolis or uniform, got '" + c.mixing + "'");
   if (!(c.collective_timeout_s > 0) || !std::isfinite(c.collective_timeout_s))
