@@ -18,6 +18,18 @@ CoordinatorConfig valid() {
 
 TEST(CoordinatorConfigTest, DefaultsAreValid) { EXPECT_TRUE(valid().validate().ok()); }
 
+TEST(CoordinatorConfigTest, DecentralisedTopologiesAreValid) {
+  for (const char* topology : {"ring-allreduce", "gossip"}) {
+    CoordinatorConfig c = valid();
+    c.topology = topology;
+    EXPECT_TRUE(c.validate().ok()) << topology << ": " << c.validate();
+  }
+  CoordinatorConfig data_parallel = valid();
+  data_parallel.topology = "ring-allreduce";
+  data_parallel.collective_sync = "gradient";
+  EXPECT_TRUE(data_parallel.validate().ok()) << data_parallel.validate();
+}
+
 TEST(CoordinatorConfigTest, EachBadFieldIsNamed) {
   struct Case {
     void (*mutate)(CoordinatorConfig&);
@@ -38,11 +50,40 @@ TEST(CoordinatorConfigTest, EachBadFieldIsNamed) {
       {[](CoordinatorConfig& c) { c.train.epochs = 0; }, "--epochs"},
       {[](CoordinatorConfig& c) { c.experiment.holdout_fraction = 1; }, "--holdout-fraction"},
       {[](CoordinatorConfig& c) { c.train.augment = "flip"; }, "--augment"},
+      {[](CoordinatorConfig& c) { c.topology = "mesh"; }, "--topology"},
+      {[](CoordinatorConfig& c) { c.collective_sync = "gradient"; }, "--topology ring-allreduce"},
+      {[](CoordinatorConfig& c) { c.collective_sync = "weights"; }, "--collective-sync"},
+      {[](CoordinatorConfig& c) {
+         c.topology = "ring-allreduce";
+         c.collective_sync = "gradient";
+         c.train.local_threads = 2;
+       },
+       "--local-threads"},
+      {[](CoordinatorConfig& c) {
+         c.topology = "gossip";
+         c.fraction = 0.5;
+       },
+       "--fraction must be 1"},
+      {[](CoordinatorConfig& c) {
+         c.topology = "ring-allreduce";
+         c.aggregator = "median";
+       },
+       "--aggregator median"},
+      {[](CoordinatorConfig& c) {
+         c.topology = "gossip";
+         c.mode = "async";
+       },
+       "--mode async"},
+      {[](CoordinatorConfig& c) {
+         c.async_options = Options{{"mode", "fedbuff"}};
+       },
+       "--async-opt is for --mode async"},
   };
   for (const auto& tc : cases) {
     CoordinatorConfig c = valid();
     tc.mutate(c);
     Status s = c.validate();
+    SCOPED_TRACE(tc.flag);
     ASSERT_FALSE(s.ok()) << tc.flag;
     EXPECT_NE(s.message().find(tc.flag), std::string::npos) << s;
   }
@@ -82,6 +123,7 @@ CoordinatorConfig everything_set() {
   c.train.seed = 99;
   c.train.prox_mu = 0.01;
   c.train.augment = "crop_flip";
+  c.train.local_threads = 4;
   c.rounds = 40;
   c.min_clients = 10;
   c.fraction = 0.25;
@@ -102,6 +144,13 @@ CoordinatorConfig everything_set() {
   c.curve_secret_key_file = "/keys/coordinator.secret";
   c.allowlist_file = "/keys/allowlist.txt";
   c.insecure = true;
+  c.mode = "async";
+  c.topology = "gossip";
+  c.graph = "torus:rows=3";
+  c.mixing = "uniform";
+  c.collective_sync = "gradient";
+  c.collective_timeout_s = 12.5;
+  c.async_options = Options{{"mode", "fedbuff"}, {"buffer_size", "4"}};
   return c;
 }
 
