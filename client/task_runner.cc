@@ -33,9 +33,14 @@ ClientStateStoreOptions residual_store_options(ClientStateStoreOptions options) 
   return options;
 }
 
-Frames error_reply(int client_id, int round, const Status& status) {
+Frames error_reply(int client_id, int round, const Status& status, uint64_t task_id = 0) {
   FLOTILLA_LOG(Error) << "client " << client_id << " round " << round << ": " << status;
-  return encode(msg::Error{static_cast<int>(status.code()), status.message(), client_id, round});
+  return encode(msg::Error{static_cast<int>(status.code()), status.message(), client_id, round, task_id});
+}
+
+// The error that answers a round task: it names the task.
+Frames task_error(const msg::RoundTask& task, int client_id, const Status& status) {
+  return error_reply(client_id, task.round, status, task.task_id);
 }
 
 }  // namespace
@@ -92,7 +97,7 @@ class TaskRunner::Impl {
   Frames run(const msg::RoundTask& task, int client_id, const std::atomic<bool>& cancelled) {
     auto it = clients_.find(client_id);
     if (!model_ || it == clients_.end())
-      return error_reply(client_id, task.round, invalid_argument_error("this process does not host that client"));
+      return task_error(task, client_id, invalid_argument_error("this process does not host that client"));
     if (options_.crash_at_round > 0 && task.round == options_.crash_at_round) {
       FLOTILLA_LOG(Error) << "crashing on purpose at round " << task.round << " (--crash-at-round)";
       std::_Exit(137);
@@ -100,7 +105,7 @@ class TaskRunner::Impl {
     if (options_.hang_at_round > 0 && task.round == options_.hang_at_round) {
       FLOTILLA_LOG(Error) << "hanging on purpose in round " << task.round << " (--hang-at-round)";
       while (!cancelled.load()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      return error_reply(client_id, task.round, aborted_error("cancelled while hanging"));
+      return task_error(task, client_id, aborted_error("cancelled while hanging"));
     }
     const auto started = Clock::now();
     const c10::Device device = options_.device;
@@ -108,11 +113,12 @@ class TaskRunner::Impl {
     // A decentralised round after the first sends no model: the client goes on from its own.
     Status loaded = collective && task.state.empty() ? check_collective_continues(task, client_id)
                                                      : load_model_state(*model_, task.state);
-    if (!loaded.ok()) return error_reply(client_id, task.round, loaded);
+    if (!loaded.ok()) return task_error(task, client_id, loaded);
 
     msg::ClientUpdate update;
     update.round = task.round;
     update.client_id = client_id;
+    update.task_id = task.task_id;
     const TensorDataset& holdout = it->second.holdout;
     if (holdout.size() > 0) {
       auto before = evaluate(*model_, holdout, device);
@@ -120,20 +126,40 @@ class TaskRunner::Impl {
     }
     const std::string half = task.algorithm.name;
     auto made = algorithm_for(task.algorithm);
-    if (!made.ok()) return error_reply(client_id, task.round, made.status());
+    if (!made.ok()) return task_error(task, client_id, made.status());
     ClientAlgorithm* algorithm = *made;
     states_.set_tag(state_tag(half));
     auto loaded_state = states_.load(client_id, task.round);
-    if (!loaded_state.ok()) return error_reply(client_id, task.round, loaded_state.status());
+    if (!loaded_state.ok()) return task_error(task, client_id, loaded_state.status());
     ModelState client_state = std::move(loaded_state).value();
     const bool had_state = !client_state.empty();
     ClientTask client_task = client_task_for(task, client_id, it->second.train.size(), &client_state);
     if (Status begun = algorithm->begin(client_task); !begun.ok())
-      return error_reply(client_id, task.round, begun.with_context("client half '" + half + "'"));
+      return task_error(task, client_id, begun.with_context("client half '" + half + "'"));
     const uint64_t shuffle_seed =
         derive_seed(derive_seed(task.config.seed, static_cast<uint64_t>(task.round)), static_cast<uint64_t>(client_id));
-    auto trained = train_local(*model_, it->second.train, task.config, device, shuffle_seed, algorithm);
-    if (!trained.ok()) return error_reply(client_id, task.round, trained.status());
+    // Serverless data-parallel SGD: the group agrees on its steps, then averages every step's gradients.
+    const bool gradient_sync = collective && task.collective.sync == "gradient";
+    GradientExchange exchange;
+    if (gradient_sync) {
+      auto steps = collective_.agree_steps_per_epoch(task.collective, it->second.train.size(), task.config.batch_size,
+                                                     model_state(*model_).byte_size());
+      if (!steps.ok()) return collective_failed(task, client_id, steps.status());
+      exchange.steps_per_epoch = *steps;
+      exchange_seconds_ = 0;
+      exchange.average = [this](std::span<const at::Tensor> parameters) {
+        const auto start = Clock::now();
+        Status averaged = collective_.average_gradients(parameters);
+        exchange_seconds_ += std::chrono::duration<double>(Clock::now() - start).count();
+        return averaged;
+      };
+    }
+    auto trained = train_local(*model_, it->second.train, task.config, device, shuffle_seed, algorithm,
+                               gradient_sync ? &exchange : nullptr);
+    if (!trained.ok()) {
+      if (gradient_sync) return collective_failed(task, client_id, trained.status());
+      return task_error(task, client_id, trained.status());
+    }
     if (holdout.size() > 0) {
       auto after = evaluate(*model_, holdout, device);
       if (after.ok()) update.metrics["local_acc_after"] = after->accuracy;
@@ -143,12 +169,11 @@ class TaskRunner::Impl {
     update.train_seconds = trained->seconds;
     update.steps = trained->steps;
     auto extras = algorithm->finish(client_task, trained->steps);
-    if (!extras.ok())
-      return error_reply(client_id, task.round, extras.status().with_context("client half '" + half + "'"));
+    if (!extras.ok()) return task_error(task, client_id, extras.status().with_context("client half '" + half + "'"));
     update.extras = extras->clone();
     if (!client_state.empty() || had_state) {
       Status saved = states_.save(client_id, task.round, client_state);
-      if (!saved.ok()) return error_reply(client_id, task.round, saved);
+      if (!saved.ok()) return task_error(task, client_id, saved);
     }
     // The gradients are not sent; freeing them now takes a model's worth off the process while
     // the update is sent (the next training step allocates them again).
@@ -164,7 +189,7 @@ class TaskRunner::Impl {
     } else {
       auto payload = compress(task, client_id, trained_state);
       if (!payload.ok())
-        return error_reply(client_id, task.round, payload.status().with_context("--compression " + task.compression));
+        return task_error(task, client_id, payload.status().with_context("--compression " + task.compression));
       update.state = std::move(payload).value();
     }
     // An asynchronous study's slow client: the answer leaves this much later, as from a slower
@@ -188,20 +213,42 @@ class TaskRunner::Impl {
                             Clock::time_point started) {
     const auto combine_start = Clock::now();
     ModelState live = model_state(*model_);  // the parameters themselves: combined in place
-    auto stats = collective_.combine(task.collective, live, static_cast<double>(update.num_samples));
-    if (!stats.ok()) {
-      collective_round_ = 0;  // the model is no longer the group's
-      return error_reply(client_id, task.round, stats.status().with_context(task.collective.topology));
+    StatusOr<CollectiveStats> stats = CollectiveStats();
+    double earlier_seconds = 0;  // in collectives during training
+    if (task.collective.sync == "gradient") {
+      earlier_seconds = exchange_seconds_;
+      // The parameters are the group's already; the buffers each member updated alone are not.
+      ModelState buffers;
+      const size_t num_parameters = model_->parameters().size();
+      int64_t gradient_bytes = 0;
+      for (size_t i = 0; i < live.size(); ++i) {
+        if (i < num_parameters)
+          gradient_bytes += live[i].tensor.numel() * 4;
+        else if (live[i].tensor.scalar_type() == at::kFloat)
+          buffers.add(live[i].name, live[i].tensor);
+      }
+      update.metrics["gradient_bytes"] = static_cast<double>(gradient_bytes);  // all-reduced at every step
+      stats = collective_.finish_gradient_round(buffers, static_cast<double>(update.num_samples));
+    } else {
+      stats = collective_.combine(task.collective, live, static_cast<double>(update.num_samples));
     }
+    if (!stats.ok()) return collective_failed(task, client_id, stats.status());
     collective_round_ = task.round;
     collective_client_ = client_id;
     update.metrics["peer_bytes_sent"] = static_cast<double>(stats->bytes_sent);
     update.metrics["peer_bytes_received"] = static_cast<double>(stats->bytes_received);
     update.metrics["collective_steps"] = stats->steps;
-    update.metrics["collective_seconds"] = std::chrono::duration<double>(Clock::now() - combine_start).count();
+    update.metrics["collective_seconds"] =
+        earlier_seconds + std::chrono::duration<double>(Clock::now() - combine_start).count();
     if (task.collective.report_model) update.state = model_state(*model_).to_cpu().clone();
     update.total_seconds = std::chrono::duration<double>(Clock::now() - started).count();
     return encode(update);
+  }
+
+  // A failed collective leaves this member's model partly combined: it is no longer the group's.
+  Frames collective_failed(const msg::RoundTask& task, int client_id, const Status& status) {
+    collective_round_ = 0;
+    return task_error(task, client_id, status.with_context(task.collective.topology));
   }
 
   Status check_collective_continues(const msg::RoundTask& task, int client_id) const {
@@ -309,6 +356,7 @@ class TaskRunner::Impl {
   // result of (0: none yet).
   int collective_round_ = 0;
   int collective_client_ = -1;
+  double exchange_seconds_ = 0;  // the gradient round's all-reduces so far
 };
 
 TaskRunner::TaskRunner(TaskRunnerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}

@@ -92,7 +92,7 @@ void CollectiveTraining::on_update(msg::ClientUpdate update, int64_t wire_bytes)
   m.local_steps = update.steps;
   for (const auto& [key, value] : update.metrics) {
     if (key == "peer_bytes_sent" || key == "peer_bytes_received" || key == "collective_seconds" ||
-        key == "collective_steps")
+        key == "collective_steps" || key == "gradient_bytes")
       m.policy[key] = value;
     else
       m.extra[key] = value;
@@ -214,8 +214,14 @@ Status CollectiveTraining::finish_round(int round, bool evaluate, RoundMetrics& 
     peer_received += row.policy["peer_bytes_received"];
     loss_sum += row.train_loss;
     // Payload only (framing and headers are what the measurement adds): ring 2(N-1)/N x model;
+    // with gradient sync 2(N-1)/N x the gradients at every local step, and the buffers once;
     // gossip one model to each neighbour.
     double formula = 2.0 * (n - 1) / n * model_bytes;
+    if (ctx_.config.collective_sync == "gradient") {
+      const double gradient_bytes = row.policy["gradient_bytes"];
+      formula =
+          2.0 * (n - 1) / n * (static_cast<double>(row.local_steps) * gradient_bytes + (model_bytes - gradient_bytes));
+    }
     if (mixing_) {
       int degree = 0;
       for (int j = 0; j < n; ++j) degree += (j != id && (*mixing_)(id, j) != 0.0);

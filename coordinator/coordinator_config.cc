@@ -173,6 +173,14 @@ Status validate_training_shape(const CoordinatorConfig& c) {
         "--mode async aggregates with its own rule (--async-opt mode=fedasync|fedbuff); "
         "--aggregator " +
         c.aggregator + " is for synchronous rounds");
+  if (c.collective_sync != "model" && c.collective_sync != "gradient")
+    return invalid_argument_error("--collective-sync must be model or gradient, got '" + c.collective_sync + "'");
+  if (c.collective_sync == "gradient" && c.topology != "ring-allreduce")
+    return invalid_argument_error("--collective-sync gradient (all-reduce every step) needs --topology ring-allreduce");
+  if (c.collective_sync == "gradient" && c.train.local_threads != 1)
+    return invalid_argument_error(
+        "--collective-sync gradient averages every step's gradients from one thread: "
+        "--local-threads must be 1");
   if (c.topology == "star") return Status();
   if (c.aggregator != "fedavg")
     return invalid_argument_error("--topology " + c.topology +
@@ -184,14 +192,6 @@ Status validate_training_shape(const CoordinatorConfig& c) {
   if (c.compression != "none")
     return invalid_argument_error("--compression applies to updates sent to the coordinator; --topology " + c.topology +
                                   " sends none");
-  if (c.collective_sync != "model" && c.collective_sync != "gradient")
-    return invalid_argument_error("--collective-sync must be model or gradient, got '" + c.collective_sync + "'");
-  if (c.collective_sync == "gradient" && c.topology != "ring-allreduce")
-    return invalid_argument_error("--collective-sync gradient (all-reduce every step) needs --topology ring-allreduce");
-  if (c.collective_sync == "gradient")
-    return unimplemented_error(
-        "--collective-sync gradient: the clients cannot all-reduce every step yet (collective/data_parallel.h "
-        "can; the client's training loop does not call it); use --collective-sync model");
   if (c.mixing != "metropolis" && c.mixing != "uniform")
     return invalid_argument_error("--mixing must be metropolis or uniform, got '" + c.mixing + "'");
   if (!(c.collective_timeout_s > 0) || !std::isfinite(c.collective_timeout_s))

@@ -33,10 +33,23 @@ Status check_train_config(int64_t num_samples, const TrainConfig& config) {
 }
 
 StatusOr<TrainResult> train_local(Model& model, const TensorDataset& data, const TrainConfig& config,
-                                  c10::Device device, uint64_t shuffle_seed, ClientAlgorithm* algorithm) {
-  if (config.local_threads != 1) return train_hogwild(model, data, config, device, shuffle_seed, algorithm);
+                                  c10::Device device, uint64_t shuffle_seed, ClientAlgorithm* algorithm,
+                                  const GradientExchange* exchange) {
+  if (config.local_threads != 1) {
+    if (exchange) return invalid_argument_error("gradients are averaged with other ranks by one thread only");
+    return train_hogwild(model, data, config, device, shuffle_seed, algorithm);
+  }
   const int64_t n = data.size();
   RETURN_IF_ERROR(check_train_config(n, config));
+  if (exchange && (exchange->steps_per_epoch < 1 || !exchange->average))
+    return invalid_argument_error("a gradient exchange needs steps_per_epoch >= 1 and an average function");
+  // A data-parallel rank stops each epoch after the group's agreed number of batches.
+  const int64_t batches_per_epoch = (n + config.batch_size - 1) / config.batch_size;
+  const int64_t epoch_steps = exchange ? std::min(exchange->steps_per_epoch, batches_per_epoch) : batches_per_epoch;
+  if (exchange && exchange->steps_per_epoch > batches_per_epoch)
+    return invalid_argument_error("the group agreed on " + std::to_string(exchange->steps_per_epoch) +
+                                  " steps per epoch, but this rank's " + std::to_string(n) + " samples make " +
+                                  std::to_string(batches_per_epoch) + " batches");
 
   const auto start = std::chrono::steady_clock::now();
   try {
@@ -54,10 +67,10 @@ StatusOr<TrainResult> train_local(Model& model, const TensorDataset& data, const
     at::Generator augment_generator = at::make_generator<at::CPUGeneratorImpl>(shuffle_seed ^ 0x9e3779b97f4a7c15ULL);
 
     double loss_sum = 0.0;
-    int64_t steps = 0;
+    int64_t steps = 0, samples_seen = 0;
     for (int epoch = 0; epoch < config.epochs; ++epoch) {
       at::Tensor order = at::randperm(n, generator, at::TensorOptions().dtype(at::kLong)).to(device);
-      for (int64_t begin = 0; begin < n; begin += config.batch_size) {
+      for (int64_t batch = 0, begin = 0; batch < epoch_steps; ++batch, begin += config.batch_size) {
         const int64_t len = std::min<int64_t>(config.batch_size, n - begin);
         at::Tensor idx = order.narrow(0, begin, len);
         // Only training batches are augmented; evaluation (training/evaluator.h) sees raw data.
@@ -85,6 +98,11 @@ StatusOr<TrainResult> train_local(Model& model, const TensorDataset& data, const
           torch::NoGradGuard no_grad;
           algorithm->correct_gradients(params);
         }
+        if (exchange) {
+          torch::NoGradGuard no_grad;
+          Status averaged = exchange->average(params);
+          if (!averaged.ok()) return averaged.with_context("averaging gradients at step " + std::to_string(steps));
+        }
         optimizer.step();
         if (algorithm) {
           torch::NoGradGuard no_grad;
@@ -98,11 +116,12 @@ StatusOr<TrainResult> train_local(Model& model, const TensorDataset& data, const
           return invalid_argument_error("training loss became " + std::to_string(total) + " at step " +
                                         std::to_string(steps) + " (lower the learning rate?)");
         loss_sum += value * static_cast<double>(len);
+        samples_seen += len;
         ++steps;
       }
     }
     TrainResult result;
-    result.mean_loss = loss_sum / static_cast<double>(n * config.epochs);
+    result.mean_loss = loss_sum / static_cast<double>(samples_seen);
     result.num_samples = n;
     result.steps = steps;
     result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -6,6 +6,7 @@
 #include <c10/core/Device.h>
 
 #include <cstdint>
+#include <functional>
 #include <span>
 
 #include "core/experiment.h"
@@ -17,6 +18,18 @@
 namespace flotilla {
 
 class ClientAlgorithm;
+
+// Serverless synchronous data-parallel SGD (--collective-sync gradient): every rank of a group
+// trains its own shard, and at each step the gradients are averaged over the ranks before the
+// optimizer steps, so the replicas stay equal. The ranks must take the same number of steps.
+struct GradientExchange {
+  // Each epoch ends after this many batches (every rank passes the same number); > 0.
+  int64_t steps_per_epoch = 0;
+  // After backward (and the algorithm's corrections), before the optimizer step: replaces the
+  // parameters' gradients (same order as model.parameters()) by their mean over the ranks. An
+  // error stops training with it, naming the step.
+  std::function<Status(std::span<const at::Tensor> parameters)> average;
+};
 
 struct TrainResult {
   double mean_loss = 0.0;   // sample-weighted mean of the batch losses over all local steps
@@ -34,9 +47,11 @@ struct TrainResult {
 // corrects the gradients at every step (training/client_algorithm.h).
 // InvalidArgument for an empty dataset or a bad config; DataLoss-free; a non-finite loss stops
 // training with an error naming the step. config.local_threads != 1 hands the task to
-// train_hogwild() (training/hogwild.h), which has its own limits.
+// train_hogwild() (training/hogwild.h), which has its own limits (and no `exchange`).
+// `exchange` (may be null): gradients averaged with other ranks at every step (see above).
 StatusOr<TrainResult> train_local(Model& model, const TensorDataset& data, const TrainConfig& config,
-                                  c10::Device device, uint64_t shuffle_seed, ClientAlgorithm* algorithm = nullptr);
+                                  c10::Device device, uint64_t shuffle_seed, ClientAlgorithm* algorithm = nullptr,
+                                  const GradientExchange* exchange = nullptr);
 
 // The checks train_local() makes of its data size and config before training (InvalidArgument),
 // leaving out config.local_threads, which train_hogwild() checks.
