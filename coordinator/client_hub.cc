@@ -1,6 +1,7 @@
 #include "coordinator/client_hub.h"
 
 #include <cstdio>
+#include <random>
 
 #include "core/log.h"
 #include "protocol/codec.h"
@@ -17,25 +18,42 @@ ClientHub::Clock::duration seconds_duration(double s) {
   return std::chrono::duration_cast<ClientHub::Clock::duration>(std::chrono::duration<double>(s));
 }
 
+// Task ids keep the top bit set, so each takes the same ten varint bytes on the wire whatever
+// the draw: the byte counts of a run do not depend on it.
+constexpr uint64_t kTaskIdTopBit = uint64_t{1} << 63;
+
+uint64_t random_task_id_start() {
+  std::random_device device;
+  const uint64_t high = device(), low = device();
+  return ((high << 32) ^ low) | kTaskIdTopBit;
+}
+
 }  // namespace
 
 ClientHub::ClientHub(std::unique_ptr<ServerChannel> channel, ClientHubOptions options)
     : channel_(std::move(channel)),
       options_(std::move(options)),
       heartbeat_interval_(seconds_duration(options_.heartbeat_interval_s)),
-      peer_timeout_(seconds_duration(options_.peer_timeout_s)) {}
+      peer_timeout_(seconds_duration(options_.peer_timeout_s)),
+      next_task_id_(random_task_id_start()) {}
+
+void ClientHub::send_heartbeats_if_due(HubListener* listener) {
+  const auto now = Clock::now();
+  if (now - last_heartbeat_ < heartbeat_interval_) return;
+  last_heartbeat_ = now;
+  const Frames beat = encode(msg::Heartbeat{});
+  for (const auto& peer : registry_.live_peers())
+    if (Status sent = channel_->send(peer, beat); !sent.ok()) peer_lost(peer, "connection closed", listener);
+}
 
 Status ClientHub::pump(HubListener* listener, std::chrono::milliseconds wait) {
-  const auto now = Clock::now();
-  if (now - last_heartbeat_ >= heartbeat_interval_) {
-    last_heartbeat_ = now;
-    const Frames beat = encode(msg::Heartbeat{});
-    for (const auto& peer : registry_.live_peers())
-      if (Status sent = channel_->send(peer, beat); !sent.ok()) peer_lost(peer, "connection closed", listener);
-  }
+  send_heartbeats_if_due(listener);
   ASSIGN_OR_RETURN(auto in, channel_->receive(wait));
   for (int n = 0; in && n < kMaxDrain; ++n) {
     handle(*in, listener);
+    // Folding a queue of large updates can take longer than the clients' peer timeout: they must
+    // keep hearing from the coordinator meanwhile, or they would think it gone and register again.
+    send_heartbeats_if_due(listener);
     ASSIGN_OR_RETURN(in, channel_->receive(std::chrono::milliseconds(0)));
   }
   for (const auto& peer : registry_.silent_peers(Clock::now(), peer_timeout_)) {
@@ -94,17 +112,29 @@ void ClientHub::handle(const Incoming& in, HubListener* listener) {
                          << update->round;
       return;
     }
+    if (!answers_last_task(update->client_id, update->task_id)) {
+      FLOTILLA_LOG(Info) << "dropping update of client " << update->client_id << " for round " << update->round
+                         << ": it answers task " << update->task_id
+                         << ", not the last task this coordinator sent it (one of a coordinator before a restart?)";
+      return;
+    }
     return listener->on_update(std::move(*update), in.wire_bytes);
   }
   if (auto* error = std::get_if<msg::Error>(&*decoded)) {
     FLOTILLA_LOG(Warning) << "client " << error->client_id << " reports an error in round " << error->round << ": "
                           << error->message;
     const auto* owner = registry_.live_peer_of(error->client_id);
-    if (listener && owner && owner->peer == in.peer) listener->on_client_error(*error);
+    const bool current = error->task_id == 0 || answers_last_task(error->client_id, error->task_id);
+    if (listener && owner && owner->peer == in.peer && current) listener->on_client_error(*error);
     return;
   }
   if (std::holds_alternative<msg::Heartbeat>(*decoded)) return;
   FLOTILLA_LOG(Warning) << "ignoring unexpected " << message_name(*decoded) << " from " << peer_name(in.peer);
+}
+
+bool ClientHub::answers_last_task(int client_id, uint64_t task_id) const {
+  auto sent = task_of_client_.find(client_id);
+  return sent != task_of_client_.end() && sent->second == task_id;
 }
 
 std::string ClientHub::peer_name(const std::string& peer) const {
@@ -119,7 +149,7 @@ std::string ClientHub::peer_name(const std::string& peer) const {
 
 void ClientHub::send_error(const std::string& peer, const Status& status, int client_id, int round) {
   Status sent =
-      channel_->send(peer, encode(msg::Error{static_cast<int>(status.code()), status.message(), client_id, round}));
+      channel_->send(peer, encode(msg::Error{static_cast<int>(status.code()), status.message(), client_id, round, 0}));
   if (!sent.ok()) FLOTILLA_LOG(Debug) << "could not tell " << peer_name(peer) << " about the error: " << sent;
 }
 
@@ -180,6 +210,7 @@ ClientHub::Dispatch ClientHub::prepare(const msg::RoundTask& task, const std::ve
       continue;
     }
     one.client_ids = {id};
+    one.task_id = kTaskIdTopBit;  // as long on the wire as the id send() gives it
     dispatch.task_bytes[id] = channel_->wire_bytes(encode(one));
     auto [it, added] = message_of_peer.emplace(peer->peer, dispatch.messages.size());
     if (added) {
@@ -193,7 +224,10 @@ ClientHub::Dispatch ClientHub::prepare(const msg::RoundTask& task, const std::ve
 
 int64_t ClientHub::send(const Dispatch& dispatch, HubListener* listener) {
   int64_t wire = 0;
-  for (const auto& [peer, task] : dispatch.messages) {
+  for (const auto& [peer, prepared] : dispatch.messages) {
+    msg::RoundTask task = prepared;  // shared tensors: no tensor data is copied
+    task.task_id = next_task_id_++;
+    for (int id : task.client_ids) task_of_client_[id] = task.task_id;
     const Frames frames = encode(task);
     wire += channel_->wire_bytes(frames);
     if (Status sent = channel_->send(peer, frames); !sent.ok())

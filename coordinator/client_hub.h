@@ -4,6 +4,12 @@
 // drops what is malformed or unexpected, and sends tasks one message per process. What matters
 // to training (updates, client errors, lost or (re)joined clients) it hands to a HubListener: the
 // policy, which decides what to do with it. Coordinator thread only, like the channel.
+//
+// Task ids: send() names every task message with a fresh id and remembers, per client, the last
+// one it sent; an update (or a task's error) that names another id is dropped. The ids start at a
+// random 64-bit value per coordinator process, so an answer to a task of a coordinator that ran
+// before a restart (a client still finishing it) is told apart from the answer to this
+// coordinator's task of the same round.
 #pragma once
 
 #include <chrono>
@@ -29,7 +35,8 @@ namespace flotilla {
 class HubListener {
  public:
   virtual ~HubListener() = default;
-  // An update from the live process that hosts update.client_id (anything else was dropped).
+  // An update from the live process that hosts update.client_id, answering the last task sent to
+  // that client (anything else was dropped).
   // `wire_bytes`: what the message took on the wire.
   virtual void on_update(msg::ClientUpdate update, int64_t wire_bytes) = 0;
   // A client reported that its task failed (from the live process hosting error.client_id).
@@ -90,10 +97,12 @@ class ClientHub {
 
  private:
   void handle(const Incoming& in, HubListener* listener);
+  void send_heartbeats_if_due(HubListener* listener);
   void on_register(const Incoming& in, const msg::Register& reg, HubListener* listener);
   void refuse_registration(const Incoming& in, const msg::Register& reg, const Status& why);
   void peer_lost(const std::string& peer, const std::string& why, HubListener* listener);
   std::string peer_name(const std::string& peer) const;
+  bool answers_last_task(int client_id, uint64_t task_id) const;
 
   std::unique_ptr<ServerChannel> channel_;
   ClientHubOptions options_;
@@ -102,9 +111,11 @@ class ClientHub {
   Clock::time_point last_heartbeat_{};
   ClientRegistry registry_;
   Admission admission_;
-  LogThrottle refusal_log_;    // malformed messages and refused registrations
-  LogThrottle budget_log_;     // messages dropped for a spent budget
-  std::set<int> client_seen_;  // ids ever registered, to tell a rejoin from a first registration
+  LogThrottle refusal_log_;                 // malformed messages and refused registrations
+  LogThrottle budget_log_;                  // messages dropped for a spent budget
+  std::set<int> client_seen_;               // ids ever registered, to tell a rejoin from a first registration
+  uint64_t next_task_id_;                   // see "Task ids" above
+  std::map<int, uint64_t> task_of_client_;  // the last task sent to each client
 };
 
 }  // namespace flotilla

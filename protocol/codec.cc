@@ -232,6 +232,7 @@ struct BodyEncoder {
     b->set_algorithm(m.algorithm.name);
     for (const auto& [k, v] : m.algorithm.options) (*b->mutable_algorithm_options())[k] = v;
     b->set_delay_seconds(m.delay_seconds);
+    b->set_task_id(m.task_id);
     if (!m.collective.empty()) to_proto(m.collective, b->mutable_collective());
     encode_state(m.state, b->mutable_state(), frames);
     encode_state(m.extras, b->mutable_extras(), frames);
@@ -246,6 +247,7 @@ struct BodyEncoder {
     b->set_total_seconds(m.total_seconds);
     b->set_steps(m.steps);
     b->set_compression(m.compression);
+    b->set_task_id(m.task_id);
     for (const auto& [k, v] : m.metrics) (*b->mutable_metrics())[k] = v;
     encode_state(m.state, b->mutable_state(), frames);
     encode_state(m.extras, b->mutable_extras(), frames);
@@ -270,6 +272,7 @@ struct BodyEncoder {
     b->set_message(m.message);
     b->set_client_id(m.client_id);
     b->set_round(m.round);
+    b->set_task_id(m.task_id);
   }
   void operator()(const msg::Shutdown& m) const { env->mutable_shutdown()->set_reason(m.reason); }
   void operator()(const msg::Heartbeat&) const { env->mutable_heartbeat(); }
@@ -378,6 +381,7 @@ StatusOr<Message> decode_body(const pb::Envelope& env, const Frames& frames) {
       m.algorithm.name = b.algorithm().empty() ? std::string(kPlainSgd) : b.algorithm();
       for (const auto& [k, v] : b.algorithm_options()) m.algorithm.options[k] = v;
       m.delay_seconds = b.delay_seconds();
+      m.task_id = b.task_id();
       if (!std::isfinite(m.delay_seconds) || m.delay_seconds < 0 || m.delay_seconds > kMaxDelaySeconds)
         return invalid_argument_error("round task asks for a delay of " + std::to_string(m.delay_seconds) + " s; 0.." +
                                       std::to_string(static_cast<int>(kMaxDelaySeconds)) + " s are allowed");
@@ -399,6 +403,7 @@ StatusOr<Message> decode_body(const pb::Envelope& env, const Frames& frames) {
       m.train_seconds = b.train_seconds();
       m.total_seconds = b.total_seconds();
       m.steps = b.steps();
+      m.task_id = b.task_id();
       m.compression = b.compression().empty() ? "none" : b.compression();
       if (m.steps < 0) return invalid_argument_error("update reports " + std::to_string(m.steps) + " local steps");
       for (const auto& [k, v] : b.metrics()) m.metrics[k] = v;
@@ -424,7 +429,7 @@ StatusOr<Message> decode_body(const pb::Envelope& env, const Frames& frames) {
     case pb::Envelope::kError: {
       RETURN_IF_ERROR(no_tensors());
       const auto& b = env.error();
-      return Message(msg::Error{b.code(), b.message(), b.client_id(), b.round()});
+      return Message(msg::Error{b.code(), b.message(), b.client_id(), b.round(), b.task_id()});
     }
     case pb::Envelope::kShutdown:
       RETURN_IF_ERROR(no_tensors());

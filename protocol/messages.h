@@ -16,7 +16,7 @@ namespace flotilla {
 
 // Bumped on any incompatible change of messages.proto; checked at registration and on every
 // envelope.
-inline constexpr uint32_t kProtocolVersion = 5;
+inline constexpr uint32_t kProtocolVersion = 6;
 
 struct Capabilities {
   std::string hostname;
@@ -80,6 +80,11 @@ struct RoundTask {
   // device or network, chosen by the coordinator's delay model). 0: answer at once.
   double delay_seconds = 0.0;
   CollectiveTask collective;  // decentralised rounds only
+  // Names the task among all the run's tasks, those of an earlier coordinator process included
+  // (the coordinator starts its ids at a random 64-bit value): an answer carries it back, so that
+  // an update a client computed for a coordinator that has restarted since is not taken for the
+  // answer to the new coordinator's task of the same round and client.
+  uint64_t task_id = 0;
 };
 
 struct ClientUpdate {
@@ -96,6 +101,7 @@ struct ClientUpdate {
   ModelState extras;  // what the client half sent beside the model
   std::map<std::string, double> metrics;
   std::string compression = "none";
+  uint64_t task_id = 0;  // of the RoundTask this answers
 };
 
 struct EvaluateTask {
@@ -117,6 +123,7 @@ struct Error {
   std::string message;
   int client_id = -1;
   int round = 0;
+  uint64_t task_id = 0;  // of the RoundTask that failed; 0: not a task's error
 };
 
 struct Shutdown {

@@ -127,10 +127,18 @@ std::vector<std::pair<std::string, Message>> messages() {
                              {1, 1, "tcp://10.0.0.2:41000", "", 0.5},
                              {2, 2, "tcp://10.0.0.3:41000", "", 0.25}};
 
+  // Protocol 6: tasks are named, and answers name the task they answer.
+  msg::RoundTask named = task;
+  named.task_id = 0x8000000000000001ULL;
+  msg::ClientUpdate answering = update;
+  answering.task_id = named.task_id;
+
   return {{"register", reg},
           {"welcome", welcome},
           {"round_task_gossip", gossip},
           {"round_task", task},
+          {"round_task_named", named},
+          {"client_update_named", answering},
           {"round_task_extras", with_extras},
           {"round_task_three_clients", for_three},
           {"client_update", update},
@@ -139,7 +147,7 @@ std::vector<std::pair<std::string, Message>> messages() {
           {"client_update_one_tensor", one_tensor},
           {"evaluate_task", evaluate},
           {"evaluate_result", msg::EvaluateResult{4, 2, 100, 0.5, 0.875}},
-          {"error", msg::Error{static_cast<int>(StatusCode::kInvalidArgument), "bad round", 1, 3}},
+          {"error", msg::Error{static_cast<int>(StatusCode::kInvalidArgument), "bad round", 1, 3, 77}},
           {"shutdown", msg::Shutdown{"done"}},
           {"heartbeat", msg::Heartbeat{}}};
 }

@@ -1,8 +1,8 @@
 // --mode async on real processes (synthetic data, the small MLP): a virtual-clock run repeats bit
 // for bit, FedBuff with K = N from one version is synchronous FedAvg, FedAsync's staleness weights
 // and the real clock's delays are what the options say, hostile updates and lost clients end their
-// task and nothing else, a killed run resumes with its versions numbered on, and bad flags are
-// refused naming the problem. No timing is asserted.
+// task and nothing else, a killed run resumes with its versions numbered on, an answer naming
+// another task is dropped, and bad flags are refused naming the problem. No timing is asserted.
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -357,7 +357,67 @@ TEST(AsyncTest, KilledRunResumesWithVersionsNumberedOn) {
   EXPECT_EQ(models.size(), static_cast<size_t>(kMoreRounds)) << "a version repeated after the resume";
 }
 
-// 7. Flags that cannot make an asynchronous run are refused naming the problem: at start with exit
+// 7. An answer naming another task than the one in flight (as from a client still finishing a
+// task of a coordinator that ran before a restart: same client, same round, but the other
+// coordinator's task id) is dropped before it counts; the task times out and the run goes on.
+TEST(AsyncTest, AnswerNamingAnotherTaskIsDropped) {
+  std::vector<std::string> flags = {"--clients",
+                                    "3",
+                                    "--rounds",
+                                    "3",
+                                    "--peer-timeout",
+                                    "3",
+                                    "--heartbeat-interval",
+                                    "0.5",
+                                    "--registration-timeout",
+                                    "60",
+                                    "--round-timeout",
+                                    "4",
+                                    "--checkpoint-every",
+                                    "0",
+                                    "--concurrency",
+                                    "3"};
+  const auto experiment = small_experiment_flags(1);
+  flags.insert(flags.end(), experiment.begin(), experiment.end());
+  const auto async = async_flags({"mode=fedbuff", "buffer_size=2"});
+  flags.insert(flags.end(), async.begin(), async.end());
+  LocalCluster cluster("async-other-task");
+  ASSERT_TRUE(cluster.start_coordinator(flags));
+  cluster.start_client("0-1", kClientLiveness);
+  std::atomic<int> answered{0};
+  int code = -1;
+  {
+    RogueClient rogue(cluster.endpoint(), 2, [&answered](const msg::RoundTask& task) {
+      msg::ClientUpdate update;
+      update.round = task.round;
+      update.client_id = 2;
+      update.num_samples = 10;
+      update.steps = 1;
+      update.compression = task.compression;
+      update.state = task.state.clone();  // a valid model: only the task id is wrong
+      update.task_id = task.task_id ^ 1;
+      ++answered;
+      return update;
+    });
+    code = cluster.wait_coordinator(120s);
+  }
+  ASSERT_EQ(code, 0) << cluster.coordinator_log();
+  EXPECT_GE(answered.load(), 1);
+  const std::string log = cluster.coordinator_log();
+  EXPECT_NE(log.find("not the last task this coordinator sent it"), std::string::npos) << log;
+  const auto rounds = cluster.rounds();
+  expect_rounds_numbered(rounds, 3);
+  bool timed_out = false;
+  for (const auto& round : rounds)
+    for (const auto& c : round["clients"])
+      if (c["client_id"] == 2) {
+        EXPECT_NE(c["status"], "ok") << "an answer to another task was applied: " << c.dump();
+        timed_out |= c["status"] == "timeout";
+      }
+  EXPECT_TRUE(timed_out) << "the rogue's task is recorded as timed out";
+}
+
+// 8. Flags that cannot make an asynchronous run are refused naming the problem: at start with exit
 // code 2, or (options only the asynchronous policy reads) as a failed run once the clients are in.
 TEST(AsyncTest, BadFlagsAreRefusedNamingTheProblem) {
   const struct {

@@ -130,6 +130,7 @@ int64_t expected_task_bytes(int round, int client_id) {
   task.client_ids = {client_id};
   task.config = expected_train_config();
   task.state = model_state(**model);
+  task.task_id = uint64_t{1} << 63;  // every task id takes as many bytes (coordinator/client_hub.h)
   return zmtp_wire_bytes(encode(task), /*curve=*/false);
 }
 
@@ -146,6 +147,7 @@ int64_t expected_update_bytes(int round, const json& c) {
   u.steps = c["local_steps"];
   for (const auto& [key, value] : c["metrics"].items()) u.metrics[key] = value.get<double>();
   u.state = model_state(**model);
+  u.task_id = uint64_t{1} << 63;  // echoed from the task: as many bytes as any id
   return zmtp_wire_bytes(encode(u), /*curve=*/false);
 }
 

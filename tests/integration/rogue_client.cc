@@ -30,7 +30,11 @@ RogueClient::RogueClient(const std::string& endpoint, int client_id, Answer answ
       if (!in.ok() || !*in) continue;
       auto decoded = decode(**in);
       if (!decoded.ok()) continue;
-      if (const auto* task = std::get_if<msg::RoundTask>(&*decoded)) (void)channel->send(encode(answer(*task)));
+      if (const auto* task = std::get_if<msg::RoundTask>(&*decoded)) {
+        msg::ClientUpdate update = answer(*task);
+        if (update.task_id == 0) update.task_id = task->task_id;  // answers name their task unless forged
+        (void)channel->send(encode(update));
+      }
     }
   });
 }

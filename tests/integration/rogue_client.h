@@ -1,6 +1,7 @@
 // RogueClient: a hand-driven client process stand-in for tests of what the coordinator does with
 // updates no honest client sends. It registers one id, heartbeats, and answers every round task
-// for that id with whatever `answer` builds, until destroyed.
+// for that id with whatever `answer` builds (named with the task's id unless `answer` set
+// another), until destroyed.
 #pragma once
 
 #include <atomic>

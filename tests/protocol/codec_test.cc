@@ -217,16 +217,16 @@ TEST(CodecTest, RejectsOtherProtocolVersion) {
 
 // Older peers (version 1 before Register.instance_id, version 2 before client halves and extras,
 // version 3 before one task per process and compression, version 4 before asynchronous and
-// decentralised training) are refused by number, not misread.
+// decentralised training, version 5 before task ids) are refused by number, not misread.
 TEST(CodecTest, RejectsOlderProtocolVersions) {
-  for (char old_version : {'\x01', '\x02', '\x03', '\x04'}) {
+  for (char old_version : {'\x01', '\x02', '\x03', '\x04', '\x05'}) {
     Frames frames = encode(msg::Heartbeat{});
     std::string bytes(frames[0].view());
     bytes[1] = old_version;
     auto d = decode(Frames{Frame::from_string(bytes)});
     ASSERT_FALSE(d.ok());
     const std::string expected =
-        "protocol version " + std::to_string(static_cast<int>(old_version)) + ", this build speaks 5";
+        "protocol version " + std::to_string(static_cast<int>(old_version)) + ", this build speaks 6";
     EXPECT_NE(d.status().message().find(expected), std::string::npos) << d.status().message();
   }
 }
@@ -252,6 +252,34 @@ msg::RoundTask gossip_task() {
 StatusOr<msg::RoundTask> round_trip(const msg::RoundTask& task) {
   ASSIGN_OR_RETURN(Message m, decode(encode(task)));
   return std::get<msg::RoundTask>(std::move(m));
+}
+
+// Protocol 6: a task's id travels to the client and back in its update or error, whole (all 64 bits).
+TEST(CodecTest, TaskIdTravelsBothWays) {
+  constexpr uint64_t kId = 0xfedcba9876543210ULL;
+  msg::RoundTask task = gossip_task();
+  task.task_id = kId;
+  auto back = round_trip(task);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->task_id, kId);
+
+  msg::ClientUpdate update;
+  update.round = 2;
+  update.client_id = 1;
+  update.task_id = kId;
+  auto decoded = decode(encode(update));
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(std::get<msg::ClientUpdate>(*decoded).task_id, kId);
+
+  auto error = decode(encode(msg::Error{3, "bad", 1, 2, kId}));
+  ASSERT_TRUE(error.ok()) << error.status();
+  EXPECT_EQ(std::get<msg::Error>(*error).task_id, kId);
+
+  msg::RoundTask unnamed;  // what a default-built task carries: no id
+  unnamed.client_ids = {0};
+  auto plain = round_trip(unnamed);
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_EQ(plain->task_id, 0u);
 }
 
 TEST(CodecTest, RoundTaskCarriesCollectiveDelayAndLocalThreads) {
