@@ -35,7 +35,9 @@ CommandLine parse_command_line(int argc, const char* const* argv, std::ostream& 
 
   const char* processes_group = "Processes";
   app.add_option("--clients", o.clients, "logical clients (= data partitions); required")->group(processes_group);
-  app.add_option("--processes", o.processes, "client processes (default min(clients, 4))")->group(processes_group);
+  app.add_option("--processes", o.processes,
+                 "client processes (default min(clients, 4); with a decentralised --topology, one per client)")
+      ->group(processes_group);
   app.add_option("--min-clients", o.min_clients, "clients the coordinator waits for (default all)")
       ->group(processes_group);
   app.add_option("--bin-dir", o.bin_dir, "folder of flotilla-coordinator and flotilla-client (default: this one's)")

@@ -67,6 +67,16 @@ Status check_seconds(const char* flag, double value) {
   return Status();
 }
 
+// The value of --topology among the coordinator's pass-through arguments ("star" when absent).
+std::string topology_of(const std::vector<std::string>& args) {
+  std::string topology = "star";
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--topology" && i + 1 < args.size()) topology = args[i + 1];
+    if (args[i].rfind("--topology=", 0) == 0) topology = args[i].substr(std::string("--topology=").size());
+  }
+  return topology;
+}
+
 // The number of logical clients of a run directory, from its config.json.
 StatusOr<int> clients_of_run(const std::string& run_dir) {
   std::ifstream in(run_dir + "/config.json");
@@ -91,7 +101,14 @@ StatusOr<LaunchPlan> LaunchPlan::create(LaunchOptions options, int cpus) {
   if (options.clients < 1) {
     return invalid_argument_error("--clients N (at least 1) is required, got " + std::to_string(options.clients));
   }
-  if (options.processes == 0) options.processes = std::min(options.clients, kDefaultMaxProcesses);
+  // Decentralised rounds need one client per process, each listening for its peers.
+  const bool decentralised = topology_of(options.coordinator_args) != "star";
+  if (decentralised && options.processes != 0 && options.processes != options.clients)
+    return invalid_argument_error("--topology " + topology_of(options.coordinator_args) +
+                                  " needs one client per process: --processes must equal --clients (" +
+                                  std::to_string(options.clients) + "), got " + std::to_string(options.processes));
+  if (options.processes == 0)
+    options.processes = decentralised ? options.clients : std::min(options.clients, kDefaultMaxProcesses);
   if (options.min_clients < 0 || options.min_clients > options.clients) {
     return invalid_argument_error("--min-clients must be between 0 and --clients, got " +
                                   std::to_string(options.min_clients));
@@ -115,6 +132,7 @@ StatusOr<LaunchPlan> LaunchPlan::create(LaunchOptions options, int cpus) {
   if (options.bin_dir.empty()) return invalid_argument_error("no folder to look for the binaries in");
 
   LaunchPlan plan;
+  plan.decentralised_ = decentralised;
   ASSIGN_OR_RETURN(plan.ranges_, split_client_ranges(options.clients, options.processes));
   ASSIGN_OR_RETURN(plan.coordinator_path_, find_binary(options.bin_dir, kCoordinatorBinary));
   ASSIGN_OR_RETURN(plan.client_path_, find_binary(options.bin_dir, kClientBinary));
@@ -167,7 +185,8 @@ std::vector<std::string> LaunchPlan::coordinator_argv(const std::string& endpoin
   return argv;
 }
 
-std::vector<std::string> LaunchPlan::client_argv(std::size_t index, const std::string& endpoint) const {
+std::vector<std::string> LaunchPlan::client_argv(std::size_t index, const std::string& endpoint,
+                                                 const std::string& peer_dir) const {
   std::vector<std::string> argv = {client_path_,
                                    "--connect",
                                    endpoint,
@@ -179,6 +198,7 @@ std::vector<std::string> LaunchPlan::client_argv(std::size_t index, const std::s
   if (!options_.client_state_dir.empty()) argv.insert(argv.end(), {"--client-state-dir", options_.client_state_dir});
   if (!options_.client_state_memory.empty())
     argv.insert(argv.end(), {"--client-state-memory", options_.client_state_memory});
+  if (decentralised_) argv.insert(argv.end(), {"--peer-bind", "ipc://" + peer_dir + "/peer-" + std::to_string(index)});
   return argv;
 }
 

@@ -30,8 +30,12 @@ class LaunchPlan {
   // argv (argv[0] = the binary's path) of the coordinator, which writes its bound endpoint to
   // `endpoint_file`; the launcher's options come first, then the pass-through ones verbatim.
   std::vector<std::string> coordinator_argv(const std::string& endpoint_file) const;
-  // argv of client process `index` (< ranges().size()) connecting to `endpoint`.
-  std::vector<std::string> client_argv(std::size_t index, const std::string& endpoint) const;
+  // argv of client process `index` (< ranges().size()) connecting to `endpoint`. With a
+  // decentralised --topology among the coordinator's arguments, each process (one client each)
+  // also listens for its peers at ipc://`peer_dir`/peer-<index>.
+  std::vector<std::string> client_argv(std::size_t index, const std::string& endpoint,
+                                       const std::string& peer_dir = "") const;
+  bool decentralised() const { return decentralised_; }
   // "clients 0-3", or "client 5" for a single one: the name in prefixes and messages.
   std::string client_name(std::size_t index) const;
 
@@ -46,6 +50,7 @@ class LaunchPlan {
   std::vector<ClientRange> ranges_;
   int coordinator_threads_ = 1;
   int client_threads_ = 1;
+  bool decentralised_ = false;  // --topology ring-allreduce | gossip
 };
 
 // CPUs this process may run on (its affinity mask, which honours taskset and cpusets), at least 1.

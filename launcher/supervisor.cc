@@ -158,7 +158,7 @@ void Supervisor::start_clients(const std::string& endpoint) {
                      << " clients, " << plan_.client_threads() << " thread" << (plan_.client_threads() == 1 ? "" : "s")
                      << " each";
   for (std::size_t i = 0; i < ranges.size(); ++i) {
-    std::vector<std::string> argv = plan_.client_argv(i, endpoint);
+    std::vector<std::string> argv = plan_.client_argv(i, endpoint, temp_dir_);
     if (keys_) {
       const auto args = keys_->client_args(i);
       argv.insert(argv.end(), args.begin(), args.end());

@@ -134,6 +134,34 @@ TEST_F(LaunchPlanTest, ClientsGetTheirRangeAndOnlyTheSharedOptions) {
   EXPECT_EQ(plan->client_name(2), "clients 7-9");
 }
 
+// Decentralised rounds: one client per process by default, each listening for its peers on an
+// ipc:// path in the launcher's folder; another process count is refused naming the rule.
+TEST_F(LaunchPlanTest, DecentralisedTopologyGivesEachClientAProcessAndAPeerEndpoint) {
+  LaunchOptions o = options(3);
+  o.coordinator_args = {"--topology", "ring-allreduce", "--rounds", "2"};
+  auto plan = LaunchPlan::create(o, 6);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_TRUE(plan->decentralised());
+  ASSERT_EQ(plan->ranges().size(), 3u);
+  EXPECT_EQ(plan->client_argv(2, "tcp://127.0.0.1:4000", "/tmp/run-x"),
+            (std::vector<std::string>{bin_.file("flotilla-client"), "--connect", "tcp://127.0.0.1:4000", "--client-ids",
+                                      "2", "--threads", "2", "--peer-bind", "ipc:///tmp/run-x/peer-2"}));
+
+  o.coordinator_args = {"--topology=gossip"};
+  o.processes = 2;
+  auto refused = LaunchPlan::create(o, 6);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("--topology gossip needs one client per process"), std::string::npos)
+      << refused.status();
+
+  o.coordinator_args = {"--topology", "star"};
+  auto star = LaunchPlan::create(o, 6);
+  ASSERT_TRUE(star.ok()) << star.status();
+  EXPECT_FALSE(star->decentralised());
+  const auto argv = star->client_argv(0, "tcp://127.0.0.1:4000", "/tmp/run-x");
+  EXPECT_EQ(std::find(argv.begin(), argv.end(), "--peer-bind"), argv.end());
+}
+
 TEST_F(LaunchPlanTest, DefaultsProcessesThreadsAndPort) {
   auto plan = LaunchPlan::create(options(10), 8);
   ASSERT_TRUE(plan.ok()) << plan.status();
