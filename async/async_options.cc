@@ -66,7 +66,8 @@ std::vector<OptionSpec> async_option_specs() {
           {"sample_weighted", "true", "FedBuff: weight deltas by sample count (false: equally)"},
           {"staleness", d.staleness, "s(tau): constant | polynomial:a=0.5 | hinge:a=10,b=4"},
           {"dc_lambda", canonical_number(d.dc_lambda), "DC-ASGD delay compensation lambda; 0 = off"},
-          {"dc_client_lr", canonical_number(d.dc_client_lr), "the clients' learning rate, lambda's scale"},
+          {"dc_client_lr", canonical_number(d.dc_client_lr),
+           "the clients' learning rate, lambda's scale (a run's default: its --lr)"},
           {"delay", d.delay,
            "client delays: constant:value=V | gaussian:mean=M,std=S [,per=update|batch]"
            " [;slow=IDS:factor=F]"},

@@ -40,7 +40,7 @@ struct AsyncOptions {
   // DC-ASGD's lambda (async/delay_compensation.h), >= 0 and finite; 0 = off.
   double dc_lambda = 0.0;
   // The clients' learning rate eta, which sets lambda's scale; > 0, finite. Only read when
-  // dc_lambda > 0.
+  // dc_lambda > 0. The coordinator passes its --lr unless the options name one.
   double dc_client_lr = 1.0;
   // Client speeds for studies, async/delay_model.h; no delay by default.
   std::string delay = "constant:value=0,per=update";

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "async/spec.h"
 #include "async/virtual_clock.h"
 #include "coordinator/client_sampler.h"
 #include "coordinator/divergence.h"
@@ -27,7 +28,10 @@ double unix_now() { return std::chrono::duration<double>(std::chrono::system_clo
 }  // namespace
 
 StatusOr<std::unique_ptr<AsyncTraining>> AsyncTraining::create(TrainingContext ctx, const ModelState& restored) {
-  ASSIGN_OR_RETURN(AsyncConfig config, async_config_from_options(ctx.config.async_options));
+  // DC-ASGD's compensation is scaled by the clients' learning rate: the run's --lr unless given.
+  Options options = ctx.config.async_options;
+  if (!options.has("dc_client_lr")) options.set("dc_client_lr", canonical_number(ctx.config.train.lr));
+  ASSIGN_OR_RETURN(AsyncConfig config, async_config_from_options(options));
   std::unique_ptr<AsyncTraining> policy(new AsyncTraining(ctx, std::move(config)));
   policy->server_ = make_async_server(policy->config_, ctx.global);
   if (!restored.empty())
@@ -250,7 +254,9 @@ Status AsyncTraining::submit_version(int64_t version) {
   }
   metrics.policy["max_staleness"] = staleness_max;
   metrics.policy["updates_applied"] = applied;
-  metrics.policy["tasks_in_flight"] = static_cast<double>(tasks_.size());
+  // Called right after the version's last update left tasks_: counted with it, this is how many
+  // tasks were training when the version was made (--concurrency once every client is busy).
+  metrics.policy["tasks_in_flight"] = static_cast<double>(tasks_.size() + 1);
   metrics.policy["tasks_dispatched"] = static_cast<double>(dispatched_);
   if (auto* clock = dynamic_cast<const VirtualClock*>(order_.get())) metrics.policy["virtual_time"] = clock->now();
   metrics.fold_seconds = fold_seconds_;
