@@ -5,6 +5,10 @@
 // One evaluation at a time: the coordinator starts one after a round and collects its result
 // after the next round's aggregation (or at the end of the run). The model object is the
 // evaluator's alone while an evaluation runs.
+//
+// Memory: on the CPU the model borrows the evaluated state's tensors instead of copying them, and
+// holds no weights between evaluations, so a model of gigabytes is not held a second time by the
+// evaluator (on a GPU the weights are copied to the device, as they must be).
 #pragma once
 
 #include <c10/core/Device.h>
@@ -20,8 +24,7 @@ namespace flotilla {
 
 class BackgroundEvaluator {
  public:
-  BackgroundEvaluator(std::shared_ptr<Model> model, TensorDataset test, c10::Device device, int64_t batch_size)
-      : model_(std::move(model)), test_(std::move(test)), device_(device), batch_size_(batch_size) {}
+  BackgroundEvaluator(std::shared_ptr<Model> model, TensorDataset test, c10::Device device, int64_t batch_size);
   ~BackgroundEvaluator();  // waits for a running evaluation
   BackgroundEvaluator(const BackgroundEvaluator&) = delete;
   BackgroundEvaluator& operator=(const BackgroundEvaluator&) = delete;
@@ -40,8 +43,12 @@ class BackgroundEvaluator {
 
  private:
   StatusOr<Result> run(const ModelState& state);
+  // CPU: points the model's tensors at `state`'s (same layout, checked), or at nothing.
+  Status borrow(const ModelState& state);
+  void give_back();
 
   std::shared_ptr<Model> model_;
+  ModelState layout_;  // the model's names, dtypes and shapes (meta tensors: no storage)
   TensorDataset test_;
   c10::Device device_;
   int64_t batch_size_;

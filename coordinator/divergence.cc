@@ -45,6 +45,25 @@ uint64_t mix(uint64_t x) {
   return x ^ (x >> 31);
 }
 
+// sum of x^2 over the floating tensors of `state`, in float64, element by element: no float64
+// copy of a tensor (to(kDouble).square() would allocate four times the largest one, which counts
+// against the coordinator's memory for a model of gigabytes).
+double squared_norm(const ModelState& state) {
+  double sum = 0;
+  for (const auto& e : state.entries()) {
+    if (!e.tensor.is_floating_point()) continue;
+    const at::Tensor x = e.tensor.cpu().contiguous();
+    AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, x.scalar_type(), "squared_norm", [&] {
+      const scalar_t* xs = x.data_ptr<scalar_t>();
+      for (int64_t j = 0; j < x.numel(); ++j) {
+        const double v = static_cast<double>(xs[j]);
+        sum += v * v;
+      }
+    });
+  }
+  return sum;
+}
+
 int64_t floating_numel(const ModelState& state) {
   int64_t n = 0;
   for (const auto& e : state.entries())
@@ -55,8 +74,7 @@ int64_t floating_numel(const ModelState& state) {
 }  // namespace
 
 DivergenceTracker::DivergenceTracker(const ModelState& previous) : previous_(previous) {
-  for (const auto& e : previous.entries())
-    if (e.tensor.is_floating_point()) previous_squared_norm_ += e.tensor.to(at::kDouble).square().sum().item<double>();
+  previous_squared_norm_ = squared_norm(previous);
   exact_ = floating_numel(previous) <= kSketchSize;
 }
 
@@ -90,9 +108,7 @@ DivergenceTracker::Observed DivergenceTracker::measure(const ModelState& state) 
 void DivergenceTracker::observe(int client_id, const ModelState& client) { observed_[client_id] = measure(client); }
 
 std::map<int, Divergence> DivergenceTracker::finish(const ModelState& next) const {
-  double next_squared_norm = 0;
-  for (const auto& e : next.entries())
-    if (e.tensor.is_floating_point()) next_squared_norm += e.tensor.to(at::kDouble).square().sum().item<double>();
+  const double next_squared_norm = squared_norm(next);
   const Observed update = measure(next);  // w_new - w_prev
   std::map<int, Divergence> out;
   double update_sketch_squared = 0;
