@@ -36,7 +36,8 @@ using nlohmann::json;
 const std::vector<std::string> kClientLiveness = {"--peer-timeout", "3", "--heartbeat-interval", "0.5"};
 
 // A run of `clients` logical clients for `rounds` versions, one local epoch per task; `more` last.
-std::vector<std::string> run_flags(int clients, int rounds, const std::vector<std::string>& more) {
+std::vector<std::string> run_flags(int clients, int rounds, const std::vector<std::string>& more,
+                                   const std::string& round_timeout_s = "60") {
   std::vector<std::string> args = {"--clients",
                                    std::to_string(clients),
                                    "--rounds",
@@ -48,7 +49,7 @@ std::vector<std::string> run_flags(int clients, int rounds, const std::vector<st
                                    "--registration-timeout",
                                    "60",
                                    "--round-timeout",
-                                   "60"};
+                                   round_timeout_s};
   const auto experiment = small_experiment_flags(1);
   args.insert(args.end(), experiment.begin(), experiment.end());
   args.insert(args.end(), more.begin(), more.end());
@@ -361,26 +362,9 @@ TEST(AsyncTest, KilledRunResumesWithVersionsNumberedOn) {
 // task of a coordinator that ran before a restart: same client, same round, but the other
 // coordinator's task id) is dropped before it counts; the task times out and the run goes on.
 TEST(AsyncTest, AnswerNamingAnotherTaskIsDropped) {
-  std::vector<std::string> flags = {"--clients",
-                                    "3",
-                                    "--rounds",
-                                    "3",
-                                    "--peer-timeout",
-                                    "3",
-                                    "--heartbeat-interval",
-                                    "0.5",
-                                    "--registration-timeout",
-                                    "60",
-                                    "--round-timeout",
-                                    "4",
-                                    "--checkpoint-every",
-                                    "0",
-                                    "--concurrency",
-                                    "3"};
-  const auto experiment = small_experiment_flags(1);
-  flags.insert(flags.end(), experiment.begin(), experiment.end());
-  const auto async = async_flags({"mode=fedbuff", "buffer_size=2"});
-  flags.insert(flags.end(), async.begin(), async.end());
+  // A short --round-timeout: the rogue's task can only end by timing out.
+  const auto flags = run_flags(
+      3, 3, async_flags({"mode=fedbuff", "buffer_size=2"}, {"--concurrency", "3", "--checkpoint-every", "0"}), "4");
   LocalCluster cluster("async-other-task");
   ASSERT_TRUE(cluster.start_coordinator(flags));
   cluster.start_client("0-1", kClientLiveness);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <fstream>
 #include <sstream>
 
 namespace flotilla::testing {
@@ -65,6 +66,34 @@ int LocalCluster::wait_coordinator(std::chrono::seconds timeout, std::chrono::se
 }
 
 std::vector<nlohmann::json> LocalCluster::rounds() const { return read_jsonl(run_dir() + "/metrics.jsonl"); }
+
+ClusterKeys make_keys(const LocalCluster& cluster, const std::vector<std::string>& allowed,
+                      const std::vector<std::string>& unlisted) {
+  ClusterKeys keys;
+  keys.dir = cluster.dir() + "/keys";
+  keys.allowlist = cluster.dir() + "/allowlist.txt";
+  auto run_tool = [&](std::vector<std::string> args, const std::string& log) {
+    args.insert(args.begin(), kBin + "/flotilla-keys");
+    ChildProcess tool(args, cluster.dir() + "/" + log);
+    const int code = tool.wait_for(std::chrono::seconds(30));
+    EXPECT_EQ(code, 0) << tool.log();
+    return code == 0 ? tool.log() : std::string();
+  };
+  std::vector<std::string> generate = {"generate", "--out", keys.dir, "coordinator"};
+  generate.insert(generate.end(), allowed.begin(), allowed.end());
+  generate.insert(generate.end(), unlisted.begin(), unlisted.end());
+  if (run_tool(generate, "keys.log").empty()) return keys;
+  std::string lines;
+  for (size_t id = 0; id < allowed.size(); ++id) {
+    const std::string line = run_tool({"allow", "--ids", std::to_string(id), keys.dir + "/" + allowed[id] + ".public"},
+                                      "allow-" + allowed[id] + ".log");
+    if (line.empty()) return keys;
+    lines += line;
+  }
+  std::ofstream(keys.allowlist) << lines;
+  keys.ok = true;
+  return keys;
+}
 
 std::vector<nlohmann::json> read_jsonl(const std::string& path) {
   std::vector<nlohmann::json> rows;

@@ -55,6 +55,22 @@ class LocalCluster {
   int restarts_ = 0;
 };
 
+// CURVE keys made with flotilla-keys in the cluster's folder: the coordinator's pair, one pair per
+// name of `allowed` (the i-th may register client id i, as the allowlist says) and of `unlisted`
+// (keys the allowlist does not know). ok is false (and the test has failed) when the tool failed.
+struct ClusterKeys {
+  bool ok = false;
+  std::string dir;        // <name>.public, <name>.secret
+  std::string allowlist;  // for --allowlist
+  std::string coordinator_secret() const { return dir + "/coordinator.secret"; }
+  // --coordinator-key and --key for the client process holding `name`'s key.
+  std::vector<std::string> client_flags(const std::string& name) const {
+    return {"--coordinator-key", dir + "/coordinator.public", "--key", dir + "/" + name + ".secret"};
+  }
+};
+ClusterKeys make_keys(const LocalCluster& cluster, const std::vector<std::string>& allowed,
+                      const std::vector<std::string>& unlisted = {});
+
 std::vector<nlohmann::json> read_jsonl(const std::string& path);
 // How many times `needle` occurs in `text`.
 int count_of(const std::string& text, const std::string& needle);

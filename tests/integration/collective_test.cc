@@ -7,7 +7,6 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <fstream>
 #include <limits>
 #include <string>
 #include <vector>
@@ -19,11 +18,11 @@ namespace {
 
 using namespace std::chrono_literals;
 using flotilla::testing::ChildProcess;
+using flotilla::testing::ClusterKeys;
 using flotilla::testing::LocalCluster;
+using flotilla::testing::make_keys;
 using flotilla::testing::small_experiment_flags;
 using nlohmann::json;
-
-const std::string kBin = FLOTILLA_BIN_DIR;
 
 std::vector<std::string> run_flags(int clients, int rounds, const std::vector<std::string>& more) {
   std::vector<std::string> args = {
@@ -179,36 +178,17 @@ TEST(CollectiveTest, DeadMemberFailsTheRoundInsteadOfHangingIt) {
   EXPECT_NE(rounds[1]["status"].get<std::string>().find("failed"), std::string::npos) << rounds[1].dump();
 }
 
-int run_tool(const std::vector<std::string>& argv, const std::string& log, std::string* output = nullptr) {
-  ChildProcess p(argv, log);
-  const int code = p.wait_for(30s);
-  if (output) *output = p.log();
-  return code;
-}
-
 // 6. With CURVE keys the members authenticate each other with the keys of the coordinator's
 // allowlist, as the star does, and the ring completes.
 TEST(CollectiveTest, RingRunsWithCurveKeysBetweenPeers) {
   LocalCluster cluster("ring-curve");
-  const std::string keys = cluster.dir() + "/keys";
-  ASSERT_EQ(run_tool({kBin + "/flotilla-keys", "generate", "--out", keys, "coordinator", "site-a", "site-b"},
-                     cluster.dir() + "/keys.log"),
-            0);
-  std::string line_a, line_b;
-  ASSERT_EQ(run_tool({kBin + "/flotilla-keys", "allow", "--ids", "0", keys + "/site-a.public"},
-                     cluster.dir() + "/allow-a.log", &line_a),
-            0);
-  ASSERT_EQ(run_tool({kBin + "/flotilla-keys", "allow", "--ids", "1", keys + "/site-b.public"},
-                     cluster.dir() + "/allow-b.log", &line_b),
-            0);
-  const std::string allowlist = cluster.dir() + "/allowlist.txt";
-  std::ofstream(allowlist) << line_a << line_b;
-  ASSERT_TRUE(cluster.start_coordinator(run_flags(
-      2, 2,
-      {"--topology", "ring-allreduce", "--curve-secret-key", keys + "/coordinator.secret", "--allowlist", allowlist})));
-  const std::string server_key = keys + "/coordinator.public";
-  start_member(cluster, 0, {"--coordinator-key", server_key, "--key", keys + "/site-a.secret"});
-  start_member(cluster, 1, {"--coordinator-key", server_key, "--key", keys + "/site-b.secret"});
+  const ClusterKeys keys = make_keys(cluster, {"site-a", "site-b"});
+  ASSERT_TRUE(keys.ok);
+  ASSERT_TRUE(cluster.start_coordinator(run_flags(2, 2,
+                                                  {"--topology", "ring-allreduce", "--curve-secret-key",
+                                                   keys.coordinator_secret(), "--allowlist", keys.allowlist})));
+  start_member(cluster, 0, keys.client_flags("site-a"));
+  start_member(cluster, 1, keys.client_flags("site-b"));
   ASSERT_EQ(cluster.wait_coordinator(180s), 0) << cluster.coordinator_log();
   const auto rounds = cluster.rounds();
   ASSERT_EQ(rounds.size(), 2u);

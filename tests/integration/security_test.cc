@@ -4,7 +4,6 @@
 // non-loopback-bind rules.
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <thread>
 
 #include "cluster.h"
@@ -14,19 +13,14 @@ namespace {
 
 using namespace std::chrono_literals;
 using flotilla::testing::ChildProcess;
+using flotilla::testing::ClusterKeys;
 using flotilla::testing::LocalCluster;
+using flotilla::testing::make_keys;
 using flotilla::testing::read_file;
 using flotilla::testing::small_experiment_flags;
 using nlohmann::json;
 
 const std::string kBin = FLOTILLA_BIN_DIR;
-
-int run_tool(const std::vector<std::string>& argv, const std::string& log, std::string* output = nullptr) {
-  ChildProcess p(argv, log);
-  const int code = p.wait_for(30s);
-  if (output) *output = p.log();
-  return code;
-}
 
 std::vector<std::string> run_flags(int rounds, std::vector<std::string> more) {
   std::vector<std::string> args = {"--clients", "2", "--rounds", std::to_string(rounds), "--registration-timeout",
@@ -39,32 +33,20 @@ std::vector<std::string> run_flags(int rounds, std::vector<std::string> more) {
 
 TEST(SecurityTest, OnlyAllowedKeysRegisterOnlyTheirIds) {
   LocalCluster cluster("curve");
-  const std::string keys = cluster.dir() + "/keys";
-  ASSERT_EQ(run_tool({kBin + "/flotilla-keys", "generate", "--out", keys, "coordinator", "site-a", "site-b", "rogue"},
-                     cluster.dir() + "/keys.log"),
-            0);
-  std::string line_a, line_b;
-  ASSERT_EQ(run_tool({kBin + "/flotilla-keys", "allow", "--ids", "0", keys + "/site-a.public"},
-                     cluster.dir() + "/allow-a.log", &line_a),
-            0);
-  ASSERT_EQ(run_tool({kBin + "/flotilla-keys", "allow", "--ids", "1", keys + "/site-b.public"},
-                     cluster.dir() + "/allow-b.log", &line_b),
-            0);
-  const std::string allowlist = cluster.dir() + "/allowlist.txt";
-  std::ofstream(allowlist) << line_a << line_b;
+  const ClusterKeys keys = make_keys(cluster, {"site-a", "site-b"}, {"rogue"});
+  ASSERT_TRUE(keys.ok);
   ASSERT_TRUE(cluster.start_coordinator(
-      run_flags(2, {"--curve-secret-key", keys + "/coordinator.secret", "--allowlist", allowlist})));
-  const std::string server_key = keys + "/coordinator.public";
+      run_flags(2, {"--curve-secret-key", keys.coordinator_secret(), "--allowlist", keys.allowlist})));
   const std::vector<std::string> give_up = {"--reconnect-timeout", "4"};
 
   // No key at all: the CURVE handshake fails, nothing reaches the coordinator.
   auto& stranger = cluster.start_client("0", give_up, "stranger");
   // A key the allowlist does not know: the ZAP handler refuses it.
-  std::vector<std::string> rogue = {"--coordinator-key", server_key, "--key", keys + "/rogue.secret"};
+  std::vector<std::string> rogue = keys.client_flags("rogue");
   rogue.insert(rogue.end(), give_up.begin(), give_up.end());
   auto& unknown = cluster.start_client("0", rogue, "unknown-key");
   // A known key claiming an id it was not given.
-  std::vector<std::string> thief = {"--coordinator-key", server_key, "--key", keys + "/site-b.secret"};
+  std::vector<std::string> thief = keys.client_flags("site-b");
   thief.insert(thief.end(), give_up.begin(), give_up.end());
   auto& claims_other = cluster.start_client("0", thief, "claims-other");
 
@@ -75,8 +57,8 @@ TEST(SecurityTest, OnlyAllowedKeysRegisterOnlyTheirIds) {
   EXPECT_EQ(claims_other.wait_for(60s), 1) << claims_other.log();
   EXPECT_NE(claims_other.log().find("'site-b' may not register client id 0"), std::string::npos) << claims_other.log();
 
-  cluster.start_client("0", {"--coordinator-key", server_key, "--key", keys + "/site-a.secret"}, "site-a");
-  cluster.start_client("1", {"--coordinator-key", server_key, "--key", keys + "/site-b.secret"}, "site-b");
+  cluster.start_client("0", keys.client_flags("site-a"), "site-a");
+  cluster.start_client("1", keys.client_flags("site-b"), "site-b");
   ASSERT_EQ(cluster.wait_coordinator(120s), 0) << cluster.coordinator_log();
   const auto rounds = cluster.rounds();
   ASSERT_EQ(rounds.size(), 2u);
