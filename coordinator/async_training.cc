@@ -158,20 +158,14 @@ void AsyncTraining::on_update(msg::ClientUpdate update, int64_t wire_bytes) {
   }
   const int64_t task_id = it->first;
   InFlight& flight = it->second;
-  flight.metrics.bytes_received = wire_bytes;
+  flight.metrics.bytes_received = wire_bytes;  // a refused update's row shows its bytes too
   auto accepted = ctx_.intake.accept(update, flight.base);
   if (!accepted.ok()) {
     FLOTILLA_LOG(Warning) << "rejecting update of client " << id << ": " << accepted.status().message();
     end_task(task_id, "error: " + accepted.status().message());
     return;
   }
-  ClientRoundMetrics& m = flight.metrics;
-  m.num_samples = update.num_samples;
-  m.train_loss = update.train_loss;
-  m.train_seconds = update.train_seconds;
-  m.total_seconds = update.total_seconds;
-  m.local_steps = update.steps;
-  m.extra = update.metrics;
+  record_answer(update, wire_bytes, flight.metrics);
   flight.result = AsyncUpdate{flight.ticket.task_id, id, flight.ticket.base_version, update.num_samples,
                               std::move(accepted->state)};
   if (Status reported = order_->report(task_id); !reported.ok()) {

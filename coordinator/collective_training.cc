@@ -84,18 +84,14 @@ void CollectiveTraining::on_update(msg::ClientUpdate update, int64_t wire_bytes)
   }
   outstanding_.erase(id);
   ClientRoundMetrics& m = rows_[id];
-  m.bytes_received = wire_bytes;
-  m.num_samples = update.num_samples;
-  m.train_loss = update.train_loss;
-  m.train_seconds = update.train_seconds;
-  m.total_seconds = update.total_seconds;
-  m.local_steps = update.steps;
-  for (const auto& [key, value] : update.metrics) {
-    if (key == "peer_bytes_sent" || key == "peer_bytes_received" || key == "collective_seconds" ||
-        key == "collective_steps" || key == "gradient_bytes")
-      m.policy[key] = value;
-    else
-      m.extra[key] = value;
+  record_answer(update, wire_bytes, m);
+  // What the client measured of the collective belongs with the policy's own measurements.
+  for (const char* key :
+       {"peer_bytes_sent", "peer_bytes_received", "collective_seconds", "collective_steps", "gradient_bytes"}) {
+    if (auto found = m.extra.find(key); found != m.extra.end()) {
+      m.policy[key] = found->second;
+      m.extra.erase(found);
+    }
   }
   if (!update.state.empty()) {
     Status valid = ctx_.global.check_same_layout(update.state);

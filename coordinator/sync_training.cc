@@ -109,13 +109,7 @@ void SyncTraining::on_update(msg::ClientUpdate update, int64_t bytes) {
     return;
   }
   ClientRoundMetrics m;
-  m.bytes_received = bytes;
-  m.num_samples = update.num_samples;
-  m.train_loss = update.train_loss;
-  m.train_seconds = update.train_seconds;
-  m.total_seconds = update.total_seconds;
-  m.local_steps = update.steps;
-  m.extra = update.metrics;
+  record_answer(update, bytes, m);
   round_->accept(id, std::move(m));
 }
 

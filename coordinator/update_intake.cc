@@ -47,4 +47,14 @@ Status UpdateIntake::check_extras(const ModelState& extras) const {
   return extras.check_finite().with_context("extras");
 }
 
+void record_answer(const msg::ClientUpdate& update, int64_t wire_bytes, ClientRoundMetrics& row) {
+  row.bytes_received = wire_bytes;
+  row.num_samples = update.num_samples;
+  row.train_loss = update.train_loss;
+  row.train_seconds = update.train_seconds;
+  row.total_seconds = update.total_seconds;
+  row.local_steps = update.steps;
+  row.extra = update.metrics;
+}
+
 }  // namespace flotilla

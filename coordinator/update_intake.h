@@ -11,6 +11,7 @@
 
 #include "aggregators/aggregator.h"
 #include "compression/update_codec.h"
+#include "coordinator/round_metrics.h"
 #include "core/model_state.h"
 #include "core/status.h"
 #include "protocol/messages.h"
@@ -41,5 +42,10 @@ class UpdateIntake {
   std::unique_ptr<UpdateCodec> codec_;
   ModelState expected_extras_;
 };
+
+// What a client's answer says of its training, written into its row of the round: the update's
+// wire bytes, samples, loss, times, steps and its own metrics (in `extra`). The same for every
+// training policy; a policy files what it measured itself under `policy`.
+void record_answer(const msg::ClientUpdate& update, int64_t wire_bytes, ClientRoundMetrics& row);
 
 }  // namespace flotilla

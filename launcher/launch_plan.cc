@@ -102,9 +102,10 @@ StatusOr<LaunchPlan> LaunchPlan::create(LaunchOptions options, int cpus) {
     return invalid_argument_error("--clients N (at least 1) is required, got " + std::to_string(options.clients));
   }
   // Decentralised rounds need one client per process, each listening for its peers.
-  const bool decentralised = topology_of(options.coordinator_args) != "star";
+  const std::string topology = topology_of(options.coordinator_args);
+  const bool decentralised = topology != "star";
   if (decentralised && options.processes != 0 && options.processes != options.clients)
-    return invalid_argument_error("--topology " + topology_of(options.coordinator_args) +
+    return invalid_argument_error("--topology " + topology +
                                   " needs one client per process: --processes must equal --clients (" +
                                   std::to_string(options.clients) + "), got " + std::to_string(options.processes));
   if (options.processes == 0)
