@@ -29,6 +29,7 @@ using flotilla::testing::ChildProcess;
 using flotilla::testing::count_of;
 using flotilla::testing::LocalCluster;
 using flotilla::testing::make_temp_dir;
+using flotilla::testing::policy_of;
 using flotilla::testing::RogueClient;
 using flotilla::testing::small_experiment_flags;
 using nlohmann::json;
@@ -75,14 +76,6 @@ std::vector<json> run(const std::string& name, int clients, int rounds, const st
   for (const auto& ids : processes) cluster.start_client(ids, kClientLiveness);
   EXPECT_EQ(cluster.wait_coordinator(120s), 0) << cluster.coordinator_log();
   return cluster.rounds();
-}
-
-double policy_of(const json& row, const char* key) {
-  if (!row.contains("policy") || !row["policy"].contains(key)) {
-    ADD_FAILURE() << "no policy." << key << " in " << row.dump();
-    return std::numeric_limits<double>::quiet_NaN();
-  }
-  return row["policy"][key].get<double>();
 }
 
 bool is_ok(const json& client) { return client["status"] == "ok"; }
@@ -289,9 +282,7 @@ TEST(AsyncTest, KilledClientsTaskIsLostAndTheRunGoesOn) {
   cluster.start_client("0-1", kClientLiveness);
   cluster.start_client("2", kClientLiveness);
   cluster.start_client("3", kClientLiveness);
-  const auto deadline = std::chrono::steady_clock::now() + 60s;
-  while (cluster.rounds().size() < 2 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(20ms);
-  const size_t killed_after = cluster.rounds().size();
+  const size_t killed_after = cluster.wait_for_rounds(2, 60s);
   ASSERT_GE(killed_after, 2u) << cluster.coordinator_log();
   ASSERT_LT(killed_after, static_cast<size_t>(kRounds)) << "the run ended before the kill";
   ::kill(cluster.client("3").pid(), SIGKILL);
@@ -336,9 +327,7 @@ TEST(AsyncTest, KilledRunResumesWithVersionsNumberedOn) {
                             {"--concurrency", "3", "--checkpoint-every", "1"}))));
   cluster.start_client("0", client_flags);
   cluster.start_client("1-2", client_flags);
-  const auto deadline = std::chrono::steady_clock::now() + 60s;
-  while (cluster.rounds().size() < 3 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(20ms);
-  const size_t killed_after = cluster.rounds().size();
+  const size_t killed_after = cluster.wait_for_rounds(3, 60s);
   ASSERT_GE(killed_after, 3u) << cluster.coordinator_log();
   ASSERT_LT(killed_after, static_cast<size_t>(kRounds)) << "the run ended before the kill";
   ::kill(cluster.coordinator().pid(), SIGKILL);

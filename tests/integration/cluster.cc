@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <limits>
 #include <sstream>
+#include <thread>
 
 namespace flotilla::testing {
 
@@ -93,6 +95,21 @@ ClusterKeys make_keys(const LocalCluster& cluster, const std::vector<std::string
   std::ofstream(keys.allowlist) << lines;
   keys.ok = true;
   return keys;
+}
+
+size_t LocalCluster::wait_for_rounds(size_t count, std::chrono::seconds timeout) const {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (rounds().size() < count && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  return rounds().size();
+}
+
+double policy_of(const nlohmann::json& row, const char* key) {
+  if (!row.contains("policy") || !row["policy"].contains(key)) {
+    ADD_FAILURE() << "no policy." << key << " in " << row.dump();
+    return std::numeric_limits<double>::quiet_NaN();
+  }
+  return row["policy"][key].get<double>();
 }
 
 std::vector<nlohmann::json> read_jsonl(const std::string& path) {

@@ -44,6 +44,8 @@ class LocalCluster {
   int wait_coordinator(std::chrono::seconds timeout, std::chrono::seconds grace = std::chrono::seconds(20));
 
   std::vector<nlohmann::json> rounds() const;  // metrics.jsonl
+  // Waits until metrics.jsonl holds at least `count` rounds or `timeout` passes; how many it holds.
+  size_t wait_for_rounds(size_t count, std::chrono::seconds timeout) const;
   std::string coordinator_log() const { return coordinator_ ? coordinator_->log() : ""; }
 
  private:
@@ -72,6 +74,8 @@ ClusterKeys make_keys(const LocalCluster& cluster, const std::vector<std::string
                       const std::vector<std::string>& unlisted = {});
 
 std::vector<nlohmann::json> read_jsonl(const std::string& path);
+// row["policy"][key] (a round's or a client's row), or NaN and a test failure when it is missing.
+double policy_of(const nlohmann::json& row, const char* key);
 // How many times `needle` occurs in `text`.
 int count_of(const std::string& text, const std::string& needle);
 

@@ -7,7 +7,6 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <limits>
 #include <string>
 #include <vector>
 
@@ -21,6 +20,7 @@ using flotilla::testing::ChildProcess;
 using flotilla::testing::ClusterKeys;
 using flotilla::testing::LocalCluster;
 using flotilla::testing::make_keys;
+using flotilla::testing::policy_of;
 using flotilla::testing::small_experiment_flags;
 using nlohmann::json;
 
@@ -49,14 +49,6 @@ std::vector<json> run(const std::string& name, int clients, int rounds, const st
   EXPECT_EQ(cluster.wait_coordinator(180s), 0) << cluster.coordinator_log();
   if (coordinator_log) *coordinator_log = cluster.coordinator_log();
   return cluster.rounds();
-}
-
-double policy_of(const json& row, const char* key) {
-  if (!row.contains("policy") || !row["policy"].contains(key)) {
-    ADD_FAILURE() << "no policy." << key << " in " << row.dump();
-    return std::numeric_limits<double>::quiet_NaN();
-  }
-  return row["policy"][key].get<double>();
 }
 
 // Measured peer bytes are the payload of the formula plus framing and headers: a few percent at most.
