@@ -13,10 +13,18 @@
 // is the same bits. When a sum does not fit, the element is counted in inexact_elements() (it is
 // then only as good as a float64 sum), so the guarantee is checked on every round, not assumed.
 //
-// Memory: 16 bytes per element of the model (two doubles), independent of the number of clients.
+// Memory: 8 bytes per element of the model (hi, dense), plus lo where it is needed, independent of
+// the number of clients. lo is kept in blocks of kCorrectionBlock elements, allocated the first
+// time one of their elements' sum does not fit in hi alone; a missing block reads as +0, so the
+// pair, and every bit of the result, is what a dense lo would give. With float32 values times
+// sample counts (37-53 significant bits), hi alone holds the exact sum unless one coordinate's
+// values across clients lie about 2^10-2^20 apart in magnitude: in trained models, rare elements
+// near zero, so few blocks are ever allocated (correction_bytes() says how many bytes were).
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <vector>
 
 #include "core/model_state.h"
 #include "core/status.h"
@@ -36,6 +44,10 @@ class ExactWeightedSum {
   int64_t count() const { return count_; }
   // Elements whose sum lost exactness (see above); 0 means the result is order-independent.
   int64_t inexact_elements() const { return inexact_; }
+  // Bytes held for lo blocks (see above): 0 while every sum fits in a double.
+  int64_t correction_bytes() const;
+
+  static constexpr int64_t kCorrectionBlock = 512;  // elements per lo block: 4 KB, one page
 
   // sum / total_weight, in each tensor's dtype: floating tensors rounded from the exact sum,
   // integer tensors (counters) rounded to the nearest integer, bool tensors the weighted majority.
@@ -44,7 +56,12 @@ class ExactWeightedSum {
 
  private:
   ModelState layout_;
-  std::vector<at::Tensor> hi_, lo_;  // float64, one pair per tensor
+  // Per tensor: hi (float64, dense) and its lo blocks (null: every lo in the block is +0).
+  struct TensorSum {
+    at::Tensor hi;
+    std::vector<std::unique_ptr<double[]>> lo_blocks;
+  };
+  std::vector<TensorSum> sums_;
   int64_t total_weight_ = 0;
   int64_t count_ = 0;
   int64_t inexact_ = 0;

@@ -142,6 +142,81 @@ TEST(ExactWeightedSumTest, ARefusedAddLeavesTheSumAsItWas) {
   expect_bit_identical(*sum.mean(), *clean.mean());
 }
 
+// The pair with lo kept densely for every element, as Flotilla summed before lo blocks: the
+// reference the block-sparse lo must match bit for bit.
+std::vector<double> dense_pair_mean(const std::vector<ClientUpdate>& updates, size_t tensor) {
+  auto two_sum = [](double a, double b, double& s, double& e) {
+    s = a + b;
+    volatile double bb = s - a;  // volatile: no FMA contraction or reassociation in the test either
+    e = (a - (s - bb)) + (b - bb);
+  };
+  auto add = [&](double v, double& hi, double& lo) {
+    double s, e, t, f;
+    two_sum(hi, v, s, e);
+    two_sum(lo, e, t, f);
+    two_sum(s, t, hi, lo);
+  };
+  const int64_t n = updates.front().state[tensor].tensor.numel();
+  std::vector<double> hi(n, 0.0), lo(n, 0.0);
+  double total = 0;
+  for (const auto& u : updates) {
+    const at::Tensor x = u.state[tensor].tensor.to(at::kDouble).flatten();
+    const double w = static_cast<double>(u.num_samples);
+    for (int64_t j = 0; j < n; ++j) {
+      const double v = x[j].item<double>();
+      const double p = w * v;
+      const double p_error = std::fma(w, v, -p);
+      add(p, hi[j], lo[j]);
+      if (p_error != 0.0) add(p_error, hi[j], lo[j]);
+    }
+    total += w;
+  }
+  std::vector<double> mean(n);
+  for (int64_t j = 0; j < n; ++j) mean[j] = hi[j] / total + lo[j] / total;
+  return mean;
+}
+
+TEST(ExactWeightedSumTest, LoBlocksGiveTheBitsOfADenseLo) {
+  // Weights over 11 orders of magnitude: many elements need lo, in some blocks and not others.
+  const auto updates = random_updates(6, 4);
+  ExactWeightedSum sum(updates.front().state);
+  for (const auto& u : updates) ASSERT_TRUE(sum.add(u.state, u.num_samples).ok());
+  EXPECT_GT(sum.correction_bytes(), 0);
+  const auto mean = sum.mean();
+  ASSERT_TRUE(mean.ok()) << mean.status();
+  for (size_t t : {size_t{0}, size_t{1}}) {  // the float32 and the float64 tensor
+    const std::vector<double> expected = dense_pair_mean(updates, t);
+    const at::Tensor got = (*mean)[t].tensor.to(at::kDouble).flatten();
+    for (size_t j = 0; j < expected.size(); ++j) {
+      const double want = (*mean)[t].tensor.scalar_type() == at::kFloat
+                              ? static_cast<double>(static_cast<float>(expected[j]))
+                              : expected[j];
+      ASSERT_EQ(got[static_cast<int64_t>(j)].item<double>(), want) << (*mean)[t].name << " element " << j;
+    }
+  }
+}
+
+TEST(ExactWeightedSumTest, LoIsHeldOnlyForBlocksWhoseSumsNeedIt) {
+  // 3 blocks of float32 values that a double sums exactly (values within 2^10 of each other):
+  // no lo at all. Then one element far below its block's others: that block alone gets lo.
+  constexpr int64_t kBlock = ExactWeightedSum::kCorrectionBlock;
+  at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(9);
+  auto state_of = [](at::Tensor w) {
+    ModelState s;
+    s.add("w", std::move(w));
+    return s;
+  };
+  const at::Tensor base = at::rand({3 * kBlock}, gen) + 0.5;
+  ExactWeightedSum sum(state_of(base));
+  for (int k = 0; k < 4; ++k) ASSERT_TRUE(sum.add(state_of(base * (1 + 0.01 * k)), 600 + k).ok());
+  EXPECT_EQ(sum.correction_bytes(), 0);
+  at::Tensor tiny = base.clone();
+  tiny[kBlock + 7] = 1e-20f;
+  ASSERT_TRUE(sum.add(state_of(tiny), 3).ok());
+  EXPECT_EQ(sum.correction_bytes(), kBlock * static_cast<int64_t>(sizeof(double)));
+  EXPECT_EQ(sum.inexact_elements(), 0);
+}
+
 TEST(ExactWeightedSumTest, NothingToAverageIsAnError) {
   ExactWeightedSum sum(random_state(4));
   EXPECT_FALSE(sum.mean().ok());
