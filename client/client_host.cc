@@ -6,6 +6,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -90,6 +91,15 @@ class ClientHost::Impl {
  private:
   enum class State { kRegistering, kServing };
 
+  // What the worker hands the socket thread. An answer to a round task that carries tensors (a
+  // model) is offered first and sent when the coordinator grants it; anything else goes at once.
+  struct Reply {
+    Frames frames;
+    uint64_t task_id = 0;  // of the RoundTask answered; 0: not a task's answer
+    int client_id = -1;
+    bool offered() const { return task_id != 0 && frames.size() > 1; }
+  };
+
   // ---- the socket's thread ------------------------------------------------------------------
 
   Status serve() {
@@ -150,8 +160,12 @@ class ClientHost::Impl {
         FLOTILLA_LOG(Info) << "registered after waiting (" << last_refusal_ << ")";
       state_ = State::kServing;
       post(std::move(message));
+      // Registered anew (the coordinator restarted, or thought us lost): what we still hold is
+      // offered again; a coordinator that no longer wants it declines.
+      for (const auto& [key, frames] : held_uploads_) RETURN_IF_ERROR(send_offer(key.first, key.second, frames));
       return Status();
     }
+    if (auto* grant = std::get_if<msg::UploadGrant>(&message)) return on_upload_grant(*grant);
     if (std::holds_alternative<msg::RoundTask>(message) || std::holds_alternative<msg::EvaluateTask>(message)) {
       post(std::move(message));
       return Status();
@@ -189,15 +203,42 @@ class ClientHost::Impl {
     return Status();
   }
 
+  Status send_offer(uint64_t task_id, int client_id, const Frames& frames) {
+    return channel_->send(encode(msg::UploadOffer{task_id, client_id, static_cast<int64_t>(frames_byte_size(frames))}));
+  }
+
+  Status on_upload_grant(const msg::UploadGrant& grant) {
+    auto held = held_uploads_.find({grant.task_id, grant.client_id});
+    if (held == held_uploads_.end()) {
+      if (!grant.send) return Status();
+      // A grant for an answer we do not hold (dropped on a decline that crossed it): say so, so
+      // that the coordinator frees what it set aside for it.
+      return channel_->send(encode(msg::Error{static_cast<int>(StatusCode::kNotFound), "no answer held for this grant",
+                                              grant.client_id, 0, grant.task_id}));
+    }
+    Status sent = grant.send ? channel_->send(held->second) : Status();
+    if (!grant.send)
+      FLOTILLA_LOG(Debug) << "coordinator declined client " << grant.client_id << "'s answer to task " << grant.task_id;
+    held_uploads_.erase(held);
+    return sent;
+  }
+
   Status flush_replies() {
-    std::deque<Frames> replies;
+    std::deque<Reply> replies;
     std::optional<Status> fatal;
     {
       std::lock_guard<std::mutex> lock(mu_);
       replies.swap(outbox_);
       fatal = fatal_;
     }
-    for (const auto& frames : replies) RETURN_IF_ERROR(channel_->send(frames));
+    for (auto& reply : replies) {
+      if (!reply.offered()) {
+        RETURN_IF_ERROR(channel_->send(reply.frames));
+        continue;
+      }
+      RETURN_IF_ERROR(send_offer(reply.task_id, reply.client_id, reply.frames));
+      held_uploads_[{reply.task_id, reply.client_id}] = std::move(reply.frames);
+    }
     if (fatal) return *fatal;
     return Status();
   }
@@ -239,14 +280,14 @@ class ClientHost::Impl {
           Frames update = runner_->run(*task, id, cancelled_);
           std::lock_guard<std::mutex> lock(mu_);
           if (stopping_) return;
-          outbox_.push_back(std::move(update));
+          outbox_.push_back({std::move(update), task->task_id, id});
         }
       } else if (auto* eval = std::get_if<msg::EvaluateTask>(&job)) {
         reply = runner_->run(*eval);
       }
       if (reply) {
         std::lock_guard<std::mutex> lock(mu_);
-        outbox_.push_back(std::move(*reply));
+        outbox_.push_back({std::move(*reply)});
       }
     }
   }
@@ -271,12 +312,14 @@ class ClientHost::Impl {
   Clock::time_point registering_since_{}, next_register_{};
   milliseconds backoff_ = kFirstBackoff;
   std::string last_refusal_;  // why the coordinator deferred our registration, for the final error
+  // Answers offered to the coordinator and not yet granted or declined, by (task id, client id).
+  std::map<std::pair<uint64_t, int>, Frames> held_uploads_;
 
   // Shared with the worker, under mu_.
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Message> jobs_;
-  std::deque<Frames> outbox_;
+  std::deque<Reply> outbox_;
   std::optional<Status> fatal_;
   bool stopping_ = false;
   std::atomic<bool> cancelled_{false};

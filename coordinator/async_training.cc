@@ -266,6 +266,7 @@ Status AsyncTraining::submit_version(int64_t version) {
   if (ctx_.committer.checkpoint_due(static_cast<int>(version))) {
     ASSIGN_OR_RETURN(state, server_->save_state());
   }
+  record_upload_peaks(ctx_.hub.take_upload_peaks(), metrics);
   return ctx_.committer.submit(std::move(metrics), ctx_.global, std::move(state), evaluate);
 }
 

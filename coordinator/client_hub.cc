@@ -35,7 +35,8 @@ ClientHub::ClientHub(std::unique_ptr<ServerChannel> channel, ClientHubOptions op
       options_(std::move(options)),
       heartbeat_interval_(seconds_duration(options_.heartbeat_interval_s)),
       peer_timeout_(seconds_duration(options_.peer_timeout_s)),
-      next_task_id_(random_task_id_start()) {}
+      next_task_id_(random_task_id_start()),
+      uploads_(options_.upload_memory_bytes, seconds_duration(options_.upload_grant_timeout_s)) {}
 
 void ClientHub::send_heartbeats_if_due(HubListener* listener) {
   const auto now = Clock::now();
@@ -61,16 +62,23 @@ Status ClientHub::pump(HubListener* listener, std::chrono::milliseconds wait) {
     std::snprintf(why, sizeof why, "silent for more than %.0f s", options_.peer_timeout_s);
     peer_lost(peer, why, listener);
   }
+  const int64_t expired = uploads_.expired();
+  grant_uploads(listener);  // grants that timed out make room
+  if (uploads_.expired() > expired)
+    FLOTILLA_LOG(Warning) << uploads_.expired() - expired
+                          << " granted upload(s) did not arrive within the grant timeout; their room goes to others";
   return Status();
 }
 
 void ClientHub::peer_lost(const std::string& peer, const std::string& why, HubListener* listener) {
+  uploads_.forget_peer(peer);
   const auto* p = registry_.find_peer(peer);
   if (!p) return;
   const std::string who = p->capabilities.hostname + " pid " + std::to_string(p->capabilities.pid);
   const std::vector<int> ids = registry_.mark_lost(peer);
   FLOTILLA_LOG(Warning) << "lost client process " << who << " (" << ids.size() << " client(s)): " << why;
   if (listener && !ids.empty()) listener->on_clients_lost(ids, why);
+  grant_uploads(listener);
 }
 
 // Bad messages are logged (throttled) and dropped: a peer can never crash the coordinator or
@@ -105,7 +113,11 @@ void ClientHub::handle(const Incoming& in, HubListener* listener) {
     send_error(in.peer, not_found_error("not registered with this coordinator; register again"), -1, 0);
     return;
   }
+  if (auto* offer = std::get_if<msg::UploadOffer>(&*decoded)) return on_upload_offer(in.peer, *offer, listener);
   if (auto* update = std::get_if<msg::ClientUpdate>(&*decoded)) {
+    // Its bytes leave the upload budget now, so the next upload travels while this one is folded.
+    uploads_.done(in.peer, update->client_id);
+    grant_uploads(listener);
     const auto* owner = registry_.live_peer_of(update->client_id);
     if (!listener || !owner || owner->peer != in.peer) {
       FLOTILLA_LOG(Info) << "dropping unexpected update from client " << update->client_id << " for round "
@@ -123,6 +135,8 @@ void ClientHub::handle(const Incoming& in, HubListener* listener) {
   if (auto* error = std::get_if<msg::Error>(&*decoded)) {
     FLOTILLA_LOG(Warning) << "client " << error->client_id << " reports an error in round " << error->round << ": "
                           << error->message;
+    uploads_.done(in.peer, error->client_id);  // a granted answer it no longer holds, or none
+    grant_uploads(listener);
     const auto* owner = registry_.live_peer_of(error->client_id);
     const bool current = error->task_id == 0 || answers_last_task(error->client_id, error->task_id);
     if (listener && owner && owner->peer == in.peer && current) listener->on_client_error(*error);
@@ -130,6 +144,33 @@ void ClientHub::handle(const Incoming& in, HubListener* listener) {
   }
   if (std::holds_alternative<msg::Heartbeat>(*decoded)) return;
   FLOTILLA_LOG(Warning) << "ignoring unexpected " << message_name(*decoded) << " from " << peer_name(in.peer);
+}
+
+void ClientHub::on_upload_offer(const std::string& peer, const msg::UploadOffer& offer, HubListener* listener) {
+  const auto* owner = registry_.live_peer_of(offer.client_id);
+  if (!listener || !owner || owner->peer != peer || !answers_last_task(offer.client_id, offer.task_id)) {
+    FLOTILLA_LOG(Debug) << "declining the upload of client " << offer.client_id << " for task " << offer.task_id
+                        << ": not an answer this coordinator waits for";
+    (void)channel_->send(peer, encode(msg::UploadGrant{offer.task_id, offer.client_id, false}));
+    return;
+  }
+  uploads_.offer({peer, offer.task_id, offer.client_id, offer.bytes});
+  grant_uploads(listener);
+}
+
+void ClientHub::grant_uploads(HubListener* listener) {
+  const auto declined = uploads_.drop_queued_if([&](const UploadGate::Offer& o) {
+    const auto* owner = registry_.live_peer_of(o.client_id);
+    return !owner || owner->peer != o.peer || !answers_last_task(o.client_id, o.task_id);
+  });
+  for (const auto& o : declined) (void)channel_->send(o.peer, encode(msg::UploadGrant{o.task_id, o.client_id, false}));
+  std::map<std::string, std::string> unreachable;  // peer -> why
+  for (const auto& o : uploads_.grantable()) {
+    if (Status sent = channel_->send(o.peer, encode(msg::UploadGrant{o.task_id, o.client_id, true})); !sent.ok())
+      unreachable.emplace(o.peer, "connection closed (" + sent.message() + ")");
+  }
+  // Each frees its grants and grants the next offers.
+  for (const auto& [peer, why] : unreachable) peer_lost(peer, why, listener);
 }
 
 bool ClientHub::answers_last_task(int client_id, uint64_t task_id) const {
@@ -189,6 +230,7 @@ void ClientHub::on_register(const Incoming& in, const msg::Register& reg, HubLis
       !bound.ok())
     return refuse_registration(in, reg, bound);
   admission_.forget(in.peer);
+  uploads_.forget_peer(in.peer);  // it offers again what it still holds
   client_seen_.insert(reg.client_ids.begin(), reg.client_ids.end());
   FLOTILLA_LOG(Info) << (rejoin ? "re-registered " : "registered ") << reg.client_ids.size() << " client(s) from "
                      << reg.capabilities.hostname << " pid " << reg.capabilities.pid << " (" << reg.capabilities.device
@@ -233,6 +275,7 @@ int64_t ClientHub::send(const Dispatch& dispatch, HubListener* listener) {
     if (Status sent = channel_->send(peer, frames); !sent.ok())
       peer_lost(peer, "connection closed (" + sent.message() + ")", listener);
   }
+  grant_uploads(listener);  // offers answering the previous tasks are declined
   return wire;
 }
 

@@ -10,6 +10,11 @@
 // random 64-bit value per coordinator process, so an answer to a task of a coordinator that ran
 // before a restart (a client still finishing it) is told apart from the answer to this
 // coordinator's task of the same round.
+//
+// Uploads: a client offers each answer that carries a model (msg::UploadOffer) and sends it when
+// the hub grants it; the hub grants offers in order while the granted bytes not yet arrived fit
+// `upload_memory_bytes` (coordinator/upload_gate.h), and declines offers no longer wanted. An
+// answer sent unasked is still taken.
 #pragma once
 
 #include <chrono>
@@ -21,6 +26,7 @@
 
 #include "coordinator/admission.h"
 #include "coordinator/client_registry.h"
+#include "coordinator/upload_gate.h"
 #include "core/experiment.h"
 #include "core/log_throttle.h"
 #include "core/status.h"
@@ -54,6 +60,12 @@ struct ClientHubOptions {
   double peer_timeout_s = 10.0;       // a process silent this long is lost
   // With CURVE: which key may register which ids (null without CURVE).
   std::shared_ptr<const Allowlist> allowlist;
+  // Bytes of granted uploads in transit at once (one is always allowed): with the update being
+  // folded, what a burst of finished clients can make the coordinator hold.
+  int64_t upload_memory_bytes = int64_t{256} << 20;
+  // A granted upload that has not arrived after this long gives its bytes back (it is still taken
+  // if it comes): one client cannot hold up everyone's uploads.
+  double upload_grant_timeout_s = 60.0;
 };
 
 class ClientHub {
@@ -94,6 +106,7 @@ class ClientHub {
   int live_size() const { return registry_.live_size(); }
   std::string endpoint() const { return channel_->endpoint(); }
   int64_t wire_bytes(const Frames& frames) const { return channel_->wire_bytes(frames); }
+  UploadGate::Peaks take_upload_peaks() { return uploads_.take_peaks(); }
 
  private:
   void handle(const Incoming& in, HubListener* listener);
@@ -103,6 +116,9 @@ class ClientHub {
   void peer_lost(const std::string& peer, const std::string& why, HubListener* listener);
   std::string peer_name(const std::string& peer) const;
   bool answers_last_task(int client_id, uint64_t task_id) const;
+  void on_upload_offer(const std::string& peer, const msg::UploadOffer& offer, HubListener* listener);
+  // Declines queued offers no longer wanted and grants what the upload memory allows.
+  void grant_uploads(HubListener* listener);
 
   std::unique_ptr<ServerChannel> channel_;
   ClientHubOptions options_;
@@ -116,6 +132,7 @@ class ClientHub {
   std::set<int> client_seen_;               // ids ever registered, to tell a rejoin from a first registration
   uint64_t next_task_id_;                   // see "Task ids" above
   std::map<int, uint64_t> task_of_client_;  // the last task sent to each client
+  UploadGate uploads_;
 };
 
 }  // namespace flotilla

@@ -189,6 +189,7 @@ Status CollectiveTraining::run_round(int round, bool first) {
     metrics.status = "failed: " + failure_;
     metrics.round_seconds = seconds_since(round_start);
     metrics.finished_unix = unix_now();
+    record_upload_peaks(ctx_.hub.take_upload_peaks(), metrics);
     RETURN_IF_ERROR(ctx_.committer.record_failed(metrics));
     return aborted_error("round " + std::to_string(round) + " of --topology " + config.topology +
                          " failed: " + failure_ + " (a collective needs every member)");
@@ -196,6 +197,7 @@ Status CollectiveTraining::run_round(int round, bool first) {
   RETURN_IF_ERROR(finish_round(round, evaluate, metrics));
   metrics.round_seconds = seconds_since(round_start);
   metrics.finished_unix = unix_now();
+  record_upload_peaks(ctx_.hub.take_upload_peaks(), metrics);
   return ctx_.committer.submit(std::move(metrics), evaluate ? ctx_.global : ModelState(), ModelState(), evaluate);
 }
 

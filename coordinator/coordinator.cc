@@ -151,8 +151,9 @@ class Coordinator::Impl {
     ASSIGN_OR_RETURN(ZmqOptions options, channel_options());
     ASSIGN_OR_RETURN(std::unique_ptr<ServerChannel> channel, bind_server_channel(config_.bind, options));
     hub_ = std::make_unique<ClientHub>(
-        std::move(channel), ClientHubOptions{config_.experiment.num_clients, config_.experiment,
-                                             config_.heartbeat_interval_s, config_.peer_timeout_s, allowlist_});
+        std::move(channel),
+        ClientHubOptions{config_.experiment.num_clients, config_.experiment, config_.heartbeat_interval_s,
+                         config_.peer_timeout_s, allowlist_, static_cast<int64_t>(config_.upload_memory_mb * 1e6)});
     FLOTILLA_LOG(Info) << "listening on " << hub_->endpoint() << "; run directory " << run_dir_;
     const std::string security = security_mode(config_);
     if (security == "curve") {

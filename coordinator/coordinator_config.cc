@@ -122,6 +122,8 @@ Status CoordinatorConfig::validate() const {
   if (!(peer_timeout_s >= 2 * heartbeat_interval_s))
     return invalid_argument_error("--peer-timeout must be at least twice --heartbeat-interval (" +
                                   std::to_string(heartbeat_interval_s) + " s), or a live client looks dead");
+  if (!(upload_memory_mb > 0) || !std::isfinite(upload_memory_mb))
+    return invalid_argument_error("--upload-memory must be a finite number of megabytes > 0");
   if (train.epochs < 1) return invalid_argument_error("--epochs must be >= 1");
   if (train.batch_size < 1) return invalid_argument_error("--batch-size must be >= 1");
   if (!(train.lr > 0) || !std::isfinite(train.lr)) return invalid_argument_error("--lr must be a finite number > 0");
@@ -237,6 +239,7 @@ std::string to_json(const CoordinatorConfig& c) {
       {"registration_timeout", c.registration_timeout_s},
       {"heartbeat_interval", c.heartbeat_interval_s},
       {"peer_timeout", c.peer_timeout_s},
+      {"upload_memory_mb", c.upload_memory_mb},
       {"epochs", t.epochs},
       {"batch_size", t.batch_size},
       {"lr", t.lr},
@@ -298,6 +301,7 @@ StatusOr<CoordinatorConfig> config_from_json(const std::string& text) {
                    f.read("registration_timeout", &c.registration_timeout_s),
                    f.read("heartbeat_interval", &c.heartbeat_interval_s),
                    f.read("peer_timeout", &c.peer_timeout_s),
+                   f.read("upload_memory_mb", &c.upload_memory_mb),
                    f.read("epochs", &t.epochs),
                    f.read("batch_size", &t.batch_size),
                    f.read("lr", &t.lr),

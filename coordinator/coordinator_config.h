@@ -29,6 +29,10 @@ struct CoordinatorConfig {
   // it has heard nothing from for peer_timeout_s is lost (its tasks end as "lost" at once).
   double heartbeat_interval_s = 1.0;
   double peer_timeout_s = 10.0;
+  // Megabytes of client updates granted and in transit at once (protocol 7 upload offers): with
+  // the update being folded, what a burst of finished clients can make the coordinator hold. At
+  // least one update is always let through, however large.
+  double upload_memory_mb = 256;
   std::string aggregator = "fedavg";
   Options aggregator_options;
   std::vector<std::string> plugins;  // shared libraries registering more aggregators

@@ -140,6 +140,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--heartbeat-interval", c.heartbeat_interval_s, "seconds between heartbeats to each client process")
       ->capture_default_str();
+  app.add_option("--upload-memory", c.upload_memory_mb,
+                 "megabytes of client updates let in transit at once (at least one update always is); finished "
+                 "clients wait their turn beyond it")
+      ->capture_default_str();
   app.add_option("--dataset", ex.dataset, "dataset: " + join(dataset_names()))->capture_default_str();
   app.add_option("--data-dir", c.data_dir, "dataset folder (default: the dataset's standard place)");
   app.add_option("--model", ex.model, "model: " + join(model_names))->capture_default_str();
@@ -255,6 +259,8 @@ int main(int argc, char** argv) {
          [](const CoordinatorConfig& g, CoordinatorConfig& r) { r.peer_timeout_s = g.peer_timeout_s; }},
         {"--heartbeat-interval",
          [](const CoordinatorConfig& g, CoordinatorConfig& r) { r.heartbeat_interval_s = g.heartbeat_interval_s; }},
+        {"--upload-memory",
+         [](const CoordinatorConfig& g, CoordinatorConfig& r) { r.upload_memory_mb = g.upload_memory_mb; }},
         {"--min-clients", [](const CoordinatorConfig& g, CoordinatorConfig& r) { r.min_clients = g.min_clients; }},
         {"--device", [](const CoordinatorConfig& g, CoordinatorConfig& r) { r.device = g.device; }},
         {"--plugin", [](const CoordinatorConfig& g, CoordinatorConfig& r) { r.plugins = g.plugins; }},

@@ -43,6 +43,10 @@ struct RoundMetrics {
   int64_t bytes_received = 0;
   // What the tasks did move: one message per process, whatever its number of logical clients.
   int64_t wire_bytes_sent = 0;
+  // Upload flow control (--upload-memory): the most update bytes granted and in transit at once,
+  // and the most finished clients waiting for their turn at once.
+  int64_t upload_peak_bytes = 0;
+  int64_t uploads_waiting_peak = 0;
   double mean_train_loss = 0.0;
   double mean_divergence = 0.0;  // mean of divergence_to_previous over answering clients
   double max_divergence = 0.0;

@@ -176,6 +176,8 @@ Status RunRecorder::record_round(const RoundMetrics& m) {
               {"bytes_sent", m.bytes_sent},
               {"bytes_received", m.bytes_received},
               {"wire_bytes_sent", m.wire_bytes_sent},
+              {"upload_peak_bytes", m.upload_peak_bytes},
+              {"uploads_waiting_peak", m.uploads_waiting_peak},
               {"mean_train_loss", number(m.mean_train_loss)},
               {"mean_divergence", number(m.mean_divergence)},
               {"max_divergence", number(m.max_divergence)},

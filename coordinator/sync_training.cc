@@ -157,6 +157,7 @@ Status SyncTraining::run_round(int round_number) {
     metrics.model_sha256 = model_sha256(ctx_.global);
     metrics.round_seconds = seconds_since(round_start);
     metrics.finished_unix = unix_now();
+    record_upload_peaks(ctx_.hub.take_upload_peaks(), metrics);
     RETURN_IF_ERROR(ctx_.committer.record_failed(metrics));
     return deadline_exceeded_error("round " + std::to_string(round_number) + " failed after " +
                                    std::to_string(static_cast<int>(metrics.wait_seconds)) + " s: " + shortfall + "; " +
@@ -204,6 +205,7 @@ Status SyncTraining::run_round(int round_number) {
   // A snapshot: the next round changes the rule's state.
   ModelState aggregator_state =
       ctx_.committer.checkpoint_due(round_number) ? ctx_.aggregator.save_state() : ModelState();
+  record_upload_peaks(ctx_.hub.take_upload_peaks(), metrics);
   return ctx_.committer.submit(std::move(metrics), ctx_.global, std::move(aggregator_state), evaluate);
 }
 

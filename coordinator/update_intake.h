@@ -12,6 +12,7 @@
 #include "aggregators/aggregator.h"
 #include "compression/update_codec.h"
 #include "coordinator/round_metrics.h"
+#include "coordinator/upload_gate.h"
 #include "core/model_state.h"
 #include "core/status.h"
 #include "protocol/messages.h"
@@ -47,5 +48,11 @@ class UpdateIntake {
 // wire bytes, samples, loss, times, steps and its own metrics (in `extra`). The same for every
 // training policy; a policy files what it measured itself under `policy`.
 void record_answer(const msg::ClientUpdate& update, int64_t wire_bytes, ClientRoundMetrics& row);
+
+// The round's upload flow-control figures (ClientHub::take_upload_peaks) into its row.
+inline void record_upload_peaks(const UploadGate::Peaks& peaks, RoundMetrics& metrics) {
+  metrics.upload_peak_bytes = peaks.in_transit_bytes;
+  metrics.uploads_waiting_peak = peaks.waiting;
+}
 
 }  // namespace flotilla

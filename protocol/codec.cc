@@ -7,7 +7,9 @@
 #include <cmath>
 #include <cstring>
 #include <initializer_list>
+#include <iterator>
 #include <set>
+#include <variant>
 
 #include "flotilla/v1/messages.pb.h"
 
@@ -276,6 +278,18 @@ struct BodyEncoder {
   }
   void operator()(const msg::Shutdown& m) const { env->mutable_shutdown()->set_reason(m.reason); }
   void operator()(const msg::Heartbeat&) const { env->mutable_heartbeat(); }
+  void operator()(const msg::UploadOffer& m) const {
+    auto* b = env->mutable_upload_offer();
+    b->set_task_id(m.task_id);
+    b->set_client_id(m.client_id);
+    b->set_bytes(m.bytes);
+  }
+  void operator()(const msg::UploadGrant& m) const {
+    auto* b = env->mutable_upload_grant();
+    b->set_task_id(m.task_id);
+    b->set_client_id(m.client_id);
+    b->set_send(m.send);
+  }
 };
 
 // ---- decoding -------------------------------------------------------------------------------
@@ -437,6 +451,17 @@ StatusOr<Message> decode_body(const pb::Envelope& env, const Frames& frames) {
     case pb::Envelope::kHeartbeat:
       RETURN_IF_ERROR(no_tensors());
       return Message(msg::Heartbeat{});
+    case pb::Envelope::kUploadOffer: {
+      RETURN_IF_ERROR(no_tensors());
+      const auto& b = env.upload_offer();
+      if (b.bytes() < 0) return invalid_argument_error("upload offer of " + std::to_string(b.bytes()) + " bytes");
+      return Message(msg::UploadOffer{b.task_id(), b.client_id(), b.bytes()});
+    }
+    case pb::Envelope::kUploadGrant: {
+      RETURN_IF_ERROR(no_tensors());
+      const auto& b = env.upload_grant();
+      return Message(msg::UploadGrant{b.task_id(), b.client_id(), b.send()});
+    }
     case pb::Envelope::BODY_NOT_SET:
       break;
   }
@@ -446,8 +471,10 @@ StatusOr<Message> decode_body(const pb::Envelope& env, const Frames& frames) {
 }  // namespace
 
 const char* message_name(const Message& message) {
-  static constexpr const char* kNames[] = {"register",        "welcome", "round_task", "client_update", "evaluate_task",
-                                           "evaluate_result", "error",   "shutdown",   "heartbeat"};
+  static constexpr const char* kNames[] = {"register",      "welcome",         "round_task",  "client_update",
+                                           "evaluate_task", "evaluate_result", "error",       "shutdown",
+                                           "heartbeat",     "upload_offer",    "upload_grant"};
+  static_assert(std::size(kNames) == std::variant_size_v<Message>);
   return kNames[message.index()];
 }
 

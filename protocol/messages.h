@@ -16,7 +16,7 @@ namespace flotilla {
 
 // Bumped on any incompatible change of messages.proto; checked at registration and on every
 // envelope.
-inline constexpr uint32_t kProtocolVersion = 6;
+inline constexpr uint32_t kProtocolVersion = 7;
 
 struct Capabilities {
   std::string hostname;
@@ -132,10 +132,26 @@ struct Shutdown {
 
 struct Heartbeat {};
 
+// Flow control of updates: a client offers each answer (ClientUpdate) it has ready and sends it
+// when granted, so the coordinator holds only the uploads it has granted (within its upload
+// memory), however many clients finish at once. An answer sent unasked is still taken.
+struct UploadOffer {
+  uint64_t task_id = 0;  // of the RoundTask the answer is for
+  int client_id = -1;
+  int64_t bytes = 0;  // the answer's frames, summed
+};
+
+struct UploadGrant {
+  uint64_t task_id = 0;
+  int client_id = -1;
+  bool send = true;  // false: the answer is no longer wanted (its round ended, a newer task was sent)
+};
+
 }  // namespace msg
 
-using Message = std::variant<msg::Register, msg::Welcome, msg::RoundTask, msg::ClientUpdate, msg::EvaluateTask,
-                             msg::EvaluateResult, msg::Error, msg::Shutdown, msg::Heartbeat>;
+using Message =
+    std::variant<msg::Register, msg::Welcome, msg::RoundTask, msg::ClientUpdate, msg::EvaluateTask, msg::EvaluateResult,
+                 msg::Error, msg::Shutdown, msg::Heartbeat, msg::UploadOffer, msg::UploadGrant>;
 
 // "register", "round_task", ... for logs.
 const char* message_name(const Message& message);

@@ -132,6 +132,7 @@ CoordinatorConfig everything_set() {
   c.registration_timeout_s = 45;
   c.heartbeat_interval_s = 0.25;
   c.peer_timeout_s = 7;
+  c.upload_memory_mb = 64;
   c.aggregator = "fedadam";
   c.aggregator_options = Options{{"server_lr", "0.01"}, {"beta1", "0.8"}};
   c.plugins = {"/opt/a.so", "/opt/b.so"};
@@ -248,6 +249,7 @@ TEST(CoordinatorConfigTest, FingerprintCountsWhatDeterminesTheResult) {
       {"registration_timeout", [](CoordinatorConfig& c) { c.registration_timeout_s = 1; }},
       {"heartbeat_interval", [](CoordinatorConfig& c) { c.heartbeat_interval_s = 2; }},
       {"peer_timeout", [](CoordinatorConfig& c) { c.peer_timeout_s = 30; }},
+      {"upload_memory_mb", [](CoordinatorConfig& c) { c.upload_memory_mb = 1024; }},
       {"min_clients", [](CoordinatorConfig& c) { c.min_clients = 12; }},
       {"checkpoint_every", [](CoordinatorConfig& c) { c.checkpoint_every = 1; }},
       {"out_dir", [](CoordinatorConfig& c) { c.out_dir = "/elsewhere"; }},

@@ -149,7 +149,9 @@ std::vector<std::pair<std::string, Message>> messages() {
           {"evaluate_result", msg::EvaluateResult{4, 2, 100, 0.5, 0.875}},
           {"error", msg::Error{static_cast<int>(StatusCode::kInvalidArgument), "bad round", 1, 3, 77}},
           {"shutdown", msg::Shutdown{"done"}},
-          {"heartbeat", msg::Heartbeat{}}};
+          {"heartbeat", msg::Heartbeat{}},
+          {"upload_offer", msg::UploadOffer{named.task_id, 3, 6653000}},
+          {"upload_grant", msg::UploadGrant{named.task_id, 3, true}}};
 }
 
 Status write_envelopes(const fs::path& dir) {

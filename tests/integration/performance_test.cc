@@ -76,6 +76,28 @@ TEST(BroadcastTest, OneProcessReceivesTheModelOncePerRound) {
   }
 }
 
+// Upload flow control: with room for one update in transit (--upload-memory far below a model),
+// four clients of one process upload one at a time, in turn, and the run ends with bit-for-bit
+// the model of four processes with room for all. The rows say what was in transit at most.
+TEST(UploadFlowTest, OneUploadAtATimeGivesTheSameModel) {
+  const auto one_at_a_time = run("perf-one-upload", 4, {"0-3"}, {"--upload-memory", "0.001"});
+  const auto& roomy = four_processes();
+  ASSERT_EQ(one_at_a_time.size(), static_cast<size_t>(kRounds));
+  for (int r = 0; r < kRounds; ++r) {
+    EXPECT_EQ(one_at_a_time[r]["answered"], 4);
+    EXPECT_EQ(one_at_a_time[r]["model_sha256"], roomy[r]["model_sha256"]) << "round " << r + 1;
+    // At most one update in transit: no more than the largest client's answer.
+    int64_t largest = 0;
+    for (const auto& c : one_at_a_time[r]["clients"]) largest = std::max(largest, c["bytes_received"].get<int64_t>());
+    const int64_t peak = one_at_a_time[r]["upload_peak_bytes"];
+    EXPECT_GT(peak, largest / 2) << "round " << r + 1;
+    EXPECT_LE(peak, largest) << "round " << r + 1;
+    // With room for all four, none had to wait for its turn.
+    EXPECT_GE(roomy[r]["upload_peak_bytes"].get<int64_t>(), peak);
+    EXPECT_EQ(roomy[r]["uploads_waiting_peak"], 0) << "round " << r + 1;
+  }
+}
+
 // Each codec's run finishes with updates that are as small as the codec promises, decoded into
 // models the coordinator accepts; the run records the canonical spec.
 TEST(CompressionTest, CompressedUpdatesAreSmallerAndTrain) {

@@ -157,6 +157,30 @@ TEST(CodecTest, ControlMessagesRoundTrip) {
   EXPECT_STREQ(message_name(*ds), "shutdown");
 }
 
+TEST(CodecTest, UploadOfferAndGrantRoundTrip) {
+  auto offer = decode(encode(msg::UploadOffer{0x8000000000000005ULL, 3, 6653000}));
+  ASSERT_TRUE(offer.ok()) << offer.status();
+  const auto& o = std::get<msg::UploadOffer>(*offer);
+  EXPECT_EQ(o.task_id, 0x8000000000000005ULL);
+  EXPECT_EQ(o.client_id, 3);
+  EXPECT_EQ(o.bytes, 6653000);
+  EXPECT_STREQ(message_name(*offer), "upload_offer");
+  for (bool send : {true, false}) {
+    auto grant = decode(encode(msg::UploadGrant{42, 7, send}));
+    ASSERT_TRUE(grant.ok()) << grant.status();
+    EXPECT_EQ(std::get<msg::UploadGrant>(*grant).task_id, 42u);
+    EXPECT_EQ(std::get<msg::UploadGrant>(*grant).client_id, 7);
+    EXPECT_EQ(std::get<msg::UploadGrant>(*grant).send, send);
+    EXPECT_STREQ(message_name(*grant), "upload_grant");
+  }
+  const auto negative = decode(encode(msg::UploadOffer{1, 0, -5}));
+  ASSERT_FALSE(negative.ok());
+  EXPECT_NE(negative.status().message().find("-5 bytes"), std::string::npos) << negative.status();
+  Frames with_tensor = encode(msg::UploadGrant{1, 0, true});
+  with_tensor.push_back(Frame::from_string("junk"));
+  EXPECT_FALSE(decode(with_tensor).ok());
+}
+
 TEST(CodecTest, RejectsGarbageEnvelope) {
   Frames frames{Frame::from_string("\xff\xff\xff\xff not a protobuf")};
   auto d = decode(frames);
@@ -208,25 +232,26 @@ TEST(CodecTest, RejectsOtherProtocolVersion) {
   Frames frames = encode(msg::Heartbeat{});
   std::string bytes(frames[0].view());
   ASSERT_EQ(bytes[0], 0x08);  // field 1, varint
-  bytes[1] = 0x07;            // version 7
+  bytes[1] = 0x08;            // version 8
   auto d = decode(Frames{Frame::from_string(bytes)});
   ASSERT_FALSE(d.ok());
   EXPECT_EQ(d.status().code(), StatusCode::kFailedPrecondition);
-  EXPECT_NE(d.status().message().find("protocol version 7"), std::string::npos);
+  EXPECT_NE(d.status().message().find("protocol version 8"), std::string::npos);
 }
 
 // Older peers (version 1 before Register.instance_id, version 2 before client halves and extras,
 // version 3 before one task per process and compression, version 4 before asynchronous and
-// decentralised training, version 5 before task ids) are refused by number, not misread.
+// decentralised training, version 5 before task ids, version 6 before upload offers) are refused
+// by number, not misread.
 TEST(CodecTest, RejectsOlderProtocolVersions) {
-  for (char old_version : {'\x01', '\x02', '\x03', '\x04', '\x05'}) {
+  for (char old_version : {'\x01', '\x02', '\x03', '\x04', '\x05', '\x06'}) {
     Frames frames = encode(msg::Heartbeat{});
     std::string bytes(frames[0].view());
     bytes[1] = old_version;
     auto d = decode(Frames{Frame::from_string(bytes)});
     ASSERT_FALSE(d.ok());
     const std::string expected =
-        "protocol version " + std::to_string(static_cast<int>(old_version)) + ", this build speaks 6";
+        "protocol version " + std::to_string(static_cast<int>(old_version)) + ", this build speaks 7";
     EXPECT_NE(d.status().message().find(expected), std::string::npos) << d.status().message();
   }
 }
