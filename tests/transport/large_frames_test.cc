@@ -1,6 +1,7 @@
 // Frames and limits past 32 bits: a tensor frame over 2 GiB crosses tcp:// whole in both
-// directions (coordinator to client and back) under receive limits derived from its size as the
-// coordinator derives them, and limits over 4 GiB are not truncated. The multi-GB transfers run
+// directions (coordinator to client and back), in the clear and encrypted with CURVE, under
+// receive limits derived from its size as the coordinator derives them, and limits over 4 GiB are
+// not truncated. The multi-GB transfers run
 // only with FLOTILLA_LARGE_TESTS=1 (they need about 4.5 GB of memory); the rest always runs.
 #include <gtest/gtest.h>
 
@@ -17,6 +18,10 @@ namespace flotilla {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::allow;
+using testing::curve_client_options;
+using testing::curve_server_options;
+using testing::make_keys;
 using testing::receive_within;
 using testing::text_frames;
 
@@ -68,17 +73,15 @@ bool same_bytes(const Frame& a, const Frame& b) {
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
-TEST(LargeFramesTest, FrameOver2GiBCrossesTcpBothWays) {
-  if (!large_tests()) GTEST_SKIP() << "set FLOTILLA_LARGE_TESTS=1 (needs about 4.5 GB of memory)";
+// One frame of 2 GiB + 64 bytes each way, with the given options (CURVE or none).
+void frame_over_2gib_crosses_both_ways(ZmqOptions server_options, ZmqOptions client_options) {
   const size_t size = (size_t{1} << 31) + 64;  // a float32 tensor of 2^29 + 16 elements
   // The server's limits as the coordinator derives them from a model whose largest tensor is it.
-  ZmqOptions server_options;
   server_options.max_frame_bytes = static_cast<int64_t>(size) + kAllowance;
   server_options.max_message_frames = 2 + 8;
   server_options.max_message_bytes = static_cast<int64_t>(size) + kAllowance;
   auto server = bind_server_channel("tcp://127.0.0.1:*", server_options);
   ASSERT_TRUE(server.ok()) << server.status();
-  ZmqOptions client_options;
   client_options.max_frame_bytes = -1;  // as the client host sets it
   auto client = connect_client_channel((*server)->endpoint(), client_options);
   ASSERT_TRUE(client.ok()) << client.status();
@@ -111,6 +114,20 @@ TEST(LargeFramesTest, FrameOver2GiBCrossesTcpBothWays) {
     EXPECT_TRUE(same_bytes((*back)[1], task[1]));
     EXPECT_EQ(reinterpret_cast<uintptr_t>((*back)[1].data()) % 8, 0u);
   }
+}
+
+TEST(LargeFramesTest, FrameOver2GiBCrossesTcpBothWays) {
+  if (!large_tests()) GTEST_SKIP() << "set FLOTILLA_LARGE_TESTS=1 (needs about 4.5 GB of memory)";
+  frame_over_2gib_crosses_both_ways({}, {});
+}
+
+// CURVE encrypts each frame into a message of its own (33 bytes longer) and decrypts it into
+// another: the sizes past 2^31 must survive both copies, and the MAC must check.
+TEST(LargeFramesTest, FrameOver2GiBCrossesCurveBothWays) {
+  if (!large_tests()) GTEST_SKIP() << "set FLOTILLA_LARGE_TESTS=1 (needs about 9 GB of memory)";
+  const CurveKeyPair server_keys = make_keys(), client_keys = make_keys();
+  frame_over_2gib_crosses_both_ways(curve_server_options(server_keys, allow({{"big", client_keys}})),
+                                    curve_client_options(client_keys, server_keys.public_key));
 }
 
 }  // namespace
