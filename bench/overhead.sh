@@ -4,8 +4,13 @@
 # (flotilla-run gives each process a contiguous id range). Evaluation runs in the background
 # while the next round trains; on a machine where clients share the coordinator's cores it
 # competes with training for CPU, so it shows up partly inside training time.
+# The overhead is split in two: "client other" is what the slowest process spent outside training
+# (its clients' total_seconds minus train_seconds: loading the model, the held-out evaluation
+# before and after training that --holdout-fraction asks for, encoding), "coord+wire" the rest of
+# the round (sending, receiving, folding, the server step).
 #   bench/overhead.sh [OUT_DIR]   (default bench-results/overhead)
 #   env: ROUNDS (3) MNIST=dir CIFAR=dir (the CIFAR-10 subset) SETS="mnist cifar" FLOTILLA_BUILD_DIR
+#        REPORT_ONLY=1 (print the table of the runs already in OUT_DIR)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-$root/bench-results/overhead}
@@ -21,7 +26,8 @@ if [[ $SETS == *cifar* ]]; then cifar_subset_dir "$CIFAR" "$out" >/dev/null; fi
 configs=()  # name dataset data model clients processes
 [[ $SETS == *mnist* ]] && configs+=("mnist-2p mnist $MNIST mnist_cnn 10 2" "mnist-10p mnist $MNIST mnist_cnn 10 10")
 [[ $SETS == *cifar* ]] && configs+=("cifar-2p cifar10 $cifar_dir cifar_cnn 10 2")
-for cfg in "${configs[@]}"; do
+[[ ${REPORT_ONLY:-0} == 1 ]] && configs=()
+for cfg in "${configs[@]+"${configs[@]}"}"; do
   read -r name dataset data model clients procs <<<"$cfg"
   run=$out/$name; rm -rf "$run"
   echo "== $name" >&2
@@ -34,8 +40,9 @@ done
 /usr/bin/python3 - "$out" <<'PY'
 import json, os, sys, glob
 out = sys.argv[1]
-fmt = "%-10s %-8s %-10s %7s %9s %12s %14s %10s %10s %7s"
-print(fmt % ("run", "dataset", "model", "clients", "processes", "mean round s", "mean slowest s", "overhead s", "overhead %", "eval s"))
+fmt = "%-10s %-8s %-10s %7s %9s %12s %14s %10s %10s %14s %14s %7s"
+print(fmt % ("run", "dataset", "model", "clients", "processes", "mean round s", "mean slowest s", "overhead s", "overhead %",
+             "client other %", "coord+wire %", "eval s"))
 for b in sorted(glob.glob(os.path.join(out, "*", "bench.txt")), key=os.path.getmtime):
     d = os.path.dirname(b)
     name, dataset, model, clients, procs = open(b).read().split()
@@ -46,13 +53,18 @@ for b in sorted(glob.glob(os.path.join(out, "*", "bench.txt")), key=os.path.getm
         for c in range(nxt, nxt + base + (p < extra)): proc_of[c] = p
         nxt += base + (p < extra)
     ms = [json.loads(l) for l in open(os.path.join(d, "metrics.jsonl")) if l.strip()]
-    rounds, slow, evals = [], [], []
+    rounds, slow, slow_total, evals = [], [], [], []
     for m in ms:
-        per = {}
+        per, per_total = {}, {}
         for c in m["clients"]:
-            per[proc_of[c["client_id"]]] = per.get(proc_of[c["client_id"]], 0.0) + (c["train_seconds"] or 0.0)
-        rounds.append(m["round_seconds"]); slow.append(max(per.values())); evals.append(m["eval_seconds"] or 0.0)
-    n = len(ms); r = sum(rounds) / n; s = sum(slow) / n; e = sum(evals) / n
-    print(fmt % (name, dataset, model, clients, procs, "%.2f" % r, "%.2f" % s, "%.2f" % (r - s), "%.1f" % (100 * (r - s) / r), "%.2f" % e))
+            p = proc_of[c["client_id"]]
+            per[p] = per.get(p, 0.0) + (c["train_seconds"] or 0.0)
+            per_total[p] = per_total.get(p, 0.0) + (c["total_seconds"] or 0.0)
+        slowest = max(per, key=per.get)
+        rounds.append(m["round_seconds"]); slow.append(per[slowest]); slow_total.append(per_total[slowest])
+        evals.append(m["eval_seconds"] or 0.0)
+    n = len(ms); r = sum(rounds) / n; s = sum(slow) / n; t = sum(slow_total) / n; e = sum(evals) / n
+    print(fmt % (name, dataset, model, clients, procs, "%.2f" % r, "%.2f" % s, "%.2f" % (r - s), "%.1f" % (100 * (r - s) / r),
+                 "%.1f" % (100 * (t - s) / r), "%.1f" % (100 * (r - t) / r), "%.2f" % e))
     print("  per round: " + "  ".join("r%d %.2f/%.2f" % (m["round"], a, b) for m, a, b in zip(ms, rounds, slow)))
 PY
