@@ -25,7 +25,8 @@ std::vector<UploadGate::Offer> UploadGate::grantable(Clock::time_point now) {
   });
   expired_ += static_cast<int64_t>(before - in_flight_.size());
   std::vector<Offer> granted;
-  while (!queued_.empty() && (in_flight_.empty() || in_flight_bytes_ + queued_.front().bytes <= budget_bytes_)) {
+  // Compared as a difference: a peer's claimed size may be near INT64_MAX, and a sum would overflow.
+  while (!queued_.empty() && (in_flight_.empty() || queued_.front().bytes <= budget_bytes_ - in_flight_bytes_)) {
     in_flight_bytes_ += queued_.front().bytes;
     queued_.front().granted_at = now;
     in_flight_.push_back(queued_.front());

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 namespace flotilla {
 namespace {
 
@@ -43,6 +45,17 @@ TEST(UploadGateTest, AnUpdateLargerThanTheBudgetStillGoesAloneAndInTurn) {
   EXPECT_TRUE(gate.grantable().empty());  // the small one waits its turn: order is kept
   gate.done("a", 0);
   EXPECT_EQ(clients_of(gate.grantable()), (std::vector<int>{1}));
+}
+
+TEST(UploadGateTest, AClaimedSizeNearTheLargestIntegerDoesNotOverflow) {
+  UploadGate gate(100);
+  gate.offer(offer("a", 0, 60));
+  gate.offer(offer("b", 1, std::numeric_limits<int64_t>::max()));
+  EXPECT_EQ(clients_of(gate.grantable()), (std::vector<int>{0}));  // the huge one waits for room
+  gate.done("a", 0);
+  EXPECT_EQ(clients_of(gate.grantable()), (std::vector<int>{1}));  // alone, as any update may be
+  gate.offer(offer("c", 2, 1));
+  EXPECT_TRUE(gate.grantable().empty());
 }
 
 TEST(UploadGateTest, DoneForAnotherPeerOrAnUnknownClientChangesNothing) {
