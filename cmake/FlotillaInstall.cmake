@@ -8,7 +8,7 @@ add_library(flotilla INTERFACE)
 add_library(Flotilla::flotilla ALIAS flotilla)
 target_link_libraries(flotilla INTERFACE flotilla_core flotilla_aggregators)
 
-install(TARGETS flotilla flotilla_core flotilla_aggregators flotilla_options flotilla_warnings flotilla_torch
+install(TARGETS flotilla flotilla_base flotilla_core flotilla_aggregators flotilla_options flotilla_warnings flotilla_torch
         EXPORT FlotillaTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}

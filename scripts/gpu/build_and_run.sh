@@ -28,10 +28,10 @@ echo "compiler: $(c++ --version | head -1); nvcc: $(nvcc --version 2>/dev/null |
 export LD_LIBRARY_PATH="$deps/usr/lib/x86_64-linux-gnu:${LD_LIBRARY_PATH:-}"
 export PATH="$deps/usr/bin:$PATH"
 build=$root/build-gpu
-# Known: PyPI's libtorch.so exports its own std::filesystem::remove_all, which flotilla-run's
-# Supervisor binds to and which crashes when it removes its key folder at exit (exit 139 after a
-# complete run; the coordinator's and clients' statuses in its summary line are the real ones).
-# Naming libstdc++ first on the link line did not change the binding.
+# PyPI's libtorch.so exports its own std::filesystem::remove_all, which crashed flotilla-run at
+# exit (exit 139 after a complete run) while it linked LibTorch. flotilla-run and flotilla-keys
+# now link only flotilla_base and flotilla_keys, no LibTorch (`ldd` shows none); not yet rerun on
+# a GPU machine.
 # torch/include carries its own older google/protobuf headers; -I puts Debian's 3.21 (the protoc
 # that generates our code) ahead of every -isystem folder, torch's included.
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
