@@ -146,24 +146,29 @@ void ClientHub::handle(const Incoming& in, HubListener* listener) {
   FLOTILLA_LOG(Warning) << "ignoring unexpected " << message_name(*decoded) << " from " << peer_name(in.peer);
 }
 
+bool ClientHub::awaits_answer(const std::string& peer, int client_id, uint64_t task_id) const {
+  const auto* owner = registry_.live_peer_of(client_id);
+  return owner && owner->peer == peer && answers_last_task(client_id, task_id);
+}
+
+void ClientHub::decline_upload(const std::string& peer, uint64_t task_id, int client_id) {
+  (void)channel_->send(peer, encode(msg::UploadGrant{task_id, client_id, false}));
+}
+
 void ClientHub::on_upload_offer(const std::string& peer, const msg::UploadOffer& offer, HubListener* listener) {
-  const auto* owner = registry_.live_peer_of(offer.client_id);
-  if (!listener || !owner || owner->peer != peer || !answers_last_task(offer.client_id, offer.task_id)) {
+  if (!listener || !awaits_answer(peer, offer.client_id, offer.task_id)) {
     FLOTILLA_LOG(Debug) << "declining the upload of client " << offer.client_id << " for task " << offer.task_id
                         << ": not an answer this coordinator waits for";
-    (void)channel_->send(peer, encode(msg::UploadGrant{offer.task_id, offer.client_id, false}));
-    return;
+    return decline_upload(peer, offer.task_id, offer.client_id);
   }
   uploads_.offer({peer, offer.task_id, offer.client_id, offer.bytes});
   grant_uploads(listener);
 }
 
 void ClientHub::grant_uploads(HubListener* listener) {
-  const auto declined = uploads_.drop_queued_if([&](const UploadGate::Offer& o) {
-    const auto* owner = registry_.live_peer_of(o.client_id);
-    return !owner || owner->peer != o.peer || !answers_last_task(o.client_id, o.task_id);
-  });
-  for (const auto& o : declined) (void)channel_->send(o.peer, encode(msg::UploadGrant{o.task_id, o.client_id, false}));
+  const auto declined = uploads_.drop_queued_if(
+      [&](const UploadGate::Offer& o) { return !awaits_answer(o.peer, o.client_id, o.task_id); });
+  for (const auto& o : declined) decline_upload(o.peer, o.task_id, o.client_id);
   std::map<std::string, std::string> unreachable;  // peer -> why
   for (const auto& o : uploads_.grantable()) {
     if (Status sent = channel_->send(o.peer, encode(msg::UploadGrant{o.task_id, o.client_id, true})); !sent.ok())

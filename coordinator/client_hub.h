@@ -116,7 +116,10 @@ class ClientHub {
   void peer_lost(const std::string& peer, const std::string& why, HubListener* listener);
   std::string peer_name(const std::string& peer) const;
   bool answers_last_task(int client_id, uint64_t task_id) const;
+  // `peer` is the live process hosting `client_id`, and `task_id` the last task sent to it.
+  bool awaits_answer(const std::string& peer, int client_id, uint64_t task_id) const;
   void on_upload_offer(const std::string& peer, const msg::UploadOffer& offer, HubListener* listener);
+  void decline_upload(const std::string& peer, uint64_t task_id, int client_id);
   // Declines queued offers no longer wanted and grants what the upload memory allows.
   void grant_uploads(HubListener* listener);
 

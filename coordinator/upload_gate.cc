@@ -16,14 +16,16 @@ void UploadGate::offer(Offer offer) {
   queued_.push_back(std::move(offer));
 }
 
-std::vector<UploadGate::Offer> UploadGate::grantable(Clock::time_point now) {
-  const auto before = in_flight_.size();
-  std::erase_if(in_flight_, [&](const Offer& o) {
-    if (now - o.granted_at < grant_timeout_) return false;
+int64_t UploadGate::release_in_flight_if(const std::function<bool(const Offer&)>& released) {
+  return static_cast<int64_t>(std::erase_if(in_flight_, [&](const Offer& o) {
+    if (!released(o)) return false;
     in_flight_bytes_ -= o.bytes;
     return true;
-  });
-  expired_ += static_cast<int64_t>(before - in_flight_.size());
+  }));
+}
+
+std::vector<UploadGate::Offer> UploadGate::grantable(Clock::time_point now) {
+  expired_ += release_in_flight_if([&](const Offer& o) { return now - o.granted_at >= grant_timeout_; });
   std::vector<Offer> granted;
   // Compared as a difference: a peer's claimed size may be near INT64_MAX, and a sum would overflow.
   while (!queued_.empty() && (in_flight_.empty() || queued_.front().bytes <= budget_bytes_ - in_flight_bytes_)) {
@@ -67,9 +69,7 @@ std::vector<UploadGate::Offer> UploadGate::drop_queued_if(const std::function<bo
 
 void UploadGate::forget_peer(const std::string& peer) {
   std::erase_if(queued_, [&](const Offer& o) { return o.peer == peer; });
-  for (const auto& o : in_flight_)
-    if (o.peer == peer) in_flight_bytes_ -= o.bytes;
-  std::erase_if(in_flight_, [&](const Offer& o) { return o.peer == peer; });
+  release_in_flight_if([&](const Offer& o) { return o.peer == peer; });
 }
 
 }  // namespace flotilla

@@ -50,8 +50,8 @@ class UploadGate {
   void forget_peer(const std::string& peer);
 
   // The most granted bytes in transit, and the most offers left waiting by grantable(), at once
-  // since the last call
-  // (the round's figures, for its metrics row); then starts over from the present values.
+  // since the last call (the round's figures, for its metrics row); then starts over from the
+  // present values.
   struct Peaks {
     int64_t in_transit_bytes = 0;
     int64_t waiting = 0;
@@ -65,6 +65,10 @@ class UploadGate {
   int64_t expired() const { return expired_; }  // grants that timed out, since the start
 
  private:
+  // Removes the uploads in flight that `released` names and takes their bytes off the budget;
+  // returns how many.
+  int64_t release_in_flight_if(const std::function<bool(const Offer&)>& released);
+
   int64_t budget_bytes_;
   Clock::duration grant_timeout_;
   int64_t in_flight_bytes_ = 0;
