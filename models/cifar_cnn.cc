@@ -1,9 +1,10 @@
 #include "models/cifar_cnn.h"
 
 #include <torch/nn/functional/activation.h>
-#include <torch/nn/functional/pooling.h>
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/linear.h>
+
+#include "models/max_pool.h"
 
 namespace flotilla {
 namespace {
@@ -20,8 +21,8 @@ class CifarCnn final : public Model {
         fc3_(register_module("fc3", torch::nn::Linear(84, s.num_classes))) {}
 
   at::Tensor features(const at::Tensor& x) override {
-    at::Tensor h = F::max_pool2d(F::relu(conv1_->forward(x)), F::MaxPool2dFuncOptions(2));
-    h = F::max_pool2d(F::relu(conv2_->forward(h)), F::MaxPool2dFuncOptions(2));
+    at::Tensor h = max_pool2x2(F::relu(conv1_->forward(x)));
+    h = max_pool2x2(F::relu(conv2_->forward(h)));
     h = F::relu(fc1_->forward(h.flatten(1)));
     return F::relu(fc2_->forward(h));
   }

@@ -1,9 +1,10 @@
 #include "models/mnist_cnn.h"
 
 #include <torch/nn/functional/activation.h>
-#include <torch/nn/functional/pooling.h>
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/linear.h>
+
+#include "models/max_pool.h"
 
 namespace flotilla {
 namespace {
@@ -19,8 +20,8 @@ class MnistCnn final : public Model {
         fc2_(register_module("fc2", torch::nn::Linear(512, s.num_classes))) {}
 
   at::Tensor features(const at::Tensor& x) override {
-    at::Tensor h = F::max_pool2d(F::relu(conv1_->forward(x)), F::MaxPool2dFuncOptions(2));
-    h = F::max_pool2d(F::relu(conv2_->forward(h)), F::MaxPool2dFuncOptions(2));
+    at::Tensor h = max_pool2x2(F::relu(conv1_->forward(x)));
+    h = max_pool2x2(F::relu(conv2_->forward(h)));
     return F::relu(fc1_->forward(h.flatten(1)));
   }
   at::Tensor classify(const at::Tensor& features) override { return fc2_->forward(features); }

@@ -1,9 +1,10 @@
 #include "models/mnist_net.h"
 
 #include <torch/nn/functional/activation.h>
-#include <torch/nn/functional/pooling.h>
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/linear.h>
+
+#include "models/max_pool.h"
 
 namespace flotilla {
 namespace {
@@ -19,8 +20,8 @@ class MnistNet final : public Model {
         fc2_(register_module("fc2", torch::nn::Linear(50, 10))) {}
 
   at::Tensor features(const at::Tensor& x) override {
-    at::Tensor h = F::relu(F::max_pool2d(conv1_->forward(x), F::MaxPool2dFuncOptions(2)));
-    h = F::relu(F::max_pool2d(conv2_->forward(h), F::MaxPool2dFuncOptions(2)));
+    at::Tensor h = F::relu(max_pool2x2(conv1_->forward(x)));
+    h = F::relu(max_pool2x2(conv2_->forward(h)));
     return F::relu(fc1_->forward(h.reshape({-1, 320})));
   }
   at::Tensor classify(const at::Tensor& features) override { return fc2_->forward(features); }
