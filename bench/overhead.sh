@@ -10,6 +10,8 @@
 # the round (sending, receiving, folding, the server step).
 #   bench/overhead.sh [OUT_DIR]   (default bench-results/overhead)
 #   env: ROUNDS (3) MNIST=dir CIFAR=dir (the CIFAR-10 subset) SETS="mnist cifar" FLOTILLA_BUILD_DIR
+#        CIFAR_FULL=dir (a full-size cifar-10-batches-bin/, e.g. written by ../shared/data/cifar-10-approx/rebuild.py:
+#        adds a run on it, whose rounds are as long as a real one's)
 #        REPORT_ONLY=1 (print the table of the runs already in OUT_DIR)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,6 +28,7 @@ if [[ $SETS == *cifar* ]]; then cifar_subset_dir "$CIFAR" "$out" >/dev/null; fi
 configs=()  # name dataset data model clients processes
 [[ $SETS == *mnist* ]] && configs+=("mnist-2p mnist $MNIST mnist_cnn 10 2" "mnist-10p mnist $MNIST mnist_cnn 10 10")
 [[ $SETS == *cifar* ]] && configs+=("cifar-2p cifar10 $cifar_dir cifar_cnn 10 2")
+[[ $SETS == *cifar* && -n ${CIFAR_FULL:-} ]] && configs+=("cifar-full-2p cifar10 $CIFAR_FULL cifar_cnn 10 2")
 [[ ${REPORT_ONLY:-0} == 1 ]] && configs=()
 for cfg in "${configs[@]+"${configs[@]}"}"; do
   read -r name dataset data model clients procs <<<"$cfg"

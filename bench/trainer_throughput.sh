@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Local training speed: Flotilla's train_local() against a bare LibTorch loop on the same device
-# (CUDA when LibTorch sees one), for the MNIST CNNs. Prints samples/s and their ratio.
+# (CUDA when LibTorch sees one), for the MNIST CNNs, and the bare loop on the same network with
+# ATen's max_pool2d (what models/max_pool.h saves). Prints samples/s and the first two's ratio.
 #   bench/trainer_throughput.sh [--device cpu|cuda] [--samples N] [--epochs E] [--batch B]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
