@@ -7,7 +7,9 @@
 # The overhead is split in two: "client other" is what the slowest process spent outside training
 # (its clients' total_seconds minus train_seconds: loading the model, the held-out evaluation
 # before and after training that --holdout-fraction asks for, encoding), "coord+wire" the rest of
-# the round (sending, receiving, folding, the server step).
+# the round (sending, receiving, folding, the server step). Round 1 also holds the clients' start-up
+# (loading and partitioning their data after the welcome), so "coord+wire r2+" repeats the split
+# for the rounds after it.
 #   bench/overhead.sh [OUT_DIR]   (default bench-results/overhead)
 #   env: ROUNDS (3) MNIST=dir CIFAR=dir (the CIFAR-10 subset) SETS="mnist cifar" FLOTILLA_BUILD_DIR
 #        CIFAR_FULL=dir (a full-size cifar-10-batches-bin/, e.g. written by ../shared/data/cifar-10-approx/rebuild.py:
@@ -43,9 +45,9 @@ done
 /usr/bin/python3 - "$out" <<'PY'
 import json, os, sys, glob
 out = sys.argv[1]
-fmt = "%-10s %-8s %-10s %7s %9s %12s %14s %10s %10s %14s %14s %7s"
+fmt = "%-10s %-8s %-10s %7s %9s %12s %14s %10s %10s %14s %14s %16s %7s"
 print(fmt % ("run", "dataset", "model", "clients", "processes", "mean round s", "mean slowest s", "overhead s", "overhead %",
-             "client other %", "coord+wire %", "eval s"))
+             "client other %", "coord+wire %", "coord+wire r2+ %", "eval s"))
 for b in sorted(glob.glob(os.path.join(out, "*", "bench.txt")), key=os.path.getmtime):
     d = os.path.dirname(b)
     name, dataset, model, clients, procs = open(b).read().split()
@@ -67,7 +69,10 @@ for b in sorted(glob.glob(os.path.join(out, "*", "bench.txt")), key=os.path.getm
         rounds.append(m["round_seconds"]); slow.append(per[slowest]); slow_total.append(per_total[slowest])
         evals.append(m["eval_seconds"] or 0.0)
     n = len(ms); r = sum(rounds) / n; s = sum(slow) / n; t = sum(slow_total) / n; e = sum(evals) / n
+    later = "-"
+    if n > 1:
+        later = "%.1f" % (100 * (sum(rounds[1:]) - sum(slow_total[1:])) / sum(rounds[1:]))
     print(fmt % (name, dataset, model, clients, procs, "%.2f" % r, "%.2f" % s, "%.2f" % (r - s), "%.1f" % (100 * (r - s) / r),
-                 "%.1f" % (100 * (t - s) / r), "%.1f" % (100 * (r - t) / r), "%.2f" % e))
+                 "%.1f" % (100 * (t - s) / r), "%.1f" % (100 * (r - t) / r), later, "%.2f" % e))
     print("  per round: " + "  ".join("r%d %.2f/%.2f" % (m["round"], a, b) for m, a, b in zip(ms, rounds, slow)))
 PY
