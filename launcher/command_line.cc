@@ -17,8 +17,9 @@ constexpr const char* kFooter =
     "Logical clients 0..N-1 are split into contiguous ranges, one per client process\n"
     "(--clients 10 --processes 3: 0-3, 4-6, 7-9).\n"
     "Threads: without --threads, each client process gets max(1, CPUs / processes) LibTorch\n"
-    "threads and the coordinator, which aggregates and evaluates while the clients wait, gets all\n"
-    "CPUs (the CPUs this process may run on). --threads T gives every process T.\n"
+    "threads and the coordinator, which folds updates and evaluates while the clients train, the\n"
+    "CPUs they leave, at least 1 (CPUs: those this process may run on). --threads T gives every\n"
+    "process T.\n"
     "Exit status: 0 when the coordinator finished; the coordinator's status, or 1, when a process\n"
     "failed; 2 for bad flags or a missing binary; 130 after SIGINT, 143 after SIGTERM.";
 

@@ -141,11 +141,13 @@ StatusOr<LaunchPlan> LaunchPlan::create(LaunchOptions options, int cpus) {
   if (options.threads > 0) {
     plan.coordinator_threads_ = plan.client_threads_ = options.threads;
   } else {
-    // Rounds are synchronous: clients train while the coordinator waits, and the coordinator
-    // aggregates and evaluates while the clients wait. So clients share the CPUs among
-    // themselves and the coordinator may use all of them, without oversubscribing either phase.
+    // The coordinator works while the clients train: it folds each update as it lands and
+    // evaluates the last round's model beside the next round (and in asynchronous training it
+    // never waits). So it gets the CPUs the clients leave, at least one. Given all of them, its
+    // thread pool contends with the clients' training: on 2 CPUs with 2 client processes,
+    // rounds of the CIFAR-10 subset took 350 ms instead of 305.
     plan.client_threads_ = std::max(1, cpus / options.processes);
-    plan.coordinator_threads_ = cpus;
+    plan.coordinator_threads_ = std::max(1, cpus - options.processes * plan.client_threads_);
   }
   plan.options_ = std::move(options);
   return plan;

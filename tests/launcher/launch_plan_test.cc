@@ -47,7 +47,7 @@ TEST_F(LaunchPlanTest, CoordinatorGetsWiringSharedOptionsThenPassThroughVerbatim
                                                                          "--min-clients",
                                                                          "10",
                                                                          "--threads",
-                                                                         "8",
+                                                                         "2",  // 8 CPUs - 3 x 2
                                                                          "--config",
                                                                          "run.toml",
                                                                          "--data-dir",
@@ -99,7 +99,7 @@ TEST_F(LaunchPlanTest, ResumeTakesTheClientsFromTheRunAndPassesResumeNotClientsO
   EXPECT_EQ(
       plan->coordinator_argv("ep"),
       (std::vector<std::string>{bin_.file("flotilla-coordinator"), "--bind", "tcp://127.0.0.1:*", "--endpoint-file",
-                                "ep", "--resume", run.path(), "--min-clients", "6", "--threads", "4"}));
+                                "ep", "--resume", run.path(), "--min-clients", "6", "--threads", "1"}));
   o.out_dir = "elsewhere";
   EXPECT_FALSE(LaunchPlan::create(o, 4).ok()) << "--out beside --resume";
   LaunchOptions missing = options(0);
@@ -165,15 +165,23 @@ TEST_F(LaunchPlanTest, DecentralisedTopologyGivesEachClientAProcessAndAPeerEndpo
 TEST_F(LaunchPlanTest, DefaultsProcessesThreadsAndPort) {
   auto plan = LaunchPlan::create(options(10), 8);
   ASSERT_TRUE(plan.ok()) << plan.status();
-  EXPECT_EQ(plan->ranges().size(), 4u);  // min(clients, 4)
-  EXPECT_EQ(plan->client_threads(), 2);  // 8 CPUs over 4 client processes
-  EXPECT_EQ(plan->coordinator_threads(), 8);
+  EXPECT_EQ(plan->ranges().size(), 4u);       // min(clients, 4)
+  EXPECT_EQ(plan->client_threads(), 2);       // 8 CPUs over 4 client processes
+  EXPECT_EQ(plan->coordinator_threads(), 1);  // none left: at least one
+
+  LaunchOptions three = options(3);
+  three.processes = 3;
+  auto spare = LaunchPlan::create(three, 8);
+  ASSERT_TRUE(spare.ok()) << spare.status();
+  EXPECT_EQ(spare->client_threads(), 2);       // 8 / 3
+  EXPECT_EQ(spare->coordinator_threads(), 2);  // the 2 CPUs the clients leave
   EXPECT_EQ(plan->bind_endpoint(), "tcp://127.0.0.1:*");
 
   auto small = LaunchPlan::create(options(2), 1);
   ASSERT_TRUE(small.ok());
   EXPECT_EQ(small->ranges().size(), 2u);
   EXPECT_EQ(small->client_threads(), 1);  // never 0
+  EXPECT_EQ(small->coordinator_threads(), 1);
   EXPECT_EQ(small->client_name(1), "client 1");
 }
 
