@@ -37,8 +37,13 @@ inline void load_pairs(const float* row, Floats& left, Floats& right) {
   Floats a, b;
   std::memcpy(&a, row, sizeof a);
   std::memcpy(&b, row + kLanes, sizeof b);
+#if defined(__clang__)
+  left = __builtin_shufflevector(a, b, 0, 2, 4, 6);
+  right = __builtin_shufflevector(a, b, 1, 3, 5, 7);
+#else  // GCC before 12 has only its own spelling
   left = __builtin_shuffle(a, b, Masks{0, 2, 4, 6});
   right = __builtin_shuffle(a, b, Masks{1, 3, 5, 7});
+#endif
 }
 
 // Pools four windows of input rows `top` and `bottom`. ATen's scan starts from -inf, which the
