@@ -73,14 +73,16 @@ for b in sorted(glob.glob(os.path.join(out, "*", "bench.txt")), key=os.path.getm
     startup = (ms[0]["finished_unix"] - ms[0]["round_seconds"] - float(start)) if ms else float("nan")
     rs = sum(m["round_seconds"] for m in ms) / len(ms) if ms else float("nan")
     model_mb = float("nan")
+    # What the coordinator ran with (its default when the run did not set it), from the run's record.
     cfg = os.path.join(d, "run", "config.json")
+    upload_mb = "%g" % json.load(open(cfg))["upload_memory_mb"] if os.path.exists(cfg) else upload
     if ms and ms[0]["clients"]:
         # a task carries the model once: bytes_sent of one client is about the model's size
         model_mb = min(c["bytes_sent"] for c in ms[0]["clients"] if c["bytes_sent"] > 0) / 1e6
     transit = max((m.get("upload_peak_bytes", 0) for m in ms), default=0) / 1e6
     waited = max((m.get("uploads_waiting_peak", 0) for m in ms), default=0)
     print("%-20s %7s %8d %8.2f %7s %9s %9.1f %12.1f %9d %10s %11.1f %11.2f %9.2f %4s" % (name, clients, sampled, model_mb,
-          rule, "256" if upload == "default" else upload, coord, transit, waited, "%.1f" % max(cl, default=0), sum(cl),
+          rule, upload_mb, coord, transit, waited, "%.1f" % max(cl, default=0), sum(cl),
           startup, rs, rc))
 print("client MB = the largest client process's peak; client sum = all client processes' peaks added;")
 print("in transit MB / waited = the most update bytes granted and in transit, and the most finished clients")

@@ -1,8 +1,8 @@
 // Frames and limits past 32 bits: a tensor frame over 2 GiB crosses tcp:// whole in both
 // directions (coordinator to client and back), in the clear and encrypted with CURVE, under
 // receive limits derived from its size as the coordinator derives them, and limits over 4 GiB are
-// not truncated. The multi-GB transfers run
-// only with FLOTILLA_LARGE_TESTS=1 (they need about 4.5 GB of memory); the rest always runs.
+// not truncated. The multi-GB transfers run only with FLOTILLA_LARGE_TESTS=1 (they need about
+// 4.5 GB of memory in the clear, 9 GB with CURVE); the rest always runs.
 #include <gtest/gtest.h>
 
 #include <algorithm>
