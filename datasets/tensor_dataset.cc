@@ -5,6 +5,12 @@
 #include "datasets/dataset.h"
 
 namespace flotilla {
+namespace {
+
+// Up to this many channels (images have 1 or 3), normalize works channel by channel with scalars.
+constexpr int64_t kScalarChannels = 16;
+
+}  // namespace
 
 TensorDataset TensorDataset::select(const at::Tensor& indices) const {
   // Indices come from our own partitioners, so a bad one is a bug: fail loudly here rather than
@@ -26,17 +32,33 @@ TensorDataset TensorDataset::select(const at::Tensor& indices) const {
 }
 
 at::Tensor TensorDataset::normalize(const at::Tensor& rows) const {
-  if (rows.scalar_type() != at::kByte) return rows;
-  FLOTILLA_CHECK(rows.dim() == 4 && static_cast<size_t>(rows.size(1)) == mean.size() && mean.size() == std.size())
-      << "uint8 images need one mean and std per channel: " << rows.size(1) << " channels, " << mean.size()
-      << " means, " << std.size() << " stds";
-  // Per-channel scalars, not tensors of the means and stds: a tensor built on the host would be
-  // copied to the device at every batch, a synchronous copy on a GPU.
-  at::Tensor x = rows.to(at::kFloat).div_(255.0);
-  for (int64_t c = 0; c < rows.size(1); ++c) {
-    const auto i = static_cast<size_t>(c);
-    x.select(1, c).sub_(static_cast<float>(mean[i])).div_(static_cast<float>(std[i]));
+  const bool bytes = rows.scalar_type() == at::kByte;
+  if (!bytes && mean.empty()) return rows;
+  FLOTILLA_CHECK(rows.dim() >= 2 && mean.size() == std.size() &&
+                 (mean.empty() || static_cast<size_t>(rows.size(1)) == mean.size()))
+      << "normalize needs one mean and std per channel (or none): " << (rows.dim() >= 2 ? rows.size(1) : 0)
+      << " channels, " << mean.size() << " means, " << std.size() << " stds";
+  // A copy either way: float rows are the caller's (often the dataset itself) and the channel
+  // loop below works in place.
+  at::Tensor x = bytes ? rows.to(at::kFloat).div_(255.0) : rows.to(at::kFloat, /*non_blocking=*/false, /*copy=*/true);
+  const int64_t channels = rows.size(1);
+  if (mean.empty()) return x;
+  if (channels <= kScalarChannels) {
+    // Per-channel scalars, not tensors of the means and stds: a tensor built on the host would be
+    // copied to the device at every batch, a synchronous copy on a GPU.
+    for (int64_t c = 0; c < channels; ++c) {
+      const auto i = static_cast<size_t>(c);
+      x.select(1, c).sub_(static_cast<float>(mean[i])).div_(static_cast<float>(std[i]));
+    }
+    return x;
   }
+  // Many channels (tabular features): two small kernels per channel would cost more than the one
+  // host-to-device copy of the statistics.
+  std::vector<int64_t> shape(static_cast<size_t>(rows.dim()), 1);
+  shape[1] = channels;
+  const std::vector<float> m(mean.begin(), mean.end()), s(std.begin(), std.end());
+  x.sub_(at::tensor(m, at::kFloat).view(shape).to(x.device()))
+      .div_(at::tensor(s, at::kFloat).view(shape).to(x.device()));
   return x;
 }
 
