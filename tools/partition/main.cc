@@ -3,12 +3,20 @@
 // with the same function (partitioners/partitioner_flags.h) and partitions through the same
 // partition_for, so what it prints is exactly the split a run with those flags records in its
 // partition.csv (each client's held-out slice, if any, is taken later, from its own part).
+// With --write-sites it also writes that split out as site folders (one train.pt per client and
+// the test split as test.pt), so that a run of --dataset local on them trains on exactly the
+// rows a run of the public data set with the same flags gives each client.
+#include <ATen/ATen.h>
+
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 
+#include "core/check.h"
 #include "datasets/dataset_loader.h"
+#include "datasets/tensor_file.h"
 #include "partitioners/partition_report.h"
 #include "partitioners/partition_stats.h"
 #include "partitioners/partitioner_flags.h"
@@ -42,6 +50,33 @@ Status write_partition_files(const std::string& dir, const PartitionStats& stats
   if (ec) return unavailable_error("cannot create " + dir + ": " + ec.message());
   RETURN_IF_ERROR(write_text(dir + "/partition.csv", partition_csv(stats)));
   return write_text(dir + "/partition.json", partition_json(stats));
+}
+
+// DIR/client_<k>/train.pt for every client k: its partition's rows of the training set, in the
+// partition's order (ascending, Partition's contract), so that row r of the file is the r-th
+// smallest index of the share. The client's held-out slice is then cut from the file's rows by
+// the same seeded positions a run on the public data set cuts from the indices
+// (training/experiment_setup.h), which is what makes the two runs train on the same rows.
+// DIR/test.pt: the test split, a central test set for --test-data. x stays as the data set keeps
+// it (uint8 pixels for the image readers, float32 for generated data), y int64; every file also
+// records the data set's class count, so that a client lacking the top classes still agrees
+// with the others and the model on it.
+Status write_site_files(const std::string& dir, const DatasetSplits& data, const Partition& partition) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return unavailable_error("cannot create " + dir + ": " + ec.message());
+  const int64_t classes = data.train.num_classes;
+  for (int k = 0; k < partition.num_clients(); ++k) {
+    const std::string site = dir + "/client_" + std::to_string(k);
+    std::filesystem::create_directories(site, ec);
+    if (ec) return unavailable_error("cannot create " + site + ": " + ec.message());
+    const auto& indices = partition.client_indices[static_cast<size_t>(k)];
+    FLOTILLA_CHECK(std::is_sorted(indices.begin(), indices.end())) << "client " << k << "'s indices are not sorted";
+    const TensorDataset share = data.train.select(at::tensor(indices, at::kLong));
+    RETURN_IF_ERROR(write_tensor_file(site + "/train.pt", share.images, share.labels, classes));
+  }
+  return write_tensor_file(dir + "/test.pt", data.test.images, data.test.labels,
+                           std::max(classes, data.test.num_classes));
 }
 
 // CLI11's PositiveNumber reports "Value 0 not in range 0.000000 to 1797...(300 digits)".
@@ -84,7 +119,7 @@ int main(int argc, char** argv) {
 
   Experiment ex;
   ex.seed = 42;  // the coordinator's default, so that leaving --seed out previews a default run
-  std::string data_dir, out_dir;
+  std::string data_dir, out_dir, sites_dir;
   int max_rows = 20;
   PartitionerFlags flags;
   int shards_per_client = 0, labels_per_client = 0;
@@ -108,6 +143,10 @@ int main(int argc, char** argv) {
   app.add_option("--partitioner-opt", flags.extra, "extra partitioner option key=value (repeatable; wins over flags)");
   app.add_option("--seed", ex.seed, "seed of the partition (a run's --seed)")->capture_default_str();
   app.add_option("--out", out_dir, "also write DIR/partition.csv and DIR/partition.json, as a run directory has them");
+  app.add_option("--write-sites", sites_dir,
+                 "also write each client's share as DIR/client_<id>/train.pt (uint8 images as the data set keeps "
+                 "them, int64 labels, rows in index order) and the test split as DIR/test.pt: site files for "
+                 "--dataset local that give each client the rows this split gives it");
   app.add_option("--max-rows", max_rows, "print at most this many clients (0 = all); the summary covers all")
       ->check(at_least(0))
       ->capture_default_str();
@@ -169,6 +208,14 @@ int main(int argc, char** argv) {
       return kExitData;
     }
     std::cout << "wrote " << out_dir << "/partition.csv and " << out_dir << "/partition.json\n";
+  }
+  if (!sites_dir.empty()) {
+    if (Status s = write_site_files(sites_dir, *data, *partition); !s.ok()) {
+      std::cerr << "error: " << s.message() << "\n";
+      return kExitData;
+    }
+    std::cout << "wrote " << sites_dir << "/client_{0.." << ex.num_clients - 1 << "}/train.pt and " << sites_dir
+              << "/test.pt (" << data->test.size() << " test samples)\n";
   }
   return 0;
 }
