@@ -28,7 +28,8 @@ namespace flotilla {
 //      ClientAlgorithm client halves; Model gained features() and classify()
 //   4  streaming aggregation: Aggregator gained begin_fold() (aggregators/update_fold.h); the
 //      vtable changed, so a version-3 plugin would call the wrong methods
-inline constexpr uint32_t kPluginApiVersion = 4;
+//   5  Model gained provides_features() (TorchScript models): Model's vtable changed
+inline constexpr uint32_t kPluginApiVersion = 5;
 
 // What a plugin built against `version` must change to build against kPluginApiVersion: every
 // change since, one sentence each; empty when there is nothing to say (same or newer version).
@@ -42,6 +43,7 @@ inline std::string plugin_api_changes_since(uint32_t version) {
   if (version < 4)
     add("version 4 added Aggregator::begin_fold() for streaming aggregation (with a default: rebuild the plugin; "
         "a rule that is a sum may return a WeightedMeanFold, see docs/aggregators.md)");
+  if (version < 5) add("version 5: Model gained provides_features() (TorchScript models); rebuild the plugin");
   return out;
 }
 

@@ -31,6 +31,11 @@ class Model : public torch::nn::Module {
   virtual at::Tensor features(const at::Tensor& x) = 0;
   // Logits from features(x).
   virtual at::Tensor classify(const at::Tensor& features) = 0;
+  // Whether features() is a representation before a classifier, as above. False for a model that
+  // only has a forward (a TorchScript archive without features and classify methods): features()
+  // is then the logits and classify() the identity, so forward() still works but algorithms on the
+  // representation (MOON) would work on logits.
+  virtual bool provides_features() const { return true; }
 
   // The create_model() name and spec this model was built from (models/model_registry.h); empty
   // name for a model built otherwise. create_model_like() builds more of the same from them.

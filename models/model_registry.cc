@@ -5,6 +5,8 @@
 #include "models/mnist_cnn.h"
 #include "models/mnist_net.h"
 #include "models/resnet.h"
+#include "models/torchscript_archive.h"
+#include "models/torchscript_model.h"
 #include "models/wide_mlp.h"
 
 namespace flotilla {
@@ -69,17 +71,46 @@ StatusOr<std::pair<std::string, Options>> split_name(const std::string& full) {
   return std::pair{full.substr(0, colon), std::move(options)};
 }
 
+// The name list_models() gives TorchScript models; create_model() takes "torchscript:<sha256>".
+constexpr const char* kTorchScriptEntry = "torchscript";
+
+// "torchscript:<sha256>" from the archive store (models/torchscript_archive.h), with the archive's
+// weights: the network and its initial weights are the archive's, not the spec's.
+StatusOr<std::shared_ptr<Model>> make_torchscript(const std::string& name) {
+  auto sha256 = torchscript_sha_of(name);
+  if (!sha256.ok())
+    return invalid_argument_error("model '" + name +
+                                  "': a TorchScript model is built from its archive's digest, torchscript:<sha256> "
+                                  "(resolve_model_name() turns torchscript:PATH into it)");
+  auto model = TorchScriptModel::load(*sha256);
+  if (!model.ok()) return model.status().with_context("model '" + name + "'");
+  return std::shared_ptr<Model>(std::move(*model));
+}
+
 }  // namespace
 
 std::vector<ModelInfo> list_models() {
   std::vector<ModelInfo> out;
   for (const auto& b : builders()) out.push_back(b.info);
+  out.push_back({kTorchScriptEntry,
+                 "a model defined in Python: torchscript:PATH names a torch.jit.script(model).save(PATH) (or "
+                 "torch.jit.trace) archive; its network and initial weights are the archive's",
+                 {}});
   return out;
 }
 
 StatusOr<std::shared_ptr<Model>> create_model(const std::string& name, const ModelSpec& spec) {
   if (spec.channels < 1 || spec.height < 1 || spec.width < 1 || spec.num_classes < 2)
     return invalid_argument_error("model input must have positive size and at least 2 classes");
+  if (is_torchscript_model(name) || name == kTorchScriptEntry) {
+    // The archive's digest, not options, follows the colon; a path has been resolved to it
+    // (resolve_model_name()) before a model is built.
+    if (name == kTorchScriptEntry) return invalid_argument_error("model 'torchscript' needs an archive: torchscript:PATH");
+    ASSIGN_OR_RETURN(std::shared_ptr<Model> model, make_torchscript(name));
+    model->registry_name_ = name;
+    model->registry_spec_ = spec;
+    return model;
+  }
   ASSIGN_OR_RETURN(auto parsed, split_name(name));
   auto& [base, options] = parsed;
   for (const auto& b : builders()) {
@@ -97,6 +128,7 @@ StatusOr<std::shared_ptr<Model>> create_model(const std::string& name, const Mod
   }
   std::string known;
   for (const auto& b : builders()) known += (known.empty() ? "" : ", ") + b.info.name;
+  known += ", torchscript:PATH";
   return invalid_argument_error("unknown model '" + base + "'; known: " + known);
 }
 

@@ -59,11 +59,11 @@ TEST(PluginLoaderTest, WrongApiVersionIsRefusedByName) {
   Status s = load_plugin(WRONG_VERSION_PLUGIN, registrar);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
-  static_assert(kPluginApiVersion == 4, "update this test and wrong_version_plugin.cc with the new history");
-  EXPECT_NE(s.message().find("built against plugin API version 3"), std::string::npos) << s;
-  EXPECT_NE(s.message().find("needs plugin API version 4"), std::string::npos) << s;
-  EXPECT_NE(s.message().find("begin_fold"), std::string::npos) << s;     // what changed
-  EXPECT_EQ(s.message().find("client halves"), std::string::npos) << s;  // not what changed before
+  static_assert(kPluginApiVersion == 5, "update this test and wrong_version_plugin.cc with the new history");
+  EXPECT_NE(s.message().find("built against plugin API version 4"), std::string::npos) << s;
+  EXPECT_NE(s.message().find("needs plugin API version 5"), std::string::npos) << s;
+  EXPECT_NE(s.message().find("provides_features"), std::string::npos) << s;  // what changed
+  EXPECT_EQ(s.message().find("begin_fold"), std::string::npos) << s;         // not what changed before
   EXPECT_NE(s.message().find("rebuild"), std::string::npos) << s;        // what to do
   EXPECT_NE(s.message().find(WRONG_VERSION_PLUGIN), std::string::npos) << s;
 }
@@ -73,6 +73,7 @@ TEST(PluginLoaderTest, APluginOfTheFirstApiHearsOfEveryChangeSince) {
   EXPECT_NE(changes.find("save_state"), std::string::npos) << changes;
   EXPECT_NE(changes.find("client halves"), std::string::npos) << changes;
   EXPECT_NE(changes.find("begin_fold"), std::string::npos) << changes;
+  EXPECT_NE(changes.find("provides_features"), std::string::npos) << changes;
   EXPECT_EQ(plugin_api_changes_since(kPluginApiVersion), "");
 }
 
