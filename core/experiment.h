@@ -6,6 +6,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace flotilla {
 
@@ -17,11 +18,21 @@ struct Experiment {
   std::map<std::string, std::string> partitioner_options;
   uint64_t seed = 0;
   double holdout_fraction = 0.0;
+  // With dataset kLocalDataset (each client trains on its own files): the model's input as the
+  // coordinator fixed it, one sample's shape ({1, 28, 28}, {13}...) and the number of classes.
+  // Every client builds the model from these and must hold data of this shape. Empty otherwise:
+  // the public data set defines both.
+  std::vector<int64_t> sample_shape;
+  int64_t num_classes = 0;
 
   // A client welcomed again (after a reconnect or a coordinator restart) keeps its loaded data
   // when the experiment is the same.
   bool operator==(const Experiment&) const = default;
 };
+
+// Experiment::dataset of a run whose clients train on their own data (a site's files), not on
+// shares of a public data set.
+inline constexpr std::string_view kLocalDataset = "local";
 
 struct TrainConfig {
   int epochs = 1;
@@ -37,6 +48,11 @@ struct TrainConfig {
   // 1 = the sequential trainer, bit-reproducible; T > 1 = T threads over disjoint slices of each
   // epoch's batches, on the CPU only, not bit-reproducible. Total steps per epoch are the same.
   int local_threads = 1;
+  // Input normalisation the coordinator agreed on (given, or computed from the clients' sums):
+  // per channel, model input = (x - mean[c]) / std[c], x on the 0..1 scale for uint8 data. Empty:
+  // the data set's own (the public readers') or none. Used with clients' own data.
+  std::vector<double> input_mean;
+  std::vector<double> input_std;
 };
 
 // TrainConfig::augment values. Kept here, not in training/, because the codec and the coordinator

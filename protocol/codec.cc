@@ -103,6 +103,8 @@ void to_proto(const TrainConfig& c, pb::TrainConfig* p) {
   p->set_prox_mu(c.prox_mu);
   p->set_augment(c.augment);
   p->set_local_threads(c.local_threads);
+  for (double m : c.input_mean) p->add_input_mean(m);
+  for (double d : c.input_std) p->add_input_std(d);
 }
 
 StatusOr<TrainConfig> from_proto(const pb::TrainConfig& p) {
@@ -122,7 +124,80 @@ StatusOr<TrainConfig> from_proto(const pb::TrainConfig& p) {
   if (c.local_threads < 1 || c.local_threads > kMaxLocalThreads)
     return invalid_argument_error("train config asks for " + std::to_string(p.local_threads()) + " local threads; 1.." +
                                   std::to_string(kMaxLocalThreads) + " are allowed");
+  c.input_mean.assign(p.input_mean().begin(), p.input_mean().end());
+  c.input_std.assign(p.input_std().begin(), p.input_std().end());
+  if (c.input_mean.size() != c.input_std.size() || c.input_mean.size() > kMaxChannels)
+    return invalid_argument_error("train config gives " + std::to_string(c.input_mean.size()) + " input means and " +
+                                  std::to_string(c.input_std.size()) + " stds (equal counts, at most " +
+                                  std::to_string(kMaxChannels) + ")");
+  for (size_t i = 0; i < c.input_mean.size(); ++i)
+    if (!std::isfinite(c.input_mean[i]) || !std::isfinite(c.input_std[i]) || !(c.input_std[i] > 0))
+      return invalid_argument_error("train config's input normalisation of channel " + std::to_string(i) +
+                                    " is not finite or has a std <= 0");
   return c;
+}
+
+void to_proto(const msg::DataReport& d, pb::DataReport* p) {
+  p->set_client_id(d.client_id);
+  p->set_train_samples(d.train_samples);
+  p->set_test_samples(d.test_samples);
+  for (int64_t s : d.sample_shape) p->add_sample_shape(s);
+  p->set_dtype(d.dtype);
+  p->set_num_classes(d.num_classes);
+  for (int64_t c : d.label_counts) p->add_label_counts(c);
+  for (double v : d.input_sum) p->add_input_sum(v);
+  for (double v : d.input_sum_sq) p->add_input_sum_sq(v);
+  p->set_input_count(d.input_count);
+}
+
+// A report the coordinator can reason about: sizes in range, counts that add up, finite sums.
+// Whether the data fits the model is the coordinator's question, not the decoder's.
+StatusOr<msg::DataReport> from_proto(const pb::DataReport& p) {
+  msg::DataReport d;
+  d.client_id = p.client_id();
+  d.train_samples = p.train_samples();
+  d.test_samples = p.test_samples();
+  d.sample_shape.assign(p.sample_shape().begin(), p.sample_shape().end());
+  d.dtype = p.dtype();
+  d.num_classes = p.num_classes();
+  d.label_counts.assign(p.label_counts().begin(), p.label_counts().end());
+  d.input_sum.assign(p.input_sum().begin(), p.input_sum().end());
+  d.input_sum_sq.assign(p.input_sum_sq().begin(), p.input_sum_sq().end());
+  d.input_count = p.input_count();
+  const std::string who = "data report of client " + std::to_string(d.client_id);
+  if (d.train_samples < 1 || d.test_samples < 0)
+    return invalid_argument_error(who + ": " + std::to_string(d.train_samples) + " training and " +
+                                  std::to_string(d.test_samples) + " test samples");
+  if (d.sample_shape.empty() || d.sample_shape.size() > kMaxSampleRank)
+    return invalid_argument_error(who + ": a sample shape of rank " + std::to_string(d.sample_shape.size()));
+  for (int64_t s : d.sample_shape)
+    if (s < 1 || s > kMaxSampleExtent) return invalid_argument_error(who + ": a sample dimension of " + std::to_string(s));
+  if (d.dtype != "uint8" && d.dtype != "float32")
+    return invalid_argument_error(who + ": dtype '" + d.dtype + "' (uint8 or float32)");
+  if (d.num_classes < 2 || d.num_classes > kMaxClasses)
+    return invalid_argument_error(who + ": " + std::to_string(d.num_classes) + " classes (2.." +
+                                  std::to_string(kMaxClasses) + ")");
+  if (!d.label_counts.empty()) {
+    if (static_cast<int64_t>(d.label_counts.size()) != d.num_classes)
+      return invalid_argument_error(who + ": " + std::to_string(d.label_counts.size()) + " label counts for " +
+                                    std::to_string(d.num_classes) + " classes");
+    int64_t total = 0;
+    for (int64_t c : d.label_counts) {
+      if (c < 0 || c > d.train_samples) return invalid_argument_error(who + ": a label count of " + std::to_string(c));
+      total += c;
+    }
+    if (total != d.train_samples)
+      return invalid_argument_error(who + ": label counts add up to " + std::to_string(total) + ", not its " +
+                                    std::to_string(d.train_samples) + " training samples");
+  }
+  const size_t channels = d.sample_shape.size() > 0 ? static_cast<size_t>(d.sample_shape[0]) : 0;
+  if (d.input_sum.size() != channels || d.input_sum_sq.size() != channels || d.input_count < 1)
+    return invalid_argument_error(who + ": input sums for " + std::to_string(d.input_sum.size()) + " channels, the " +
+                                  "sample shape has " + std::to_string(channels));
+  for (size_t c = 0; c < channels; ++c)
+    if (!std::isfinite(d.input_sum[c]) || !std::isfinite(d.input_sum_sq[c]) || d.input_sum_sq[c] < 0)
+      return invalid_argument_error(who + ": input sums of channel " + std::to_string(c) + " are not finite");
+  return d;
 }
 
 void to_proto(const msg::CollectiveTask& c, pb::Collective* p) {
@@ -190,6 +265,8 @@ void to_proto(const Experiment& e, pb::Experiment* p) {
   for (const auto& [k, v] : e.partitioner_options) (*p->mutable_partitioner_options())[k] = v;
   p->set_seed(e.seed);
   p->set_holdout_fraction(e.holdout_fraction);
+  for (int64_t d : e.sample_shape) p->add_sample_shape(d);
+  p->set_num_classes(e.num_classes);
 }
 
 Experiment from_proto(const pb::Experiment& p) {
@@ -201,6 +278,8 @@ Experiment from_proto(const pb::Experiment& p) {
   for (const auto& [k, v] : p.partitioner_options()) e.partitioner_options[k] = v;
   e.seed = p.seed();
   e.holdout_fraction = p.holdout_fraction();
+  e.sample_shape.assign(p.sample_shape().begin(), p.sample_shape().end());
+  e.num_classes = p.num_classes();
   return e;
 }
 
@@ -219,11 +298,19 @@ struct BodyEncoder {
     c->set_threads(m.capabilities.threads);
     c->set_peer_endpoint(m.capabilities.peer_endpoint);
     b->set_instance_id(m.instance_id);
+    for (const auto& d : m.data) to_proto(d, b->add_data());
+    b->set_model_sha256(m.model_sha256);
+    b->set_accepted_model_sha256(m.accepted_model_sha256);
+    b->set_trusts_shipped_model(m.trusts_shipped_model);
   }
   void operator()(const msg::Welcome& m) const {
     auto* b = env->mutable_welcome();
     for (int id : m.client_ids) b->add_client_ids(id);
     to_proto(m.experiment, b->mutable_experiment());
+    if (!m.model_archive.empty()) {
+      b->set_model_archive_bytes(static_cast<int64_t>(m.model_archive.size()));
+      frames->push_back(Frame::from_string(m.model_archive));
+    }
   }
   void operator()(const msg::RoundTask& m) const {
     auto* b = env->mutable_round_task();
@@ -257,7 +344,9 @@ struct BodyEncoder {
   void operator()(const msg::EvaluateTask& m) const {
     auto* b = env->mutable_evaluate_task();
     b->set_round(m.round);
-    b->set_client_id(m.client_id);
+    for (int id : m.client_ids) b->add_client_ids(id);
+    to_proto(m.config, b->mutable_config());
+    b->set_task_id(m.task_id);
     encode_state(m.state, b->mutable_state(), frames);
   }
   void operator()(const msg::EvaluateResult& m) const {
@@ -267,6 +356,9 @@ struct BodyEncoder {
     b->set_num_samples(m.num_samples);
     b->set_loss(m.loss);
     b->set_accuracy(m.accuracy);
+    for (int64_t t : m.class_total) b->add_class_total(t);
+    for (int64_t c : m.class_correct) b->add_class_correct(c);
+    b->set_task_id(m.task_id);
   }
   void operator()(const msg::Error& m) const {
     auto* b = env->mutable_error();
@@ -373,13 +465,41 @@ StatusOr<Message> decode_body(const pb::Envelope& env, const Frames& frames) {
       m.capabilities = {b.capabilities().hostname(), b.capabilities().pid(), b.capabilities().device(),
                         b.capabilities().threads(), b.capabilities().peer_endpoint()};
       m.instance_id = b.instance_id();
+      m.model_sha256 = b.model_sha256();
+      m.accepted_model_sha256 = b.accepted_model_sha256();
+      m.trusts_shipped_model = b.trusts_shipped_model();
+      if (b.data_size() > b.client_ids_size())
+        return invalid_argument_error("registration reports data of " + std::to_string(b.data_size()) + " clients for " +
+                                      std::to_string(b.client_ids_size()) + " ids");
+      std::set<int> reported;
+      const std::set<int> ids(m.client_ids.begin(), m.client_ids.end());
+      for (const auto& d : b.data()) {
+        ASSIGN_OR_RETURN(msg::DataReport report, from_proto(d));
+        if (!ids.count(report.client_id) || !reported.insert(report.client_id).second)
+          return invalid_argument_error("registration reports data of client " + std::to_string(report.client_id) +
+                                        ", which it does not register or reports twice");
+        m.data.push_back(std::move(report));
+      }
+      if (!m.data.empty() && m.data.size() != ids.size())
+        return invalid_argument_error("registration reports data of " + std::to_string(m.data.size()) + " of its " +
+                                      std::to_string(ids.size()) + " clients; all or none");
       return Message(std::move(m));
     }
     case pb::Envelope::kWelcome: {
-      RETURN_IF_ERROR(no_tensors());
       msg::Welcome m;
-      m.client_ids.assign(env.welcome().client_ids().begin(), env.welcome().client_ids().end());
-      m.experiment = from_proto(env.welcome().experiment());
+      const auto& b = env.welcome();
+      m.client_ids.assign(b.client_ids().begin(), b.client_ids().end());
+      m.experiment = from_proto(b.experiment());
+      const size_t archive_frames = b.model_archive_bytes() > 0 ? 1 : 0;
+      if (frames.size() != 1 + archive_frames)
+        return data_loss_error("welcome has " + std::to_string(frames.size() - 1) + " frames after the envelope, " +
+                               std::to_string(archive_frames) + " expected");
+      if (archive_frames) {
+        if (static_cast<int64_t>(frames[1].size()) != b.model_archive_bytes())
+          return data_loss_error("welcome's model archive frame has " + std::to_string(frames[1].size()) +
+                                 " bytes, the envelope says " + std::to_string(b.model_archive_bytes()));
+        m.model_archive.assign(static_cast<const char*>(frames[1].data()), frames[1].size());
+      }
       return Message(std::move(m));
     }
     case pb::Envelope::kRoundTask: {
@@ -430,7 +550,10 @@ StatusOr<Message> decode_body(const pb::Envelope& env, const Frames& frames) {
       const auto& b = env.evaluate_task();
       msg::EvaluateTask m;
       m.round = b.round();
-      m.client_id = b.client_id();
+      if (b.client_ids().empty()) return invalid_argument_error("evaluate task names no client");
+      m.client_ids.assign(b.client_ids().begin(), b.client_ids().end());
+      ASSIGN_OR_RETURN(m.config, from_proto(b.config()));
+      m.task_id = b.task_id();
       RETURN_IF_ERROR(check_frame_count(frames, {&b.state()}));
       ASSIGN_OR_RETURN(m.state, decode_state(b.state(), frames, 1));
       return Message(std::move(m));
@@ -438,7 +561,22 @@ StatusOr<Message> decode_body(const pb::Envelope& env, const Frames& frames) {
     case pb::Envelope::kEvaluateResult: {
       RETURN_IF_ERROR(no_tensors());
       const auto& b = env.evaluate_result();
-      return Message(msg::EvaluateResult{b.round(), b.client_id(), b.num_samples(), b.loss(), b.accuracy()});
+      msg::EvaluateResult m{b.round(), b.client_id(), b.num_samples(), b.loss(), b.accuracy(), {}, {}, b.task_id()};
+      m.class_total.assign(b.class_total().begin(), b.class_total().end());
+      m.class_correct.assign(b.class_correct().begin(), b.class_correct().end());
+      if (m.num_samples < 0 || !std::isfinite(m.loss) || !(m.accuracy >= 0 && m.accuracy <= 1))
+        return invalid_argument_error("evaluation result of client " + std::to_string(m.client_id) + " reports " +
+                                      std::to_string(m.num_samples) + " samples, loss " + std::to_string(m.loss) +
+                                      ", accuracy " + std::to_string(m.accuracy));
+      if (m.class_total.size() != m.class_correct.size() || static_cast<int64_t>(m.class_total.size()) > kMaxClasses)
+        return invalid_argument_error("evaluation result of client " + std::to_string(m.client_id) +
+                                      " has per-class lists of different lengths or over the class limit");
+      for (size_t c = 0; c < m.class_total.size(); ++c)
+        if (m.class_correct[c] < 0 || m.class_correct[c] > m.class_total[c] || m.class_total[c] > m.num_samples)
+          return invalid_argument_error("evaluation result of client " + std::to_string(m.client_id) + ": class " +
+                                        std::to_string(c) + " has " + std::to_string(m.class_correct[c]) +
+                                        " right of " + std::to_string(m.class_total[c]));
+      return Message(std::move(m));
     }
     case pb::Envelope::kError: {
       RETURN_IF_ERROR(no_tensors());

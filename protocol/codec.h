@@ -22,6 +22,12 @@ inline constexpr int64_t kMaxTensorBytes = int64_t{1} << 62;  // 4 EiB
 inline constexpr double kMaxDelaySeconds = 86400;  // RoundTask.delay_seconds, a collective's timeout
 inline constexpr int kMaxCollectivePeers = 65536;  // members of one decentralised group
 inline constexpr int kMaxLocalThreads = 256;       // TrainConfig.local_threads (training/hogwild.h)
+// Bounds on what a client may report of its own data (protocol 8's DataReport) and on a train
+// config's normalisation.
+inline constexpr size_t kMaxSampleRank = 8;
+inline constexpr int64_t kMaxSampleExtent = int64_t{1} << 24;
+inline constexpr int64_t kMaxClasses = int64_t{1} << 20;
+inline constexpr size_t kMaxChannels = size_t{1} << 16;
 
 // Tensors must be on CPU; non-contiguous ones are made contiguous (one copy).
 Frames encode(const Message& message);

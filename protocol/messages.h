@@ -16,7 +16,7 @@ namespace flotilla {
 
 // Bumped on any incompatible change of messages.proto; checked at registration and on every
 // envelope.
-inline constexpr uint32_t kProtocolVersion = 7;
+inline constexpr uint32_t kProtocolVersion = 8;
 
 struct Capabilities {
   std::string hostname;
@@ -55,15 +55,48 @@ struct CollectiveTask {
   bool empty() const { return topology.empty(); }
 };
 
+// What a client tells the coordinator of one logical client's own data (a site's files, protocol
+// 8): enough to check that the data fits the model before round 1 and to agree on normalisation,
+// and nothing of the samples themselves. docs/bring_your_own.md lists it field by field.
+struct DataReport {
+  int client_id = -1;
+  int64_t train_samples = 0;
+  int64_t test_samples = 0;           // 0: the site has no test split
+  std::vector<int64_t> sample_shape;  // one sample's shape, e.g. {1, 28, 28} or {13} (tabular)
+  std::string dtype;                  // "uint8" or "float32"
+  int64_t num_classes = 0;            // largest label + 1 over train and test (or the file's own)
+  // Training samples of each class; empty when the site withholds them (--withhold-label-counts).
+  std::vector<int64_t> label_counts;
+  // Per-channel (dimension 1) sums of the training inputs on the model's scale (uint8 / 255, float
+  // as is) and how many values each channel summed: federated normalisation needs only these.
+  std::vector<double> input_sum;
+  std::vector<double> input_sum_sq;
+  int64_t input_count = 0;
+};
+
 struct Register {
   std::vector<int> client_ids;
   Capabilities capabilities;
   uint64_t instance_id = 0;  // random per client process; see messages.proto
+  // One per hosted client when the process trains on its own data (--local-data); empty when it
+  // cuts its share out of a public data set.
+  std::vector<DataReport> data;
+  // TorchScript archives (a model is code): the hex SHA-256 of the archive the client holds itself
+  // (--model torchscript:PATH; empty: none, the run's must be shipped in the welcome), of the one
+  // archive it agrees to run (--model-sha256; empty: no pin), and whether it runs whatever archive
+  // is shipped (--trust-coordinator-model). The coordinator refuses a registration that would not
+  // run the run's archive, before round 1; the client checks again on its side.
+  std::string model_sha256;
+  std::string accepted_model_sha256;
+  bool trusts_shipped_model = false;
 };
 
 struct Welcome {
   std::vector<int> client_ids;
   Experiment experiment;
+  // The run's TorchScript archive (its SHA-256 is in experiment.model), when the model is one and
+  // the client did not say it holds it. Travels as a frame of its own, never in the envelope.
+  std::string model_archive;
 };
 
 // One task for all the logical clients of one process that train this round: the global model
@@ -104,10 +137,15 @@ struct ClientUpdate {
   uint64_t task_id = 0;  // of the RoundTask this answers
 };
 
+// Federated evaluation (protocol 8): the logical clients of one process evaluate `state` on their
+// own test data (their test split, else their held-out slice), each answering with an
+// EvaluateResult.
 struct EvaluateTask {
   int round = 0;
-  int client_id = -1;
+  std::vector<int> client_ids;
   ModelState state;
+  TrainConfig config;    // for its input normalisation and batch size
+  uint64_t task_id = 0;  // echoed by each result, like a round task's
 };
 
 struct EvaluateResult {
@@ -116,6 +154,11 @@ struct EvaluateResult {
   int64_t num_samples = 0;
   double loss = 0.0;
   double accuracy = 0.0;
+  // Per class: test samples and those classified right; empty when the site withholds its label
+  // counts.
+  std::vector<int64_t> class_total;
+  std::vector<int64_t> class_correct;
+  uint64_t task_id = 0;
 };
 
 struct Error {

@@ -111,10 +111,38 @@ std::vector<std::pair<std::string, Message>> messages() {
     compressed.state.add(e.name + "#val", at::ones({k}));
   }
 
-  msg::EvaluateTask evaluate;
+  msg::EvaluateTask evaluate;  // protocol 8: for several clients, with the run's normalisation
   evaluate.round = 4;
-  evaluate.client_id = 2;
+  evaluate.client_ids = {2, 5};
+  evaluate.config = task.config;
+  evaluate.config.input_mean = {0.5};
+  evaluate.config.input_std = {0.25};
+  evaluate.task_id = 0x8000000000000002ULL;
   evaluate.state = tiny_state();
+
+  // Protocol 8: a site's own data described at registration, and a shipped TorchScript archive.
+  msg::Register with_data = reg;
+  with_data.client_ids = {0, 1};
+  with_data.model_sha256 = std::string(64, 'a');
+  for (int id : with_data.client_ids) {
+    msg::DataReport d;
+    d.client_id = id;
+    d.train_samples = 6;
+    d.test_samples = 2;
+    d.sample_shape = {1, 2, 2};
+    d.dtype = "uint8";
+    d.num_classes = 3;
+    d.label_counts = {1, 2, 3};
+    d.input_sum = {3.5};
+    d.input_sum_sq = {2.25};
+    d.input_count = 24;
+    with_data.data.push_back(d);
+  }
+  msg::Welcome shipping = welcome;
+  shipping.experiment.dataset = "local";
+  shipping.experiment.sample_shape = {1, 2, 2};
+  shipping.experiment.num_classes = 3;
+  shipping.model_archive = std::string("PK\x03\x04 not really an archive", 30);
 
   msg::RoundTask gossip = task;  // protocol 5: a decentralised round, a slowed client, Hogwild
   gossip.state = ModelState();
@@ -146,7 +174,10 @@ std::vector<std::pair<std::string, Message>> messages() {
           {"client_update_extras", update_with_extras},
           {"client_update_one_tensor", one_tensor},
           {"evaluate_task", evaluate},
-          {"evaluate_result", msg::EvaluateResult{4, 2, 100, 0.5, 0.875}},
+          {"evaluate_result", msg::EvaluateResult{4, 2, 100, 0.5, 0.875, {}, {}, evaluate.task_id}},
+          {"evaluate_result_classes", msg::EvaluateResult{4, 5, 4, 0.5, 0.75, {2, 2}, {1, 2}, evaluate.task_id}},
+          {"register_with_data", with_data},
+          {"welcome_shipping_model", shipping},
           {"error", msg::Error{static_cast<int>(StatusCode::kInvalidArgument), "bad round", 1, 3, 77}},
           {"shutdown", msg::Shutdown{"done"}},
           {"heartbeat", msg::Heartbeat{}},

@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 
@@ -232,26 +233,26 @@ TEST(CodecTest, RejectsOtherProtocolVersion) {
   Frames frames = encode(msg::Heartbeat{});
   std::string bytes(frames[0].view());
   ASSERT_EQ(bytes[0], 0x08);  // field 1, varint
-  bytes[1] = 0x08;            // version 8
+  bytes[1] = 0x09;            // version 9
   auto d = decode(Frames{Frame::from_string(bytes)});
   ASSERT_FALSE(d.ok());
   EXPECT_EQ(d.status().code(), StatusCode::kFailedPrecondition);
-  EXPECT_NE(d.status().message().find("protocol version 8"), std::string::npos);
+  EXPECT_NE(d.status().message().find("protocol version 9"), std::string::npos);
 }
 
 // Older peers (version 1 before Register.instance_id, version 2 before client halves and extras,
 // version 3 before one task per process and compression, version 4 before asynchronous and
-// decentralised training, version 5 before task ids, version 6 before upload offers) are refused
-// by number, not misread.
+// decentralised training, version 5 before task ids, version 6 before upload offers, version 7
+// before data reports, shipped models and federated evaluation) are refused by number, not misread.
 TEST(CodecTest, RejectsOlderProtocolVersions) {
-  for (char old_version : {'\x01', '\x02', '\x03', '\x04', '\x05', '\x06'}) {
+  for (char old_version : {'\x01', '\x02', '\x03', '\x04', '\x05', '\x06', '\x07'}) {
     Frames frames = encode(msg::Heartbeat{});
     std::string bytes(frames[0].view());
     bytes[1] = old_version;
     auto d = decode(Frames{Frame::from_string(bytes)});
     ASSERT_FALSE(d.ok());
     const std::string expected =
-        "protocol version " + std::to_string(static_cast<int>(old_version)) + ", this build speaks 7";
+        "protocol version " + std::to_string(static_cast<int>(old_version)) + ", this build speaks 8";
     EXPECT_NE(d.status().message().find(expected), std::string::npos) << d.status().message();
   }
 }
@@ -601,6 +602,152 @@ TEST(CodecTest, TensorOver2GiBRoundTripsWithoutCopies) {
   EXPECT_EQ(back[0].tensor[n / 2].item<float>(), 0.5f);
   EXPECT_EQ(back[0].tensor[n - 1].item<float>(), -2.0f);
   EXPECT_TRUE(at::equal(back[1].tensor, at::arange(3, at::kFloat)));
+}
+
+}  // namespace
+}  // namespace flotilla
+
+namespace flotilla {
+namespace {
+
+msg::DataReport sample_report(int client_id) {
+  msg::DataReport d;
+  d.client_id = client_id;
+  d.train_samples = 6;
+  d.test_samples = 2;
+  d.sample_shape = {3, 2, 2};
+  d.dtype = "uint8";
+  d.num_classes = 3;
+  d.label_counts = {1, 2, 3};
+  d.input_sum = {1.5, 2.5, 3.5};
+  d.input_sum_sq = {1.0, 2.0, 3.0};
+  d.input_count = 24;
+  return d;
+}
+
+msg::Register register_with_data() {
+  msg::Register in;
+  in.client_ids = {4, 5};
+  in.capabilities = {"site-a", 7, "cpu", 2, ""};
+  in.data = {sample_report(4), sample_report(5)};
+  in.model_sha256 = std::string(64, 'a');
+  in.accepted_model_sha256 = std::string(64, 'b');
+  in.trusts_shipped_model = true;
+  return in;
+}
+
+TEST(CodecTest, RegistrationWithOwnDataRoundTrips) {
+  const msg::Register in = register_with_data();
+  auto decoded = decode(through_wire(encode(in)));
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  const auto& out = std::get<msg::Register>(*decoded);
+  ASSERT_EQ(out.data.size(), 2u);
+  const msg::DataReport& d = out.data[1];
+  EXPECT_EQ(d.client_id, 5);
+  EXPECT_EQ(d.train_samples, 6);
+  EXPECT_EQ(d.test_samples, 2);
+  EXPECT_EQ(d.sample_shape, (std::vector<int64_t>{3, 2, 2}));
+  EXPECT_EQ(d.dtype, "uint8");
+  EXPECT_EQ(d.num_classes, 3);
+  EXPECT_EQ(d.label_counts, (std::vector<int64_t>{1, 2, 3}));
+  EXPECT_EQ(d.input_sum, (std::vector<double>{1.5, 2.5, 3.5}));
+  EXPECT_EQ(d.input_sum_sq, (std::vector<double>{1.0, 2.0, 3.0}));
+  EXPECT_EQ(d.input_count, 24);
+  EXPECT_EQ(out.model_sha256, in.model_sha256);
+  EXPECT_EQ(out.accepted_model_sha256, in.accepted_model_sha256);
+  EXPECT_TRUE(out.trusts_shipped_model);
+}
+
+TEST(CodecTest, ADataReportThatDoesNotAddUpIsRefusedByName) {
+  struct Case {
+    const char* why;
+    void (*spoil)(msg::Register&);
+    const char* message;
+  };
+  const Case cases[] = {
+      {"counts", [](msg::Register& r) { r.data[0].label_counts = {1, 1, 1}; }, "label counts add up to 3, not its 6"},
+      {"classes", [](msg::Register& r) { r.data[0].num_classes = 1; }, "1 classes"},
+      {"shape", [](msg::Register& r) { r.data[0].sample_shape = {3, 0, 2}; }, "a sample dimension of 0"},
+      {"dtype", [](msg::Register& r) { r.data[0].dtype = "int16"; }, "dtype 'int16'"},
+      {"sums", [](msg::Register& r) { r.data[0].input_sum = {1.0}; }, "input sums for 1 channels"},
+      {"nan", [](msg::Register& r) { r.data[0].input_sum[1] = std::nan(""); }, "channel 1 are not finite"},
+      {"stranger", [](msg::Register& r) { r.data[1].client_id = 9; }, "client 9, which it does not register"},
+      {"some", [](msg::Register& r) { r.data.pop_back(); }, "all or none"},
+      {"samples", [](msg::Register& r) { r.data[0].train_samples = 0; }, "0 training"},
+  };
+  for (const Case& c : cases) {
+    msg::Register reg = register_with_data();
+    c.spoil(reg);
+    auto decoded = decode(through_wire(encode(reg)));
+    ASSERT_FALSE(decoded.ok()) << c.why;
+    EXPECT_NE(decoded.status().message().find(c.message), std::string::npos) << c.why << ": " << decoded.status();
+  }
+}
+
+TEST(CodecTest, AWelcomeCarriesTheModelArchiveInAFrameOfItsOwn) {
+  msg::Welcome in;
+  in.client_ids = {0};
+  in.experiment.dataset = "local";
+  in.experiment.model = "torchscript:" + std::string(64, 'c');
+  in.experiment.sample_shape = {1, 28, 28};
+  in.experiment.num_classes = 10;
+  in.model_archive = std::string("PK\x03\x04", 4) + std::string(1000, '\0') + "end";
+  const Frames frames = encode(in);
+  ASSERT_EQ(frames.size(), 2u);
+  EXPECT_EQ(frames[1].size(), in.model_archive.size());
+  auto decoded = decode(through_wire(frames));
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  const auto& out = std::get<msg::Welcome>(*decoded);
+  EXPECT_EQ(out.model_archive, in.model_archive);
+  EXPECT_EQ(out.experiment.sample_shape, in.experiment.sample_shape);
+  EXPECT_EQ(out.experiment.num_classes, 10);
+
+  Frames cut = through_wire(frames);
+  cut[1] = Frame::from_string(std::string(frames[1].view().substr(0, 10)));
+  auto torn = decode(cut);
+  ASSERT_FALSE(torn.ok());
+  EXPECT_NE(torn.status().message().find("archive frame has 10 bytes"), std::string::npos) << torn.status();
+  cut.pop_back();
+  EXPECT_FALSE(decode(cut).ok());
+}
+
+TEST(CodecTest, EvaluationTasksAndResultsRoundTrip) {
+  msg::EvaluateTask task;
+  task.round = 4;
+  task.client_ids = {2, 7};
+  task.config.input_mean = {0.5, 0.25};
+  task.config.input_std = {0.2, 0.1};
+  task.task_id = 0x8000000000000009ULL;
+  task.state = sample_state();
+  auto decoded = decode(through_wire(encode(task)));
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  const auto& t = std::get<msg::EvaluateTask>(*decoded);
+  EXPECT_EQ(t.client_ids, task.client_ids);
+  EXPECT_EQ(t.config.input_mean, task.config.input_mean);
+  EXPECT_EQ(t.config.input_std, task.config.input_std);
+  EXPECT_EQ(t.task_id, task.task_id);
+  EXPECT_EQ(t.state.size(), task.state.size());
+
+  const msg::EvaluateResult result{4, 7, 10, 0.5, 0.7, {4, 6}, {3, 4}, task.task_id};
+  auto back = decode(through_wire(encode(result)));
+  ASSERT_TRUE(back.ok()) << back.status();
+  const auto& r = std::get<msg::EvaluateResult>(*back);
+  EXPECT_EQ(r.class_total, result.class_total);
+  EXPECT_EQ(r.class_correct, result.class_correct);
+  EXPECT_EQ(r.task_id, result.task_id);
+
+  const msg::EvaluateResult impossible{4, 7, 10, 0.5, 0.7, {4, 6}, {5, 4}, task.task_id};
+  auto refused = decode(through_wire(encode(impossible)));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("class 0 has 5 right of 4"), std::string::npos) << refused.status();
+  const msg::EvaluateResult nan_loss{4, 7, 10, std::nan(""), 0.7, {}, {}, task.task_id};
+  EXPECT_FALSE(decode(through_wire(encode(nan_loss))).ok());
+
+  msg::EvaluateTask bad_norm = task;
+  bad_norm.config.input_std = {0.2, 0.0};
+  auto refused_norm = decode(through_wire(encode(bad_norm)));
+  ASSERT_FALSE(refused_norm.ok());
+  EXPECT_NE(refused_norm.status().message().find("std <= 0"), std::string::npos) << refused_norm.status();
 }
 
 }  // namespace
