@@ -79,7 +79,17 @@ class ClientHost::Impl {
     runner_options.state = options_.state;
     runner_options.peer_endpoint = options_.peer_bind;
     runner_options.peer_keys = zmq_options.security.client_keys;
+    runner_options.local_data = options_.local_data;
+    runner_options.site = options_.site;
+    runner_options.withhold_label_counts = options_.withhold_label_counts;
+    runner_options.model_trust = options_.model_trust;
+    reg_.model_sha256 = options_.model_trust.own_sha256;
+    reg_.accepted_model_sha256 = options_.model_trust.pinned_sha256;
+    reg_.trusts_shipped_model = options_.model_trust.trust_shipped;
     runner_ = std::make_unique<TaskRunner>(runner_options);
+    // A site's own data is read before registering: the registration describes it, and the
+    // coordinator refuses data that does not fit the model before round 1.
+    ASSIGN_OR_RETURN(reg_.data, runner_->load_local_data(options_.client_ids));
     worker_ = std::thread([this, threads = at::get_num_threads()] { work(threads); });
     FLOTILLA_LOG(Info) << "registering " << options_.client_ids.size() << " logical client(s) with " << options_.connect
                        << " (device " << device.str() << ")";
@@ -283,7 +293,12 @@ class ClientHost::Impl {
           outbox_.push_back({std::move(update), task->task_id, id});
         }
       } else if (auto* eval = std::get_if<msg::EvaluateTask>(&job)) {
-        reply = runner_->run(*eval);
+        for (int id : eval->client_ids) {
+          Frames result = runner_->run(*eval, id);
+          std::lock_guard<std::mutex> lock(mu_);
+          if (stopping_) return;
+          outbox_.push_back({std::move(result)});
+        }
       }
       if (reply) {
         std::lock_guard<std::mutex> lock(mu_);

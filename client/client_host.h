@@ -15,6 +15,8 @@
 #include <vector>
 
 #include "client/client_state_store.h"
+#include "client/model_trust.h"
+#include "datasets/site_data.h"
 #include "core/status.h"
 #include "training/client_algorithm.h"
 
@@ -24,6 +26,12 @@ struct ClientOptions {
   std::string connect;          // coordinator endpoint, e.g. tcp://host:5555
   std::vector<int> client_ids;  // logical clients hosted here
   std::string data_dir;         // empty: the dataset's default folder
+  // Train on the site's own files in data_dir (client/local_data.h) instead of a share of a public
+  // data set, in runs of dataset "local"; the CSV label column; whether per-class counts stay here.
+  bool local_data = false;
+  SiteDataOptions site;
+  bool withhold_label_counts = false;
+  ModelTrust model_trust;  // which TorchScript archive this client runs (client/model_trust.h)
   std::string device = "auto";  // auto | cpu | cuda[:N]
   // CURVE (docs/security.md): the coordinator's public key (a .public file or the Z85 text) and
   // this client's key file (flotilla-keys generate). Both or neither.

@@ -10,6 +10,7 @@
 #include "core/id_ranges.h"
 #include "core/log.h"
 #include "core/plugin_loader.h"
+#include "models/torchscript_archive.h"
 #include "partitioners/partitioner.h"
 
 int main(int argc, char** argv) {
@@ -36,7 +37,32 @@ int main(int argc, char** argv) {
   app.add_option("--peer-bind", options.peer_bind,
                  "for decentralised rounds (ring-allreduce, gossip): where the other clients reach this one, e.g. "
                  "tcp://10.0.0.7:6000 or ipc:///tmp/run/peer-3 (a concrete port)");
-  app.add_option("--data-dir", options.data_dir, "dataset folder (default: the dataset's standard place)");
+  app.add_option("--data-dir", options.data_dir,
+                 "dataset folder (default: the dataset's standard place); with --local-data, the site's own files");
+  std::string own_model, pinned_sha;
+  app.add_flag("--local-data", options.local_data,
+               "train on this site's own files in --data-dir (train.pt/test.pt, train.csv/test.csv or the official "
+               "MNIST/CIFAR-10 files; DIR/client_<id>/ per hosted client) instead of a share of a public data set; "
+               "see docs/bring_your_own.md")
+      ->group("Own data and models");
+  app.add_option("--label-column", options.site.label_column, "CSV files: the column holding the labels")
+      ->capture_default_str()
+      ->group("Own data and models");
+  app.add_flag("--withhold-label-counts", options.withhold_label_counts,
+               "do not tell the coordinator how many samples of each class this site holds (registration and "
+               "federated evaluation)")
+      ->group("Own data and models");
+  app.add_option("--model", own_model,
+                 "torchscript:PATH: this client's own copy of the run's TorchScript archive (its SHA-256 must be the "
+                 "run's)")
+      ->group("Own data and models");
+  app.add_option("--model-sha256", pinned_sha,
+                 "run only the TorchScript archive with this SHA-256, and accept it if the coordinator ships it")
+      ->group("Own data and models");
+  app.add_flag("--trust-coordinator-model", options.model_trust.trust_shipped,
+               "run whatever TorchScript archive the coordinator ships (code from the coordinator; prefer "
+               "--model-sha256)")
+      ->group("Own data and models");
   app.add_option("--device", options.device, "auto | cpu | cuda | cuda:N")->capture_default_str();
   app.add_option("--threads", threads, "intra-op threads for LibTorch (0 = LibTorch's default)")
       ->check(CLI::NonNegativeNumber);
@@ -86,6 +112,26 @@ int main(int argc, char** argv) {
     return 2;
   }
   options.client_ids = *ids;
+  if (!own_model.empty()) {
+    if (!is_torchscript_model(own_model)) {
+      std::cerr << "error: --model on a client names its copy of a TorchScript archive (torchscript:PATH); built-in "
+                   "models come from the coordinator\n";
+      return 2;
+    }
+    auto resolved = resolve_model_name(own_model);
+    if (!resolved.ok()) {
+      std::cerr << "error: --model " << own_model << ": " << resolved.status().message() << "\n";
+      return 2;
+    }
+    options.model_trust.own_sha256 = torchscript_sha_of(*resolved).value();
+  }
+  if (!pinned_sha.empty()) {
+    if (!torchscript_sha_of(torchscript_model_name(pinned_sha)).ok()) {
+      std::cerr << "error: --model-sha256 must be 64 lowercase hex digits, got '" << pinned_sha << "'\n";
+      return 2;
+    }
+    options.model_trust.pinned_sha256 = pinned_sha;
+  }
   auto ms = [](double s) { return std::chrono::milliseconds(static_cast<int64_t>(s * 1000)); };
   options.peer_timeout = ms(peer_timeout_s);
   options.heartbeat_interval = ms(heartbeat_interval_s);

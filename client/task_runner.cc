@@ -12,6 +12,7 @@
 #include "compression/codec_spec.h"
 #include "compression/delta.h"
 #include "core/log.h"
+#include "core/shape_text.h"
 #include "datasets/dataset_loader.h"
 #include "models/model_registry.h"
 #include "partitioners/random.h"
@@ -59,14 +60,39 @@ class TaskRunner::Impl {
     }
   }
 
+  StatusOr<std::vector<msg::DataReport>> load_local_data(const std::vector<int>& client_ids) {
+    std::vector<msg::DataReport> reports;
+    if (!options_.local_data) return reports;
+    ASSIGN_OR_RETURN(local_, flotilla::load_local_data(client_ids, LocalDataOptions{options_.data_dir, options_.site,
+                                                                                    options_.withhold_label_counts}));
+    for (const auto& [id, data] : local_) {
+      reports.push_back(data.report);
+      FLOTILLA_LOG(Info) << "client " << id << ": " << data.report.train_samples << " training and "
+                         << data.report.test_samples << " test samples of its own, " << data.report.num_classes
+                         << " classes" << (options_.withhold_label_counts ? " (label counts withheld)" : "");
+    }
+    return reports;
+  }
+
   Status welcome(const msg::Welcome& welcome) {
+    RETURN_IF_ERROR(accept_run_model(welcome.experiment.model, welcome.model_archive, options_.model_trust));
     bool all_loaded = model_ && welcome.experiment == experiment_;
     for (int id : welcome.client_ids) all_loaded = all_loaded && clients_.count(id) > 0;
     if (all_loaded) {
       FLOTILLA_LOG(Info) << "welcomed again for the same experiment: keeping the loaded data";
       return Status();
     }
+    const bool local_run = welcome.experiment.dataset == kLocalDataset;
+    if (local_run && !options_.local_data)
+      return failed_precondition_error(
+          "the run trains on the clients' own data (dataset local): start this client with --local-data and "
+          "--data-dir naming its files");
+    if (!local_run && options_.local_data)
+      return failed_precondition_error("this client was started with --local-data, but the run partitions the public "
+                                       "data set '" +
+                                       welcome.experiment.dataset + "' among its clients");
     experiment_ = welcome.experiment;
+    if (local_run) return welcome_local(welcome);
     FLOTILLA_LOG(Info) << "welcomed: dataset " << experiment_.dataset << ", model " << experiment_.model << ", "
                        << experiment_.num_clients << " clients, partitioner " << experiment_.partitioner;
     const std::string dir = options_.data_dir.empty() ? default_data_dir(experiment_.dataset) : options_.data_dir;
@@ -92,6 +118,51 @@ class TaskRunner::Impl {
     return Status();
   }
 
+  // A run on the clients' own data: each hosted client's files, read before registering, are
+  // split into training rows and a held-out slice as a partition's share would be; the model is
+  // built from the input the coordinator fixed, which the data must have.
+  Status welcome_local(const msg::Welcome& welcome) {
+    ASSIGN_OR_RETURN(model_spec_, model_spec_for(experiment_));
+    clients_.clear();
+    for (int id : welcome.client_ids) {
+      auto own = local_.find(id);
+      if (own == local_.end())
+        return invalid_argument_error("coordinator welcomed client " + std::to_string(id) +
+                                      ", whose data this process did not load");
+      const msg::DataReport& report = own->second.report;
+      if (report.sample_shape != experiment_.sample_shape || report.num_classes > experiment_.num_classes)
+        return invalid_argument_error("client " + std::to_string(id) + "'s data (" + shape_text(report.sample_shape) +
+                                      ", " + std::to_string(report.num_classes) +
+                                      " classes) does not fit the run's model input (" +
+                                      shape_text(experiment_.sample_shape) + ", " +
+                                      std::to_string(experiment_.num_classes) + " classes)");
+      ClientData slice = client_data(own->second.splits.train, id, experiment_);
+      slice.test = own->second.splits.test;
+      for (TensorDataset* d : {&slice.train, &slice.holdout, &slice.test}) {
+        if (!d->images.defined()) continue;
+        d->images = d->images.to(options_.device);
+        d->labels = d->labels.to(options_.device);
+        d->num_classes = experiment_.num_classes;
+      }
+      clients_[id] = std::move(slice);
+    }
+    ASSIGN_OR_RETURN(model_, create_initial_model(experiment_));
+    model_->to(options_.device);
+    FLOTILLA_LOG(Info) << "welcomed: own data of " << welcome.client_ids.size() << " client(s), model "
+                       << experiment_.model;
+    return Status();
+  }
+
+  // The run's agreed input normalisation (a run on clients' own data), set before each task: the
+  // coordinator may have computed it only after this client registered.
+  void normalise_as_told(ClientData& data, const TrainConfig& config) const {
+    if (experiment_.dataset != kLocalDataset) return;  // the public readers' statistics
+    for (TensorDataset* d : {&data.train, &data.holdout, &data.test}) {
+      d->mean = config.input_mean;
+      d->std = config.input_std;
+    }
+  }
+
   bool ready() const { return model_ != nullptr; }
 
   Frames run(const msg::RoundTask& task, int client_id, const std::atomic<bool>& cancelled) {
@@ -110,6 +181,7 @@ class TaskRunner::Impl {
     const auto started = Clock::now();
     const c10::Device device = options_.device;
     const bool collective = !task.collective.empty();
+    normalise_as_told(it->second, task.config);
     // A decentralised round after the first sends no model: the client goes on from its own.
     Status loaded = collective && task.state.empty() ? check_collective_continues(task, client_id)
                                                      : load_model_state(*model_, task.state);
@@ -260,16 +332,29 @@ class TaskRunner::Impl {
                                 : "does not hold (it holds round " + std::to_string(collective_round_) + "'s)"));
   }
 
-  Frames run(const msg::EvaluateTask& task) {
-    auto it = clients_.find(task.client_id);
+  Frames run(const msg::EvaluateTask& task, int client_id) {
+    auto reply_error = [&](const Status& status) { return error_reply(client_id, task.round, status, task.task_id); };
+    auto it = clients_.find(client_id);
     if (!model_ || it == clients_.end())
-      return error_reply(task.client_id, task.round, invalid_argument_error("this process does not host that client"));
+      return reply_error(invalid_argument_error("this process does not host that client"));
+    normalise_as_told(it->second, task.config);
+    const ClientData& mine = it->second;
+    const TensorDataset& data = mine.test.size() > 0 ? mine.test : mine.holdout;
+    if (data.size() == 0)
+      return reply_error(failed_precondition_error(
+          "client " + std::to_string(client_id) +
+          " has no test data to evaluate on: no test split of its own and --holdout-fraction 0"));
     Status loaded = load_model_state(*model_, task.state);
-    if (!loaded.ok()) return error_reply(task.client_id, task.round, loaded);
-    const TensorDataset& data = it->second.holdout.size() > 0 ? it->second.holdout : it->second.train;
+    if (!loaded.ok()) return reply_error(loaded);
     auto result = evaluate(*model_, data, options_.device);
-    if (!result.ok()) return error_reply(task.client_id, task.round, result.status());
-    return encode(msg::EvaluateResult{task.round, task.client_id, result->num_samples, result->loss, result->accuracy});
+    if (!result.ok()) return reply_error(result.status());
+    msg::EvaluateResult out{task.round, client_id, result->num_samples, result->loss, result->accuracy, {}, {},
+                            task.task_id};
+    if (!options_.withhold_label_counts) {
+      out.class_total = result->class_total;
+      out.class_correct = result->class_correct;
+    }
+    return encode(out);
   }
 
  private:
@@ -350,6 +435,9 @@ class TaskRunner::Impl {
   ModelSpec model_spec_;
   Experiment experiment_;
   std::map<int, ClientData> clients_;  // on the training device
+  // --local-data: each hosted client's own files as read, kept beside clients_' slices of them so
+  // that a welcome to another run (a coordinator restarted with new settings) can split them anew.
+  std::map<int, LocalClientData> local_;
   std::shared_ptr<Model> model_;
   CollectiveMember collective_;
   // Decentralised runs keep the model here between rounds: the round and client it is the
@@ -366,6 +454,9 @@ bool TaskRunner::ready() const { return impl_->ready(); }
 Frames TaskRunner::run(const msg::RoundTask& task, int client_id, const std::atomic<bool>& cancelled) {
   return impl_->run(task, client_id, cancelled);
 }
-Frames TaskRunner::run(const msg::EvaluateTask& task) { return impl_->run(task); }
+Frames TaskRunner::run(const msg::EvaluateTask& task, int client_id) { return impl_->run(task, client_id); }
+StatusOr<std::vector<msg::DataReport>> TaskRunner::load_local_data(const std::vector<int>& client_ids) {
+  return impl_->load_local_data(client_ids);
+}
 
 }  // namespace flotilla

@@ -13,6 +13,8 @@
 #include <string>
 
 #include "client/client_state_store.h"
+#include "client/local_data.h"
+#include "client/model_trust.h"
 #include "core/status.h"
 #include "protocol/frame.h"
 #include "protocol/messages.h"
@@ -23,6 +25,12 @@ namespace flotilla {
 
 struct TaskRunnerOptions {
   std::string data_dir;  // empty: the dataset's default folder
+  // Train on the site's own files in data_dir (client/local_data.h) instead of a share of a public
+  // data set; the run must be one of dataset "local".
+  bool local_data = false;
+  SiteDataOptions site;                // how the site's files are read
+  bool withhold_label_counts = false;  // keep per-class counts from the coordinator
+  ModelTrust model_trust;              // which TorchScript archive this client runs
   c10::Device device{c10::kCPU};
   // The client halves this process can run: the built-ins plus its --plugin libraries'. Null: the
   // built-ins only.
@@ -46,6 +54,10 @@ class TaskRunner {
   TaskRunner(const TaskRunner&) = delete;
   TaskRunner& operator=(const TaskRunner&) = delete;
 
+  // With options.local_data: reads the hosted clients' own files now, before registering, and
+  // returns what the registration reports of them (nothing without local_data).
+  StatusOr<std::vector<msg::DataReport>> load_local_data(const std::vector<int>& client_ids);
+
   // Loads the data of the welcomed clients and builds the model; a welcome for the experiment
   // already loaded (a re-registration) keeps them. An error here is fatal for the process.
   Status welcome(const msg::Welcome& welcome);
@@ -55,7 +67,9 @@ class TaskRunner {
   // take the other logical clients down). A round task names several clients of this process:
   // each is run alone, by id. `cancelled` is polled by a hung task (fault injection).
   Frames run(const msg::RoundTask& task, int client_id, const std::atomic<bool>& cancelled);
-  Frames run(const msg::EvaluateTask& task);
+  // Federated evaluation of task.state by `client_id` on its own test data (its test split, else
+  // its held-out slice): an EvaluateResult, or an Error naming the client.
+  Frames run(const msg::EvaluateTask& task, int client_id);
 
  private:
   class Impl;
