@@ -40,13 +40,13 @@ StatusOr<std::unique_ptr<AsyncTraining>> AsyncTraining::create(TrainingContext c
   return policy;
 }
 
-AsyncTraining::AsyncTraining(TrainingContext ctx, AsyncConfig config) : ctx_(ctx), config_(std::move(config)) {}
+AsyncTraining::AsyncTraining(TrainingContext ctx, AsyncConfig config)
+    : ctx_(ctx), config_(std::move(config)), federated_(ctx.hub, *this) {}
 
 // Local batches of one task of `client_id`: what the virtual clock charges and per-batch delays
 // are drawn for. From the partition's size (the holdout share comes off it, as on the client).
 int64_t AsyncTraining::local_steps(int client_id) const {
-  int64_t samples = 0;
-  for (int64_t c : ctx_.class_counts[static_cast<size_t>(client_id)]) samples += c;
+  const int64_t samples = ctx_.client_samples[static_cast<size_t>(client_id)];
   const auto held_out =
       static_cast<int64_t>(std::floor(static_cast<double>(samples) * ctx_.config.experiment.holdout_fraction));
   const int64_t train = std::max<int64_t>(1, samples - held_out);
@@ -267,7 +267,23 @@ Status AsyncTraining::submit_version(int64_t version) {
     ASSIGN_OR_RETURN(state, server_->save_state());
   }
   record_upload_peaks(ctx_.hub.take_upload_peaks(), metrics);
-  return ctx_.committer.submit(std::move(metrics), ctx_.global, std::move(state), evaluate);
+  made_.push_back({std::move(metrics), ctx_.global, std::move(state), evaluate});
+  return Status();
+}
+
+Status AsyncTraining::submit_made_versions() {
+  while (!made_.empty()) {
+    MadeVersion v = std::move(made_.front());
+    made_.pop_front();
+    if (v.evaluate && ctx_.config.federated_eval_enabled()) {
+      std::vector<int> live = ctx_.hub.live_ids();
+      ASSIGN_OR_RETURN(v.metrics.federated, federated_.run(v.metrics.round, v.model,
+                                                           federated_eval_sample(ctx_.config, live, v.metrics.round),
+                                                           ctx_.config.train, ctx_.config.round_timeout_s, ctx_.stop));
+    }
+    RETURN_IF_ERROR(ctx_.committer.submit(std::move(v.metrics), std::move(v.model), std::move(v.server_state), v.evaluate));
+  }
+  return Status();
 }
 
 void AsyncTraining::time_out_tasks() {
@@ -312,8 +328,10 @@ Status AsyncTraining::run(int first_round) {
     // A task that ended without an update (lost, refused, timed out) may have been the one the
     // virtual clock waited for.
     RETURN_IF_ERROR(apply_ready());
+    RETURN_IF_ERROR(submit_made_versions());
   }
   RETURN_IF_ERROR(failure_);
+  RETURN_IF_ERROR(submit_made_versions());
   // Tasks still in flight are not needed: their clients are told to shut down with the run.
   return Status();
 }

@@ -17,12 +17,14 @@
 #pragma once
 
 #include <chrono>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
 #include <set>
 
 #include "async/async_options.h"
+#include "coordinator/federated_evaluation.h"
 #include "coordinator/training_policy.h"
 
 namespace flotilla {
@@ -59,6 +61,9 @@ class AsyncTraining : public TrainingPolicy {
   void end_task(int64_t task_id, const std::string& status);
   void time_out_tasks();
   Status submit_version(int64_t version);
+  // Hands the made versions to the committer, each after its federated evaluation when one is
+  // due. Called from run()'s loop, never from a hub callback: the evaluation pumps the hub itself.
+  Status submit_made_versions();
   // The last version (--rounds) is made: nothing more is applied or dispatched.
   bool finished() const { return server_->version() >= ctx_.config.rounds; }
 
@@ -76,6 +81,16 @@ class AsyncTraining : public TrainingPolicy {
   std::vector<ClientRoundMetrics> rows_;
   Clock::time_point version_start_;
   double fold_seconds_ = 0;
+  // Versions made and not yet handed to the committer (with their model and, when a checkpoint
+  // is due, the server's state), in order.
+  struct MadeVersion {
+    RoundMetrics metrics;
+    ModelState model;
+    ModelState server_state;
+    bool evaluate = false;
+  };
+  std::deque<MadeVersion> made_;
+  FederatedEvaluation federated_;  // clients evaluate the evaluated versions (--federated-eval)
 };
 
 }  // namespace flotilla

@@ -34,6 +34,16 @@ class BackgroundEvaluator {
     double seconds = 0;  // the evaluation's own wall time
   };
 
+  // False for a run without a central test set (clients' own data, no --test-data): nothing to
+  // start then.
+  bool has_test_set() const { return test_.size() > 0; }
+  // The input normalisation the run agreed on for clients' own data, for the test set too.
+  // Requires !running().
+  void set_input_normalisation(std::vector<double> mean, std::vector<double> std) {
+    test_.mean = std::move(mean);
+    test_.std = std::move(std);
+  }
+
   // Starts evaluating `state` (its tensors are shared, and must not be changed in place while
   // it runs). Requires !running().
   void start(ModelState state);

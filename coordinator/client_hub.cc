@@ -138,9 +138,25 @@ void ClientHub::handle(const Incoming& in, HubListener* listener) {
     uploads_.done(in.peer, error->client_id);  // a granted answer it no longer holds, or none
     grant_uploads(listener);
     const auto* owner = registry_.live_peer_of(error->client_id);
+    if (auto evaluation = evaluation_of_client_.find(error->client_id);
+        error->task_id != 0 && evaluation != evaluation_of_client_.end() && evaluation->second == error->task_id) {
+      if (listener && owner && owner->peer == in.peer) listener->on_evaluate_error(*error);
+      return;
+    }
     const bool current = error->task_id == 0 || answers_last_task(error->client_id, error->task_id);
     if (listener && owner && owner->peer == in.peer && current) listener->on_client_error(*error);
     return;
+  }
+  if (auto* result = std::get_if<msg::EvaluateResult>(&*decoded)) {
+    const auto* owner = registry_.live_peer_of(result->client_id);
+    auto evaluation = evaluation_of_client_.find(result->client_id);
+    if (!listener || !owner || owner->peer != in.peer || evaluation == evaluation_of_client_.end() ||
+        evaluation->second != result->task_id) {
+      FLOTILLA_LOG(Info) << "dropping evaluation result of client " << result->client_id << " for round "
+                         << result->round << ": not an answer this coordinator waits for";
+      return;
+    }
+    return listener->on_evaluate_result(*result, in.wire_bytes);
   }
   if (std::holds_alternative<msg::Heartbeat>(*decoded)) return;
   FLOTILLA_LOG(Warning) << "ignoring unexpected " << message_name(*decoded) << " from " << peer_name(in.peer);
@@ -207,6 +223,35 @@ void ClientHub::refuse_registration(const Incoming& in, const msg::Register& reg
   send_error(in.peer, why, reg.client_ids.empty() ? -1 : reg.client_ids.front(), 0);
 }
 
+// A TorchScript model is code: a client runs the run's archive only with its own copy, a pin of
+// its digest or a declared trust in what the coordinator ships. Refused here, before round 1,
+// rather than by a client that dies on its welcome after the round has counted on it.
+Status ClientHub::check_model_consent(const msg::Register& reg) const {
+  const std::string& run = options_.model_sha256;
+  const std::string who = "client " + std::to_string(reg.client_ids.front());
+  if (run.empty()) {
+    if (reg.model_sha256.empty() && reg.accepted_model_sha256.empty()) return Status();
+    return failed_precondition_error(who + " was given a TorchScript archive (--model or --model-sha256), and the "
+                                           "run's model is '" +
+                                     options_.experiment.model + "'");
+  }
+  if (!reg.model_sha256.empty() && reg.model_sha256 != run)
+    return failed_precondition_error(who + "'s TorchScript archive (--model) has SHA-256 " + reg.model_sha256 +
+                                     ", the run's has " + run + ": the two sides would train different models");
+  if (!reg.accepted_model_sha256.empty() && reg.accepted_model_sha256 != run)
+    return permission_denied_error("the run's model is TorchScript archive " + run + ", and " + who +
+                                   " is pinned to " + reg.accepted_model_sha256 +
+                                   " (--model-sha256): refusing to run another archive");
+  if (reg.model_sha256.empty() && reg.accepted_model_sha256.empty() && !reg.trusts_shipped_model)
+    return permission_denied_error(
+        "the coordinator ships TorchScript archive " + run + " (" +
+        std::to_string(options_.model_archive ? options_.model_archive->size() : 0) + " bytes), which is code " + who +
+        " would run. Accept it with --model-sha256 " + run +
+        " (pins this archive) or --trust-coordinator-model, or give the client its own copy with --model "
+        "torchscript:PATH");
+  return Status();
+}
+
 void ClientHub::on_register(const Incoming& in, const msg::Register& reg, HubListener* listener) {
   const int n = options_.num_clients;
   if (reg.client_ids.empty())
@@ -225,6 +270,10 @@ void ClientHub::on_register(const Incoming& in, const msg::Register& reg, HubLis
     if (Status allowed = options_.allowlist->check_ids(in.user_id, reg.client_ids); !allowed.ok())
       return refuse_registration(in, reg, allowed);
   }
+  if (Status runs = check_model_consent(reg); !runs.ok()) return refuse_registration(in, reg, runs);
+  if (options_.check_registration) {
+    if (Status fits = options_.check_registration(reg); !fits.ok()) return refuse_registration(in, reg, fits);
+  }
   const bool rejoin = registry_.size() > 0 && [&] {
     for (int id : reg.client_ids)
       if (client_seen_.count(id)) return true;
@@ -240,7 +289,8 @@ void ClientHub::on_register(const Incoming& in, const msg::Register& reg, HubLis
   FLOTILLA_LOG(Info) << (rejoin ? "re-registered " : "registered ") << reg.client_ids.size() << " client(s) from "
                      << reg.capabilities.hostname << " pid " << reg.capabilities.pid << " (" << reg.capabilities.device
                      << "); " << registry_.live_size() << "/" << n << " reachable";
-  msg::Welcome welcome{reg.client_ids, options_.experiment};
+  msg::Welcome welcome{reg.client_ids, options_.experiment, {}};
+  if (options_.model_archive && reg.model_sha256 != options_.model_sha256) welcome.model_archive = *options_.model_archive;
   Status sent = channel_->send(in.peer, encode(welcome));
   if (!sent.ok()) FLOTILLA_LOG(Warning) << "welcome not delivered: " << sent;
   if (listener) listener->on_clients_registered(reg.client_ids);
@@ -282,6 +332,30 @@ int64_t ClientHub::send(const Dispatch& dispatch, HubListener* listener) {
   }
   grant_uploads(listener);  // offers answering the previous tasks are declined
   return wire;
+}
+
+std::vector<int> ClientHub::send_evaluation(const msg::EvaluateTask& task, const std::vector<int>& ids,
+                                            HubListener* listener, int64_t* wire_bytes) {
+  std::vector<int> unreachable;
+  std::map<std::string, std::vector<int>> ids_of_peer;
+  for (int id : ids) {
+    const auto* peer = registry_.live_peer_of(id);
+    if (peer)
+      ids_of_peer[peer->peer].push_back(id);
+    else
+      unreachable.push_back(id);
+  }
+  for (const auto& [peer, mine] : ids_of_peer) {
+    msg::EvaluateTask one = task;  // shared tensors: no tensor data is copied
+    one.client_ids = mine;
+    one.task_id = next_task_id_++;
+    for (int id : mine) evaluation_of_client_[id] = one.task_id;
+    const Frames frames = encode(one);
+    *wire_bytes += channel_->wire_bytes(frames);
+    if (Status sent = channel_->send(peer, frames); !sent.ok())
+      peer_lost(peer, "connection closed (" + sent.message() + ")", listener);
+  }
+  return unreachable;
 }
 
 void ClientHub::shutdown(const std::string& reason) {

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -51,6 +52,11 @@ class HubListener {
   virtual void on_clients_lost(const std::vector<int>& ids, const std::string& why) = 0;
   // A process registered (or re-registered) `ids`: they are reachable again.
   virtual void on_clients_registered(const std::vector<int>& ids) = 0;
+  // A federated evaluation result from the live process hosting result.client_id, answering the
+  // last task sent to that client (send_evaluation()). Training policies ignore them.
+  virtual void on_evaluate_result(const msg::EvaluateResult& result, int64_t wire_bytes) {}
+  // A client reported that its last evaluation task failed.
+  virtual void on_evaluate_error(const msg::Error& error) {}
 };
 
 struct ClientHubOptions {
@@ -66,6 +72,14 @@ struct ClientHubOptions {
   // A granted upload that has not arrived after this long gives its bytes back (it is still taken
   // if it comes): one client cannot hold up everyone's uploads.
   double upload_grant_timeout_s = 60.0;
+  // Asked of every registration the hub would otherwise accept (ids in range and allowed): a
+  // non-OK status refuses it with that message, e.g. data that does not fit the model. Null:
+  // nothing more to check.
+  std::function<Status(const msg::Register&)> check_registration;
+  // The run's TorchScript archive, shipped in the welcome to a client that does not say it holds
+  // one of this digest (Register::model_sha256); null for a built-in model.
+  std::shared_ptr<const std::string> model_archive;
+  std::string model_sha256;  // of model_archive
 };
 
 class ClientHub {
@@ -95,6 +109,15 @@ class ClientHub {
   // fails is lost at once (listener->on_clients_lost with every id it hosted).
   int64_t send(const Dispatch& dispatch, HubListener* listener);
 
+  // Sends `task` (its client_ids ignored) to the live processes hosting `ids`, one message per
+  // process naming its ids, each with a fresh task id that its results must echo. Evaluation task
+  // ids are kept apart from training's: a client's training task in flight (asynchronous
+  // training) is still answered. Returns the ids
+  // no live process hosts (not sent) and adds the bytes that went on the wire to *wire_bytes. A
+  // process whose send fails is lost at once, as in send().
+  std::vector<int> send_evaluation(const msg::EvaluateTask& task, const std::vector<int>& ids, HubListener* listener,
+                                   int64_t* wire_bytes);
+
   // Tells a live process's client `client_id` that something it sent was refused.
   void send_error(const std::string& peer, const Status& status, int client_id, int round);
   // Tells every live process to shut down with `reason`.
@@ -113,6 +136,7 @@ class ClientHub {
   void send_heartbeats_if_due(HubListener* listener);
   void on_register(const Incoming& in, const msg::Register& reg, HubListener* listener);
   void refuse_registration(const Incoming& in, const msg::Register& reg, const Status& why);
+  Status check_model_consent(const msg::Register& reg) const;
   void peer_lost(const std::string& peer, const std::string& why, HubListener* listener);
   std::string peer_name(const std::string& peer) const;
   bool answers_last_task(int client_id, uint64_t task_id) const;
@@ -135,6 +159,7 @@ class ClientHub {
   std::set<int> client_seen_;               // ids ever registered, to tell a rejoin from a first registration
   uint64_t next_task_id_;                   // see "Task ids" above
   std::map<int, uint64_t> task_of_client_;  // the last task sent to each client
+  std::map<int, uint64_t> evaluation_of_client_;  // the last evaluation task sent to each client
   UploadGate uploads_;
 };
 

@@ -7,20 +7,29 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "compression/codec_spec.h"
 #include "coordinator/async_training.h"
 #include "coordinator/background_evaluator.h"
 #include "coordinator/checkpoint.h"
+#include "coordinator/atomic_file.h"
 #include "coordinator/client_hub.h"
 #include "coordinator/collective_training.h"
+#include "coordinator/own_data.h"
 #include "coordinator/round_committer.h"
 #include "coordinator/run_recorder.h"
 #include "coordinator/sync_training.h"
 #include "coordinator/update_intake.h"
 #include "core/digest.h"
 #include "core/log.h"
+#include "datasets/csv_table.h"
 #include "datasets/dataset_loader.h"
+#include "datasets/site_data.h"
+#include "datasets/tensor_file.h"
+#include "models/model_check.h"
+#include "models/torchscript_archive.h"
+#include "models/torchscript_model.h"
 #include "training/device.h"
 #include "training/experiment_setup.h"
 #include "transport/allowlist.h"
@@ -66,12 +75,68 @@ Status write_endpoint_file(const std::string& path, const std::string& endpoint)
   return Status();
 }
 
+// The run's copy of its TorchScript archive (what --resume falls back on).
+constexpr const char* kArchiveCopy = "model_archive.pt";
+
+std::string join_numbers(const std::vector<double>& values) {
+  std::string out;
+  char buf[32];
+  for (double v : values) {
+    std::snprintf(buf, sizeof buf, "%.6g", v);
+    out += (out.empty() ? "" : ",") + std::string(buf);
+  }
+  return out;
+}
+
+// --test-data: a folder (test.pt, test.csv, or a data set's test split) or one .pt / .csv file.
+StatusOr<TensorDataset> read_test_data(const std::string& path) {
+  if (std::filesystem::is_directory(path)) {
+    // A folder of test files alone (no training files beside them) is a central test set too.
+    if (std::filesystem::exists(path + "/test.pt")) return read_tensor_file(path + "/test.pt");
+    if (std::filesystem::exists(path + "/test.csv"))
+      return read_csv_dataset(path + "/test.csv", SiteDataOptions().label_column);
+    ASSIGN_OR_RETURN(DatasetSplits splits, load_site_dir(path, SiteDataOptions()));
+    if (splits.test.size() == 0)
+      return not_found_error("--test-data " + path + " has no test split (test.pt, test.csv, t10k-* or test_batch.bin)");
+    return splits.test;
+  }
+  if (path.size() > 4 && path.compare(path.size() - 4, 4, ".csv") == 0)
+    return read_csv_dataset(path, SiteDataOptions().label_column);
+  return read_tensor_file(path);
+}
+
+Status write_normalisation(const std::string& path, const std::vector<double>& mean, const std::vector<double>& std,
+                           int clients) {
+  const nlohmann::json j = {{"mean", mean}, {"std", std}, {"clients", clients}};
+  return write_file_atomically(path, j.dump(2) + "\n");
+}
+
+StatusOr<std::pair<std::vector<double>, std::vector<double>>> read_normalisation(const std::string& path) {
+  std::ifstream in(path);
+  const nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("mean") || !j.contains("std") || !j["mean"].is_array() ||
+      !j["std"].is_array() || j["mean"].size() != j["std"].size())
+    return data_loss_error(path + " is not the normalisation this coordinator wrote ({\"mean\": [...], \"std\": [...]})");
+  std::vector<double> mean, deviation;
+  for (const auto& v : j["mean"]) {
+    if (!v.is_number()) return data_loss_error(path + ": a mean that is not a number");
+    mean.push_back(v.get<double>());
+  }
+  for (const auto& v : j["std"]) {
+    if (!v.is_number() || !(v.get<double>() > 0)) return data_loss_error(path + ": a std that is not a number > 0");
+    deviation.push_back(v.get<double>());
+  }
+  return std::pair{std::move(mean), std::move(deviation)};
+}
+
 }  // namespace
 
 class Coordinator::Impl {
  public:
-  Impl(CoordinatorConfig config, std::unique_ptr<Aggregator> aggregator)
-      : config_(std::move(config)), aggregator_(std::move(aggregator)) {}
+  Impl(CoordinatorConfig config, std::unique_ptr<Aggregator> aggregator, bool client_half_needs_features)
+      : config_(std::move(config)),
+        aggregator_(std::move(aggregator)),
+        client_half_needs_features_(client_half_needs_features) {}
 
   const std::string& run_dir() const { return run_dir_; }
 
@@ -79,6 +144,7 @@ class Coordinator::Impl {
     stop_ = stop;
     RETURN_IF_ERROR(setup());
     Status status = wait_for_clients();
+    if (status.ok()) status = settle_own_data();
     if (status.ok()) {
       auto policy = make_policy();
       status = policy.ok() ? (*policy)->run(first_round_) : policy.status();
@@ -88,6 +154,10 @@ class Coordinator::Impl {
     if (Status committed = committer_->flush(); status.ok()) status = committed;
     if (status.ok()) {
       status = recorder_->save_final(global_);
+      // A TorchScript model also ends as an archive with the final weights, which Python's
+      // torch.jit.load runs without the user's class.
+      if (status.ok() && model_archive_)
+        status = save_torchscript_with_state(model_sha256_, global_, run_dir_ + "/model_final.torchscript.pt");
       std::printf("done %d rounds, final accuracy %.4f, run directory %s\n", config_.rounds,
                   committer_->last_accuracy(), run_dir_.c_str());
       std::fflush(stdout);
@@ -110,25 +180,58 @@ class Coordinator::Impl {
       ASSIGN_OR_RETURN(decoder, make_codec(*codec));
     }
     ASSIGN_OR_RETURN(device_, resolve_device(config_.device));
+    run_dir_ = config_.out_dir.empty() ? default_run_dir() : config_.out_dir;
+    RETURN_IF_ERROR(load_model_archive());
     const Experiment& ex = config_.experiment;
-    const std::string dir = config_.data_dir.empty() ? default_data_dir(ex.dataset) : config_.data_dir;
-    // The training set is needed only here (labels for the partition, shapes for the model):
-    // it is freed when setup returns; the test set is kept for evaluation.
-    ASSIGN_OR_RETURN(DatasetSplits data, load_dataset(ex.dataset, dir));
-    ASSIGN_OR_RETURN(Partition partition, partition_for(ex, data.train));
-    ASSIGN_OR_RETURN(model_, create_initial_model(ex, data));
+    const bool local = ex.dataset == kLocalDataset;
+    client_class_counts_.assign(static_cast<size_t>(ex.num_clients), {});
+    client_samples_.assign(static_cast<size_t>(ex.num_clients), 0);
+    // Public data: the training set is needed only here (labels for the partition, shapes for the
+    // model) and is freed when setup returns. Clients' own data: the coordinator holds none of it,
+    // at most a central test set.
+    TensorDataset test;
+    if (local) {
+      ASSIGN_OR_RETURN(test, load_central_test_set());
+      ASSIGN_OR_RETURN(model_, create_initial_model(ex));
+      FLOTILLA_LOG(Info) << "clients train on their own data; model input " << shape_text(ex.sample_shape) << ", "
+                         << ex.num_classes << " classes; "
+                         << (test.size() > 0 ? "central test set of " + std::to_string(test.size()) + " samples"
+                                             : std::string("no central test set"));
+    } else {
+      const std::string dir = config_.data_dir.empty() ? default_data_dir(ex.dataset) : config_.data_dir;
+      ASSIGN_OR_RETURN(DatasetSplits data, load_dataset(ex.dataset, dir));
+      ASSIGN_OR_RETURN(Partition partition, partition_for(ex, data.train));
+      ASSIGN_OR_RETURN(model_, create_initial_model(ex, data));
+      client_class_counts_ = partition.class_counts(data.train.label_vector(), data.train.num_classes);
+      for (size_t k = 0; k < client_class_counts_.size(); ++k)
+        for (int64_t c : client_class_counts_[k]) client_samples_[k] += c;
+      FLOTILLA_LOG(Info) << ex.dataset << ": " << data.train.size() << " train / " << data.test.size()
+                         << " test samples";
+      if (model_archive_) {
+        const std::vector<int64_t> shape(data.train.images.sizes().begin() + 1, data.train.images.sizes().end());
+        RETURN_IF_ERROR(check_model_input(*model_, shape, data.train.num_classes).with_context(ex.model));
+      }
+      test = std::move(data.test);
+    }
+    if (local && model_archive_)
+      RETURN_IF_ERROR(check_model_input(*model_, ex.sample_shape, ex.num_classes).with_context(ex.model));
+    if (client_half_needs_features_ && !model_->provides_features())
+      return failed_precondition_error("aggregator '" + config_.aggregator +
+                                       "' needs the model's representation, and the TorchScript model defines no "
+                                       "features(x) and classify(z) methods (docs/bring_your_own.md)");
     global_ = model_state(*model_).clone();
     model_->to(device_);
     RETURN_IF_ERROR(prepare_algorithm());
-    TensorDataset test = data.test;
-    test.images = test.images.to(device_);
-    test.labels = test.labels.to(device_);
+    if (test.size() > 0) {
+      test.images = test.images.to(device_);
+      test.labels = test.labels.to(device_);
+    }
     evaluator_ = std::make_unique<BackgroundEvaluator>(model_, std::move(test), device_, config_.eval_batch_size);
+    if (local) evaluator_->set_input_normalisation(config_.train.input_mean, config_.train.input_std);
 
     intake_ = std::make_unique<UpdateIntake>(*aggregator_, config_.aggregator, config_.compression, std::move(decoder),
                                              aggregator_->expected_update_extras());
 
-    run_dir_ = config_.out_dir.empty() ? default_run_dir() : config_.out_dir;
     if (config_.resume) {
       RETURN_IF_ERROR(restore_from_checkpoint());
       RETURN_IF_ERROR(recorder_->write_config(config_json()));  // e.g. more --rounds, another --bind
@@ -142,18 +245,18 @@ class Coordinator::Impl {
                                          *recorder_, *evaluator_);
     // Round 0's checkpoint: a run that dies in round 1 can be resumed too.
     if (!config_.resume) RETURN_IF_ERROR(committer_->write_checkpoint(0, global_, aggregator_->save_state()));
-    client_class_counts_ = partition.class_counts(data.train.label_vector(), data.train.num_classes);
-    if (!config_.resume) RETURN_IF_ERROR(recorder_->write_partition(client_class_counts_));
-    FLOTILLA_LOG(Info) << ex.dataset << ": " << data.train.size() << " train / " << data.test.size()
-                       << " test samples; model " << ex.model << " (" << global_.numel() << " parameters, "
+    if (model_archive_ && !config_.resume)
+      RETURN_IF_ERROR(write_file_atomically(run_dir_ + "/" + kArchiveCopy, *model_archive_));
+    if (!config_.resume && !local) RETURN_IF_ERROR(recorder_->write_partition(client_class_counts_));
+    FLOTILLA_LOG(Info) << "model " << ex.model << " (" << global_.numel() << " parameters, "
                        << megabytes(global_.byte_size()) << "); evaluating on " << device_.str();
+    own_data_ = std::make_unique<OwnData>(config_.experiment, &client_class_counts_, &client_samples_);
 
     ASSIGN_OR_RETURN(ZmqOptions options, channel_options());
     ASSIGN_OR_RETURN(std::unique_ptr<ServerChannel> channel, bind_server_channel(config_.bind, options));
     hub_ = std::make_unique<ClientHub>(
         std::move(channel),
-        ClientHubOptions{config_.experiment.num_clients, config_.experiment, config_.heartbeat_interval_s,
-                         config_.peer_timeout_s, allowlist_, static_cast<int64_t>(config_.upload_memory_mb * 1e6)});
+        hub_options());
     FLOTILLA_LOG(Info) << "listening on " << hub_->endpoint() << "; run directory " << run_dir_;
     const std::string security = security_mode(config_);
     if (security == "curve") {
@@ -169,6 +272,95 @@ class Coordinator::Impl {
   }
 
   std::string config_json() const { return to_json(config_); }
+
+  // A TorchScript model: its archive goes into the process's store (so that create_model() builds
+  // it) and the model's identity becomes "torchscript:<the archive's SHA-256>", which config.json,
+  // checkpoints and every welcome carry. A resumed run whose archive file has gone uses the copy
+  // in its run directory.
+  Status load_model_archive() {
+    Experiment& ex = config_.experiment;
+    if (!is_torchscript_model(ex.model)) return Status();
+    const bool named_by_digest = torchscript_sha_of(ex.model).ok();
+    if (!named_by_digest) config_.model_file = ex.model.substr(kTorchScriptPrefix.size());
+    std::string file = config_.model_file;
+    if (config_.resume && (file.empty() || !std::filesystem::exists(file))) file = run_dir_ + "/" + kArchiveCopy;
+    if (file.empty()) return invalid_argument_error("model " + ex.model + " names no archive file to load");
+    ASSIGN_OR_RETURN(model_sha256_, add_torchscript_archive_file(file));
+    if (named_by_digest && torchscript_model_name(model_sha256_) != ex.model)
+      return failed_precondition_error(file + " has SHA-256 " + model_sha256_ + ", and the run's model is " + ex.model);
+    ex.model = torchscript_model_name(model_sha256_);
+    model_archive_ = find_torchscript_archive(model_sha256_);
+    FLOTILLA_LOG(Info) << "model: TorchScript archive " << file << " (" << model_archive_->size()
+                       << " bytes), SHA-256 " << model_sha256_;
+    return Status();
+  }
+
+  // Dataset local: the central test set, if the run has one, which also gives the model's input
+  // when --input-shape / --num-classes do not.
+  StatusOr<TensorDataset> load_central_test_set() {
+    Experiment& ex = config_.experiment;
+    if (config_.test_data.empty()) return TensorDataset();
+    ASSIGN_OR_RETURN(TensorDataset test, read_test_data(config_.test_data));
+    const std::vector<int64_t> shape(test.images.sizes().begin() + 1, test.images.sizes().end());
+    if (!ex.sample_shape.empty() && ex.sample_shape != shape)
+      return invalid_argument_error("--test-data " + config_.test_data + " holds samples of " + shape_text(shape) +
+                                    ", and the model's input is " + shape_text(ex.sample_shape) + " (--input-shape)");
+    if (ex.num_classes != 0 && test.num_classes > ex.num_classes)
+      return invalid_argument_error("--test-data " + config_.test_data + " has labels up to " +
+                                    std::to_string(test.num_classes - 1) + ", and --num-classes is " +
+                                    std::to_string(ex.num_classes));
+    ex.sample_shape = shape;
+    if (ex.num_classes == 0) ex.num_classes = test.num_classes;
+    test.num_classes = ex.num_classes;
+    return test;
+  }
+
+  ClientHubOptions hub_options() const {
+    ClientHubOptions options;
+    options.num_clients = config_.experiment.num_clients;
+    options.experiment = config_.experiment;
+    options.heartbeat_interval_s = config_.heartbeat_interval_s;
+    options.peer_timeout_s = config_.peer_timeout_s;
+    options.allowlist = allowlist_;
+    options.upload_memory_bytes = static_cast<int64_t>(config_.upload_memory_mb * 1e6);
+    options.check_registration = [this](const msg::Register& registration) { return own_data_->check(registration); };
+    options.model_archive = model_archive_;
+    options.model_sha256 = model_sha256_;
+    return options;
+  }
+
+  // Dataset local, once the clients registered: the input normalisation (fixed before round 1,
+  // and kept in normalization.json so that a resumed run uses the same) and partition.csv from
+  // the label counts the sites reported.
+  Status settle_own_data() {
+    if (config_.experiment.dataset != kLocalDataset) return Status();
+    if (!config_.resume) {
+      if (own_data_->all_label_counts_known())
+        RETURN_IF_ERROR(recorder_->write_partition(client_class_counts_));
+      else
+        FLOTILLA_LOG(Info) << "partition.csv not written: not every client reported its label counts (some withhold "
+                              "them, or have not registered yet)";
+    }
+    if (config_.normalize == "federated") {
+      const std::string path = run_dir_ + "/normalization.json";
+      if (config_.resume && std::filesystem::exists(path)) {
+        ASSIGN_OR_RETURN(auto saved, read_normalisation(path));
+        config_.train.input_mean = std::move(saved.first);
+        config_.train.input_std = std::move(saved.second);
+      } else {
+        ASSIGN_OR_RETURN(auto computed, own_data_->normalisation());
+        config_.train.input_mean = std::move(computed.first);
+        config_.train.input_std = std::move(computed.second);
+        RETURN_IF_ERROR(write_normalisation(path, config_.train.input_mean, config_.train.input_std,
+                                            own_data_->reported_clients()));
+      }
+      FLOTILLA_LOG(Info) << "input normalisation from " << own_data_->reported_clients()
+                         << " client(s)' sums: mean " << join_numbers(config_.train.input_mean) << ", std "
+                         << join_numbers(config_.train.input_std);
+    }
+    evaluator_->set_input_normalisation(config_.train.input_mean, config_.train.input_std);
+    return Status();
+  }
 
   // Before round 1 and before a checkpoint's aggregator state is restored: the server half learns
   // the run, and says what every update must carry beside the model.
@@ -266,8 +458,8 @@ class Coordinator::Impl {
 
   // The training policy of --mode and --topology over the one event loop.
   StatusOr<std::unique_ptr<TrainingPolicy>> make_policy() {
-    TrainingContext ctx{config_, *hub_,        *aggregator_,         *intake_, *committer_, *evaluator_,
-                        global_, client_half_, client_class_counts_, stop_};
+    TrainingContext ctx{config_, *hub_,        *aggregator_,         *intake_,        *committer_, *evaluator_,
+                        global_, client_half_, client_class_counts_, client_samples_, stop_};
     if (config_.mode == "async") {
       ASSIGN_OR_RETURN(std::unique_ptr<AsyncTraining> policy, AsyncTraining::create(ctx, restored_policy_state_));
       return std::unique_ptr<TrainingPolicy>(std::move(policy));
@@ -281,9 +473,14 @@ class Coordinator::Impl {
 
   CoordinatorConfig config_;
   std::unique_ptr<Aggregator> aggregator_;
+  bool client_half_needs_features_ = false;  // MOON: the model must define its representation
+  std::shared_ptr<const std::string> model_archive_;  // a TorchScript model's archive; null: built-in
+  std::string model_sha256_;                          // of model_archive_
+  std::unique_ptr<OwnData> own_data_;                 // what clients report of their own data
   const std::atomic<bool>* stop_ = nullptr;
   c10::Device device_{c10::kCPU};
-  std::vector<std::vector<int64_t>> client_class_counts_;  // [client][class], of the partition
+  std::vector<std::vector<int64_t>> client_class_counts_;  // [client][class], of the partition or as reported
+  std::vector<int64_t> client_samples_;                    // [client]: training samples
   std::unique_ptr<BackgroundEvaluator> evaluator_;         // owns the model object while it evaluates
   std::shared_ptr<Model> model_;
   ModelState global_;
@@ -298,8 +495,9 @@ class Coordinator::Impl {
   ModelState restored_policy_state_;  // async: the checkpoint's server state, for the policy
 };
 
-Coordinator::Coordinator(CoordinatorConfig config, std::unique_ptr<Aggregator> aggregator)
-    : impl_(std::make_unique<Impl>(std::move(config), std::move(aggregator))) {}
+Coordinator::Coordinator(CoordinatorConfig config, std::unique_ptr<Aggregator> aggregator,
+                         bool client_half_needs_features)
+    : impl_(std::make_unique<Impl>(std::move(config), std::move(aggregator), client_half_needs_features)) {}
 Coordinator::~Coordinator() = default;
 Status Coordinator::run(const std::atomic<bool>* stop) { return impl_->run(stop); }
 const std::string& Coordinator::run_dir() const { return impl_->run_dir(); }

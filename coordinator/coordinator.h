@@ -18,7 +18,11 @@ namespace flotilla {
 
 class Coordinator {
  public:
-  Coordinator(CoordinatorConfig config, std::unique_ptr<Aggregator> aggregator);
+  // `client_half_needs_features`: the aggregator's client half trains on the model's
+  // representation (ClientAlgorithm::needs_features(), MOON), which a TorchScript model must then
+  // define; refused at start-up otherwise.
+  Coordinator(CoordinatorConfig config, std::unique_ptr<Aggregator> aggregator,
+              bool client_half_needs_features = false);
   ~Coordinator();
   Coordinator(const Coordinator&) = delete;
   Coordinator& operator=(const Coordinator&) = delete;

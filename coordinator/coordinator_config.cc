@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <type_traits>
 
 #include "async/async_options.h"
 #include "core/digest.h"
@@ -73,6 +74,30 @@ class JsonFields {
     *out = std::move(values);
     return Status();
   }
+  Status read(const char* key, int64_t* out) const {
+    const json* v = find(key);
+    if (!v) return Status();
+    if (!v->is_number_integer() || (v->is_number_unsigned() && v->get<uint64_t>() > INT64_MAX))
+      return wrong_type(key, "an integer", *v);
+    *out = v->get<int64_t>();
+    return Status();
+  }
+  template <typename T>
+  Status read(const char* key, std::vector<T>* out) const
+    requires std::is_arithmetic_v<T>
+  {
+    const json* v = find(key);
+    if (!v) return Status();
+    const char* what = std::is_integral_v<T> ? "an array of integers" : "an array of numbers";
+    if (!v->is_array()) return wrong_type(key, what, *v);
+    std::vector<T> values;
+    for (const auto& value : *v) {
+      if (std::is_integral_v<T> ? !value.is_number_integer() : !value.is_number()) return wrong_type(key, what, *v);
+      values.push_back(value.get<T>());
+    }
+    *out = std::move(values);
+    return Status();
+  }
   Status read(const char* key, std::vector<std::string>* out) const {
     const json* v = find(key);
     if (!v) return Status();
@@ -99,6 +124,7 @@ class JsonFields {
 };
 
 Status validate_training_shape(const CoordinatorConfig& c);
+Status validate_own_data(const CoordinatorConfig& c);
 
 }  // namespace
 
@@ -140,6 +166,7 @@ Status CoordinatorConfig::validate() const {
   if (train.local_threads < 1 || train.local_threads > 256)
     return invalid_argument_error("--local-threads must be in [1, 256], got " + std::to_string(train.local_threads));
   RETURN_IF_ERROR(validate_training_shape(*this));
+  RETURN_IF_ERROR(validate_own_data(*this));
   if (curve_secret_key_file.empty() != allowlist_file.empty())
     return invalid_argument_error(
         "--curve-secret-key and --allowlist go together: the key encrypts, the allowlist says who may join");
@@ -201,6 +228,48 @@ Status validate_training_shape(const CoordinatorConfig& c) {
   return Status();
 }
 
+// Clients' own data and models: what a run of dataset local needs, and normalisation.
+Status validate_own_data(const CoordinatorConfig& c) {
+  const Experiment& e = c.experiment;
+  const bool local = e.dataset == kLocalDataset;
+  if (c.normalize != "none" && c.normalize != "given" && c.normalize != "federated")
+    return invalid_argument_error("--normalize must be none, federated or given (--input-mean/--input-std), got '" +
+                                  c.normalize + "'");
+  if ((c.normalize == "given") != !c.train.input_mean.empty())
+    return invalid_argument_error("--input-mean and --input-std give the normalisation: they go with --normalize given");
+  if (c.train.input_mean.size() != c.train.input_std.size())
+    return invalid_argument_error("--input-mean and --input-std need one value per channel each");
+  for (double d : c.train.input_std)
+    if (!(d > 0) || !std::isfinite(d)) return invalid_argument_error("--input-std values must be finite and > 0");
+  for (double m : c.train.input_mean)
+    if (!std::isfinite(m)) return invalid_argument_error("--input-mean values must be finite");
+  if (c.normalize != "none" && !local)
+    return invalid_argument_error("--normalize is for --dataset local; the public data sets come with their own");
+  if (!c.test_data.empty() && !local)
+    return invalid_argument_error("--test-data is for --dataset local; the public data sets have their test split");
+  if (c.federated_eval != "auto" && c.federated_eval != "on" && c.federated_eval != "off")
+    return invalid_argument_error("--federated-eval must be on, off or auto, got '" + c.federated_eval + "'");
+  if (!(c.federated_eval_fraction >= 0 && c.federated_eval_fraction <= 1))
+    return invalid_argument_error("--federated-eval-fraction must be in [0, 1] (0: --fraction)");
+  if (c.federated_eval == "on" && c.topology != "star")
+    return invalid_argument_error("--federated-eval evaluates the coordinator's global model; --topology " +
+                                  c.topology + " keeps the models on the clients");
+  if (local && c.test_data.empty() && !c.federated_eval_enabled())
+    return invalid_argument_error(
+        "--dataset local without --test-data has no central test set: keep --federated-eval on (or auto), or the "
+        "run would measure no accuracy at all");
+  if (local && c.topology != "star")
+    return invalid_argument_error("--dataset local trains through the coordinator: --topology star");
+  if (local && c.test_data.empty() && (e.sample_shape.empty() || e.num_classes < 2))
+    return invalid_argument_error(
+        "--dataset local needs the model's input: --input-shape (e.g. 1x28x28, or 13 for 13 features) and "
+        "--num-classes, or a central --test-data to read them from");
+  if (!local && (!e.sample_shape.empty() || e.num_classes != 0))
+    return invalid_argument_error("--input-shape and --num-classes are for --dataset local; a public data set "
+                                  "defines both");
+  return Status();
+}
+
 }  // namespace
 
 bool is_loopback_endpoint(const std::string& endpoint) {
@@ -226,6 +295,15 @@ std::string to_json(const CoordinatorConfig& c) {
       {"dataset", e.dataset},
       {"data_dir", c.data_dir},
       {"model", e.model},
+      {"model_file", c.model_file},
+      {"test_data", c.test_data},
+      {"input_shape", e.sample_shape},
+      {"num_classes", e.num_classes},
+      {"normalize", c.normalize},
+      {"input_mean", t.input_mean},
+      {"input_std", t.input_std},
+      {"federated_eval", c.federated_eval},
+      {"federated_eval_fraction", c.federated_eval_fraction},
       {"clients", e.num_clients},
       {"partitioner", e.partitioner},
       {"partitioner_options", e.partitioner_options},
@@ -288,6 +366,15 @@ StatusOr<CoordinatorConfig> config_from_json(const std::string& text) {
                    f.read("dataset", &e.dataset),
                    f.read("data_dir", &c.data_dir),
                    f.read("model", &e.model),
+                   f.read("model_file", &c.model_file),
+                   f.read("test_data", &c.test_data),
+                   f.read("input_shape", &e.sample_shape),
+                   f.read("num_classes", &e.num_classes),
+                   f.read("normalize", &c.normalize),
+                   f.read("input_mean", &t.input_mean),
+                   f.read("input_std", &t.input_std),
+                   f.read("federated_eval", &c.federated_eval),
+                   f.read("federated_eval_fraction", &c.federated_eval_fraction),
                    f.read("clients", &e.num_clients),
                    f.read("partitioner", &e.partitioner),
                    f.read("partitioner_options", &e.partitioner_options),
@@ -376,6 +463,15 @@ std::string config_fingerprint(const CoordinatorConfig& c) {
   }
   if (c.topology == "ring-allreduce") counted["collective_sync"] = c.collective_sync;
   if (c.mode == "async") counted["async_options"] = c.async_options.values();
+  // Clients' own data (protocol 8): counted only when used. The model's identity already names a
+  // TorchScript archive by its digest; where the file lies (model_file, test_data) is not counted.
+  if (!e.sample_shape.empty()) counted["input_shape"] = e.sample_shape;
+  if (e.num_classes != 0) counted["num_classes"] = e.num_classes;
+  if (c.normalize != defaults.normalize) counted["normalize"] = c.normalize;
+  if (!t.input_mean.empty()) {
+    counted["input_mean"] = t.input_mean;
+    counted["input_std"] = t.input_std;
+  }
   return sha256_hex(counted.dump(-1, ' ', false, json::error_handler_t::replace));  // never throws
 }
 

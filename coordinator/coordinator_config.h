@@ -18,6 +18,23 @@ struct CoordinatorConfig {
   std::string endpoint_file;  // if set, the bound endpoint is written here (for launchers)
   Experiment experiment;      // dataset, model, number of clients, partitioner, seed
   std::string data_dir;       // empty: the dataset's default folder
+  // The model's TorchScript archive as the user named it (--model torchscript:PATH); the model's
+  // identity, experiment.model, is then "torchscript:<its SHA-256>". Empty for a built-in model.
+  std::string model_file;
+  // Dataset "local" (every client trains on its own files): an optional central test set, a
+  // folder (its test split: test.pt, test.csv, official MNIST/CIFAR-10 files) or a .pt/.csv file.
+  // Empty: no central evaluation; the clients evaluate (federated_eval).
+  std::string test_data;
+  // Input normalisation of clients' own data: "none" (uint8 inputs scaled to 0..1, float ones as
+  // they are), "given" (train.input_mean / input_std, --input-mean / --input-std) or "federated"
+  // (mean and std computed from the sums the clients report at registration: only aggregates
+  // leave a site). The public data sets use their readers' statistics whatever this says.
+  std::string normalize = "none";
+  // Clients evaluate the global model on their own test data every eval_every rounds: "on", "off",
+  // or "auto" (on for dataset local, off otherwise). federated_eval_fraction of the live clients
+  // are asked (0: fraction's share).
+  std::string federated_eval = "auto";
+  double federated_eval_fraction = 0.0;
   TrainConfig train;          // sent to clients each round
   int rounds = 5;
   int min_clients = 0;                  // logical clients to wait for before round 1; 0 = all
@@ -71,6 +88,10 @@ struct CoordinatorConfig {
   // Continue the run in out_dir from its newest valid checkpoint instead of starting one. Not
   // part of config.json: it says how this process starts, not what the run is.
   bool resume = false;
+
+  bool federated_eval_enabled() const {
+    return federated_eval == "on" || (federated_eval == "auto" && experiment.dataset == kLocalDataset);
+  }
 
   // Number of clients to sample this round, given how many are available.
   int sample_size(int available) const;

@@ -34,8 +34,9 @@ std::string join(const std::vector<std::string>& items) {
 // OK when this process knows the client half `aggregator` names, with options it accepts: the
 // clients load the same built-ins and plugins, so a typo or a missing --plugin shows here, at
 // start, and not as every client refusing round 1.
-flotilla::Status check_client_half(const flotilla::Aggregator& aggregator, const std::string& name,
-                                   const flotilla::ClientAlgorithmRegistry& halves) {
+// Returns whether the half trains on the model's representation (ClientAlgorithm::needs_features).
+flotilla::StatusOr<bool> check_client_half(const flotilla::Aggregator& aggregator, const std::string& name,
+                                           const flotilla::ClientAlgorithmRegistry& halves) {
   using namespace flotilla;
   const ClientHalf half = aggregator.client_half();
   if (!halves.contains(half.name))
@@ -43,7 +44,29 @@ flotilla::Status check_client_half(const flotilla::Aggregator& aggregator, const
                                      "', which no built-in or --plugin defines; known: " + halves.joined_names());
   auto made = halves.create(half.name, Options(half.options));
   if (!made.ok()) return made.status().with_context("aggregator '" + name + "'");
-  return Status();
+  return (*made)->needs_features();
+}
+
+// "1x28x28" -> {1, 28, 28}; "13" -> {13}.
+flotilla::StatusOr<std::vector<int64_t>> parse_shape(const std::string& text) {
+  std::vector<int64_t> shape;
+  size_t start = 0;
+  for (;;) {
+    const size_t x = text.find('x', start);
+    const std::string part = text.substr(start, x == std::string::npos ? std::string::npos : x - start);
+    try {
+      size_t used = 0;
+      const long long d = std::stoll(part, &used);
+      if (used != part.size() || d < 1) throw std::invalid_argument(part);
+      shape.push_back(d);
+    } catch (const std::exception&) {
+      return flotilla::invalid_argument_error("'" + text + "' is not a shape like 1x28x28 or 13");
+    }
+    if (x == std::string::npos) break;
+    start = x + 1;
+  }
+  if (shape.size() > 3) return flotilla::invalid_argument_error("'" + text + "' has more than 3 dimensions");
+  return shape;
 }
 
 // Creates the aggregator, validates and runs; the exit code.
@@ -55,8 +78,9 @@ int run_coordinator(const flotilla::CoordinatorConfig& c, flotilla::AggregatorRe
     std::cerr << "error: " << aggregator.status().message() << "\n";
     return 2;
   }
-  if (Status s = check_client_half(**aggregator, c.aggregator, client_halves); !s.ok()) {
-    std::cerr << "error: " << s.message() << "\n";
+  auto needs_features = check_client_half(**aggregator, c.aggregator, client_halves);
+  if (!needs_features.ok()) {
+    std::cerr << "error: " << needs_features.status().message() << "\n";
     return 2;
   }
   if (Status s = c.validate(); !s.ok()) {
@@ -65,7 +89,7 @@ int run_coordinator(const flotilla::CoordinatorConfig& c, flotilla::AggregatorRe
   }
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
-  Coordinator coordinator(c, std::move(aggregator).value());
+  Coordinator coordinator(c, std::move(aggregator).value(), *needs_features);
   Status status = coordinator.run(&g_stop);
   if (!status.ok()) {
     FLOTILLA_LOG(Error) << status;
@@ -144,9 +168,42 @@ int main(int argc, char** argv) {
                  "megabytes of client updates let in transit at once (at least one update always is); finished "
                  "clients wait their turn beyond it")
       ->capture_default_str();
-  app.add_option("--dataset", ex.dataset, "dataset: " + join(dataset_names()))->capture_default_str();
+  app.add_option("--dataset", ex.dataset,
+                 "dataset: " + join(dataset_names()) + ", or local (each client trains on its own files: --local-data)")
+      ->capture_default_str();
   app.add_option("--data-dir", c.data_dir, "dataset folder (default: the dataset's standard place)");
-  app.add_option("--model", ex.model, "model: " + join(model_names))->capture_default_str();
+  app.add_option("--model", ex.model,
+                 "model: " + join(model_names) + ", or torchscript:PATH (your own PyTorch model, saved with "
+                 "torch.jit.script(model).save(PATH); docs/bring_your_own.md)")
+      ->capture_default_str();
+  std::string input_shape;
+  app.add_option("--test-data", c.test_data,
+                 "--dataset local: a central test set, a folder (test.pt, test.csv, official files) or a .pt/.csv file "
+                 "(default: none; the clients evaluate)")
+      ->group("Clients' own data");
+  app.add_option("--input-shape", input_shape,
+                 "--dataset local: one sample's shape, e.g. 1x28x28, or 13 for 13 features (default: --test-data's)")
+      ->group("Clients' own data");
+  app.add_option("--num-classes", ex.num_classes, "--dataset local: classes of the model (default: --test-data's)")
+      ->group("Clients' own data");
+  app.add_option("--normalize", c.normalize,
+                 "--dataset local: none (uint8 inputs / 255) | federated (mean and std from the clients' sums) | given "
+                 "(--input-mean/--input-std)")
+      ->capture_default_str()
+      ->group("Clients' own data");
+  app.add_option("--input-mean", c.train.input_mean, "--normalize given: per-channel means (on the 0..1 scale)")
+      ->delimiter(',')
+      ->group("Clients' own data");
+  app.add_option("--input-std", c.train.input_std, "--normalize given: per-channel standard deviations")
+      ->delimiter(',')
+      ->group("Clients' own data");
+  app.add_option("--federated-eval", c.federated_eval,
+                 "clients evaluate each evaluated round's model on their own test data: on | off | auto (on for "
+                 "--dataset local)")
+      ->capture_default_str();
+  app.add_option("--federated-eval-fraction", c.federated_eval_fraction,
+                 "share of the live clients asked to evaluate (0: --fraction)")
+      ->capture_default_str();
   PartitionerRegistry partitioners("partitioner");
   if (Status s = register_builtin_partitioners(partitioners); !s.ok()) {
     std::cerr << "error: " << s << "\n";
@@ -270,6 +327,11 @@ int main(int argc, char** argv) {
         {"--checkpoint-every",
          [](const CoordinatorConfig& g, CoordinatorConfig& r) { r.checkpoint_every = g.checkpoint_every; }},
         {"--eval-every", [](const CoordinatorConfig& g, CoordinatorConfig& r) { r.eval_every = g.eval_every; }},
+        {"--test-data", [](const CoordinatorConfig& g, CoordinatorConfig& r) { r.test_data = g.test_data; }},
+        {"--federated-eval",
+         [](const CoordinatorConfig& g, CoordinatorConfig& r) { r.federated_eval = g.federated_eval; }},
+        {"--federated-eval-fraction",
+         [](const CoordinatorConfig& g, CoordinatorConfig& r) { r.federated_eval_fraction = g.federated_eval_fraction; }},
         {"--curve-secret-key",
          [](const CoordinatorConfig& g, CoordinatorConfig& r) { r.curve_secret_key_file = g.curve_secret_key_file; }},
         {"--allowlist", [](const CoordinatorConfig& g, CoordinatorConfig& r) { r.allowlist_file = g.allowlist_file; }},
@@ -336,18 +398,40 @@ int main(int argc, char** argv) {
 
   if (c.resume) return run_coordinator(c, aggregators, client_halves);
 
+  if (!input_shape.empty()) {
+    auto shape = parse_shape(input_shape);
+    if (!shape.ok()) {
+      std::cerr << "error: --input-shape: " << shape.status().message() << "\n";
+      return 2;
+    }
+    ex.sample_shape = *shape;
+  }
+  if (app.count("--input-mean") > 0 && app.count("--normalize") == 0) c.normalize = "given";
   // --partitioner was checked against the registry by CLI11, so the scheme exists.
   std::vector<std::string> given_flags;
   for (const std::string& flag : partitioner_option_flags())
     if (app.count(flag) > 0) given_flags.push_back(flag);
-  if (Status s = check_flags_apply(*partitioners.find(ex.partitioner), given_flags); !s.ok()) {
+  if (ex.dataset == kLocalDataset) {
+    // The sites' own files are the split: nothing is partitioned.
+    if (!given_flags.empty() || app.count("--partitioner") > 0) {
+      std::cerr << "error: --dataset local trains each client on its own files; --partitioner and its options "
+                   "split a public data set\n";
+      return 2;
+    }
+    ex.partitioner = "none";
+    given_flags.clear();
+  }
+  if (Status s = ex.dataset == kLocalDataset ? Status() : check_flags_apply(*partitioners.find(ex.partitioner), given_flags);
+      !s.ok()) {
     std::cerr << "error: " << s.message() << "\n";
     return 2;
   }
   if (shards_flag->count() > 0) partitioner_flags.shards_per_client = shards_per_client;
   if (labels_flag->count() > 0) partitioner_flags.labels_per_client = labels_per_client;
   // The same mapping as flotilla-partition's, so that a preview with these flags is this run's split.
-  auto partitioner_options = partitioner_options_from_flags(ex.partitioner, partitioner_flags);
+  auto partitioner_options = ex.dataset == kLocalDataset
+                                 ? StatusOr<std::map<std::string, std::string>>(std::map<std::string, std::string>())
+                                 : partitioner_options_from_flags(ex.partitioner, partitioner_flags);
   auto agg_options = Options::parse(aggregator_opts);
   if (!partitioner_options.ok() || !agg_options.ok()) {
     std::cerr << "error: " << (partitioner_options.ok() ? agg_options.status() : partitioner_options.status()).message()
@@ -357,7 +441,9 @@ int main(int argc, char** argv) {
   ex.partitioner_options = *partitioner_options;
   // Bad option values (--alpha 0, a misspelt --partitioner-opt key) fail now rather than after the
   // clients have connected and loaded their data.
-  if (auto made = partitioners.create(ex.partitioner, Options(ex.partitioner_options)); !made.ok()) {
+  if (ex.dataset == kLocalDataset) {
+    ex.partitioner_options.clear();
+  } else if (auto made = partitioners.create(ex.partitioner, Options(ex.partitioner_options)); !made.ok()) {
     std::cerr << "error: " << made.status().message() << "\n";
     return 2;
   }

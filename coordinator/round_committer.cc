@@ -36,7 +36,7 @@ Status RoundCommitter::submit(RoundMetrics metrics, ModelState model, ModelState
   next.metrics = std::move(metrics);
   next.model = std::move(model);
   next.aggregator_state = std::move(aggregator_state);
-  next.evaluated = evaluate && !next.model.empty();
+  next.evaluated = evaluate && !next.model.empty() && evaluator_.has_test_set();
   if (next.evaluated) evaluator_.start(next.model);
   const bool commit_now = !next.evaluated;
   pending_ = std::move(next);
@@ -71,8 +71,15 @@ Status RoundCommitter::flush() {
   }
   char accuracy[32] = "-";
   if (p.evaluated) std::snprintf(accuracy, sizeof accuracy, "%.4f loss %.4f", metrics.test_accuracy, metrics.test_loss);
-  std::printf("round %d/%d acc %s clients %d/%zu%s sent %s recv %s time %.2fs (wait %.2f agg %.2f eval %.2f)\n", round,
-              options_.rounds, accuracy, metrics.answered, metrics.sampled.size(),
+  char federated[96] = "";
+  if (metrics.federated) {
+    const FederatedEvalMetrics& f = *metrics.federated;
+    std::snprintf(federated, sizeof federated, " fed acc %.4f loss %.4f (%d/%zu clients, %.2fs)", f.accuracy, f.loss,
+                  f.answered, f.clients.size(), f.seconds);
+    if (!p.evaluated) last_accuracy_ = f.accuracy;
+  }
+  std::printf("round %d/%d acc %s%s clients %d/%zu%s sent %s recv %s time %.2fs (wait %.2f agg %.2f eval %.2f)\n",
+              round, options_.rounds, accuracy, federated, metrics.answered, metrics.sampled.size(),
               metrics.lost ? (" (" + std::to_string(metrics.lost) + " lost)").c_str() : "",
               megabytes(metrics.bytes_sent).c_str(), megabytes(metrics.bytes_received).c_str(), metrics.round_seconds,
               metrics.wait_seconds, metrics.aggregate_seconds, metrics.eval_seconds);

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,31 @@ struct ClientRoundMetrics {
   // staleness, base version, weight; a collective's bytes to peers. Empty in sync star rounds.
   std::map<std::string, double> policy;
   std::vector<int64_t> label_histogram;  // samples of each class in the client's partition
+};
+
+// One client's evaluation of a round's global model on its own test data (federated evaluation).
+struct ClientEvalMetrics {
+  int client_id = -1;
+  std::string status = "ok";  // as ClientRoundMetrics::status: ok | timeout | lost: <why> | error: <message>
+  int64_t num_samples = 0;
+  double loss = 0.0;
+  double accuracy = 0.0;
+  // Per class; empty when the site withholds its label counts.
+  std::vector<int64_t> class_total;
+  std::vector<int64_t> class_correct;
+  int64_t bytes_received = 0;  // its result on the wire
+};
+
+// The federated evaluation of a round: per client, and the sample-weighted means over those that
+// answered (a client's loss and accuracy count in proportion to its test samples).
+struct FederatedEvalMetrics {
+  std::vector<ClientEvalMetrics> clients;  // one per client asked, by id
+  int answered = 0;
+  int64_t num_samples = 0;  // summed over answering clients
+  double loss = 0.0;
+  double accuracy = 0.0;
+  int64_t bytes_sent = 0;  // the evaluation tasks on the wire (one per process)
+  double seconds = 0.0;    // from sending the tasks to the last answer (or the timeout)
 };
 
 struct RoundMetrics {
@@ -70,6 +96,9 @@ struct RoundMetrics {
   // The training policy's own measurements of the round: asynchronous staleness and virtual time,
   // a decentralised round's peer traffic and consensus distance. Empty in sync star rounds.
   std::map<std::string, double> policy;
+  // Clients' evaluation of this round's model on their own test data; absent when the round was
+  // not evaluated so (--federated-eval off, or a round --eval-every skips).
+  std::optional<FederatedEvalMetrics> federated;
   double finished_unix = 0.0;  // wall-clock time the round ended (seconds since the epoch)
 };
 

@@ -163,6 +163,27 @@ Status RunRecorder::write_partition(const std::vector<std::vector<int64_t>>& cou
   return write_file_atomically(dir_ + "/partition.json", partition_json(stats));
 }
 
+namespace {
+
+// A round's federated evaluation: the weighted means, then one row per client asked.
+json federated_json(const FederatedEvalMetrics& f) {
+  json clients = json::array();
+  for (const auto& c : f.clients) {
+    json row = {{"client_id", c.client_id}, {"status", c.status}, {"num_samples", c.num_samples},
+                {"loss", number(c.loss)},   {"accuracy", number(c.accuracy)}, {"bytes_received", c.bytes_received}};
+    if (!c.class_total.empty()) {
+      row["class_total"] = c.class_total;
+      row["class_correct"] = c.class_correct;
+    }
+    clients.push_back(std::move(row));
+  }
+  return {{"accuracy", number(f.accuracy)}, {"loss", number(f.loss)},   {"num_samples", f.num_samples},
+          {"answered", f.answered},        {"bytes_sent", f.bytes_sent}, {"seconds", f.seconds},
+          {"clients", std::move(clients)}};
+}
+
+}  // namespace
+
 Status RunRecorder::record_round(const RoundMetrics& m) {
   json clients = json::array();
   for (const auto& c : m.clients) clients.push_back(client_json(c));
@@ -195,6 +216,7 @@ Status RunRecorder::record_round(const RoundMetrics& m) {
               {"finished_unix", m.finished_unix},
               {"policy", numbers(m.policy)},
               {"clients", clients}};
+  if (m.federated) row["federated"] = federated_json(*m.federated);
   jsonl_ << row.dump() << "\n";
   jsonl_.flush();
 
@@ -203,7 +225,7 @@ Status RunRecorder::record_round(const RoundMetrics& m) {
     num_classes_ = m.class_accuracy.size();
     rounds_csv_ << "round,status,sampled,answered,bytes_sent,bytes_received,mean_train_loss,mean_divergence,"
                    "max_divergence,test_accuracy,test_loss,wait_seconds,aggregate_seconds,eval_seconds,round_seconds,"
-                   "model_sha256";
+                   "model_sha256,fed_accuracy,fed_loss,fed_samples,fed_clients";
     for (size_t c = 0; c < num_classes_; ++c) rounds_csv_ << ",class_" << c << "_accuracy";
     rounds_csv_ << "\n";
   }
@@ -213,6 +235,11 @@ Status RunRecorder::record_round(const RoundMetrics& m) {
               << csv_number(m.test_accuracy) << "," << csv_number(m.test_loss) << "," << csv_number(m.wait_seconds)
               << "," << csv_number(m.aggregate_seconds) << "," << csv_number(m.eval_seconds) << ","
               << csv_number(m.round_seconds) << "," << m.model_sha256;
+  if (m.federated)
+    rounds_csv_ << "," << csv_number(m.federated->accuracy) << "," << csv_number(m.federated->loss) << ","
+                << m.federated->num_samples << "," << m.federated->answered;
+  else
+    rounds_csv_ << ",,,,";
   for (size_t c = 0; c < num_classes_; ++c)
     rounds_csv_ << "," << (c < m.class_accuracy.size() ? csv_number(m.class_accuracy[c]) : "");
   rounds_csv_ << "\n";

@@ -10,6 +10,7 @@
 #include <memory>
 #include <set>
 
+#include "coordinator/federated_evaluation.h"
 #include "coordinator/round_aggregation.h"
 #include "coordinator/sync_round.h"
 #include "coordinator/training_policy.h"
@@ -18,7 +19,7 @@ namespace flotilla {
 
 class SyncTraining : public TrainingPolicy {
  public:
-  explicit SyncTraining(TrainingContext ctx) : ctx_(ctx) {}
+  explicit SyncTraining(TrainingContext ctx) : ctx_(ctx), federated_(ctx.hub, *this) {}
 
   Status run(int first_round) override;
 
@@ -34,6 +35,7 @@ class SyncTraining : public TrainingPolicy {
   void send_replacements(int attempt);
 
   TrainingContext ctx_;
+  FederatedEvaluation federated_;  // clients evaluate the evaluated rounds' models (--federated-eval)
   ModelState round_extras_;                        // the server half's extras sent with this round's tasks
   std::unique_ptr<SyncRound> round_;               // of the round in progress
   std::unique_ptr<RoundAggregation> aggregation_;  // of the round in progress

@@ -30,7 +30,10 @@ struct TrainingContext {
   BackgroundEvaluator& evaluator;  // the committer's; a policy may use it between rounds (flush first)
   ModelState& global;              // the global model: the policy replaces it as training goes
   const ClientHalf& client_half;
-  const std::vector<std::vector<int64_t>>& class_counts;  // [client][class], of the partition
+  const std::vector<std::vector<int64_t>>& class_counts;  // [client][class], of the partition (or as sites report)
+  // [client]: training samples of each client (its partition's, or what its site reported; 0 while
+  // unknown), what asynchronous training charges its virtual clock by.
+  const std::vector<int64_t>& client_samples;
   const std::atomic<bool>* stop = nullptr;                // set by a signal: stop soon
 
   bool stopping() const { return stop && stop->load(); }

@@ -89,6 +89,84 @@ TEST(CoordinatorConfigTest, EachBadFieldIsNamed) {
   }
 }
 
+CoordinatorConfig valid_local() {
+  CoordinatorConfig c = valid();
+  c.experiment.dataset = std::string(kLocalDataset);
+  c.experiment.partitioner = "none";
+  c.experiment.sample_shape = {1, 28, 28};
+  c.experiment.num_classes = 10;
+  return c;
+}
+
+TEST(CoordinatorConfigTest, ClientsOwnDataRunsAreValid) {
+  EXPECT_TRUE(valid_local().validate().ok()) << valid_local().validate();
+  CoordinatorConfig central = valid_local();
+  central.experiment.sample_shape.clear();
+  central.experiment.num_classes = 0;
+  central.test_data = "/data/test.pt";  // gives the input
+  central.federated_eval = "off";
+  EXPECT_TRUE(central.validate().ok()) << central.validate();
+  CoordinatorConfig given = valid_local();
+  given.normalize = "given";
+  given.train.input_mean = {0.1307};
+  given.train.input_std = {0.3081};
+  EXPECT_TRUE(given.validate().ok()) << given.validate();
+  EXPECT_TRUE(valid_local().federated_eval_enabled());
+  EXPECT_FALSE(valid().federated_eval_enabled());
+}
+
+TEST(CoordinatorConfigTest, EachBadOwnDataSettingIsNamed) {
+  struct Case {
+    void (*mutate)(CoordinatorConfig&);
+    const char* message;
+  };
+  const Case cases[] = {
+      {[](CoordinatorConfig& c) { c.experiment.sample_shape.clear(); }, "needs the model's input: --input-shape"},
+      {[](CoordinatorConfig& c) { c.normalize = "zscore"; }, "--normalize must be none, federated or given"},
+      {[](CoordinatorConfig& c) { c.normalize = "given"; }, "--input-mean and --input-std give the normalisation"},
+      {[](CoordinatorConfig& c) { c.train.input_mean = {0.5}; }, "go with --normalize given"},
+      {[](CoordinatorConfig& c) {
+         c.normalize = "given";
+         c.train.input_mean = {0.5, 0.5};
+         c.train.input_std = {0.2};
+       },
+       "one value per channel"},
+      {[](CoordinatorConfig& c) {
+         c.normalize = "given";
+         c.train.input_mean = {0.5};
+         c.train.input_std = {0};
+       },
+       "--input-std values must be finite and > 0"},
+      {[](CoordinatorConfig& c) { c.federated_eval = "maybe"; }, "--federated-eval must be on, off or auto"},
+      {[](CoordinatorConfig& c) { c.federated_eval_fraction = 2; }, "--federated-eval-fraction"},
+      {[](CoordinatorConfig& c) { c.federated_eval = "off"; }, "no central test set"},
+      {[](CoordinatorConfig& c) { c.topology = "gossip"; }, "--dataset local trains through the coordinator"},
+      {[](CoordinatorConfig& c) {
+         c.experiment.dataset = "mnist";
+         c.test_data = "/data/test.pt";
+         c.experiment.sample_shape.clear();
+         c.experiment.num_classes = 0;
+       },
+       "--test-data is for --dataset local"},
+      {[](CoordinatorConfig& c) { c.experiment.dataset = "mnist"; }, "--input-shape and --num-classes are for"},
+      {[](CoordinatorConfig& c) {
+         c.experiment.dataset = "mnist";
+         c.experiment.sample_shape.clear();
+         c.experiment.num_classes = 0;
+         c.normalize = "federated";
+       },
+       "--normalize is for --dataset local"},
+  };
+  for (const auto& tc : cases) {
+    CoordinatorConfig c = valid_local();
+    tc.mutate(c);
+    Status s = c.validate();
+    SCOPED_TRACE(tc.message);
+    ASSERT_FALSE(s.ok());
+    EXPECT_NE(s.message().find(tc.message), std::string::npos) << s;
+  }
+}
+
 TEST(CoordinatorConfigTest, JsonCarriesEverySetting) {
   CoordinatorConfig c = valid();
   c.aggregator_options.set("server_lr", "0.5");
@@ -152,6 +230,15 @@ CoordinatorConfig everything_set() {
   c.collective_sync = "gradient";
   c.collective_timeout_s = 12.5;
   c.async_options = Options{{"mode", "fedbuff"}, {"buffer_size", "4"}};
+  c.model_file = "/models/net.pt";
+  c.test_data = "/data/test.pt";
+  c.experiment.sample_shape = {3, 32, 32};
+  c.experiment.num_classes = 10;
+  c.normalize = "given";
+  c.train.input_mean = {0.49, 0.48, 0.45};
+  c.train.input_std = {0.25, 0.24, 0.26};
+  c.federated_eval = "on";
+  c.federated_eval_fraction = 0.5;
   return c;
 }
 
@@ -235,6 +322,11 @@ TEST(CoordinatorConfigTest, FingerprintCountsWhatDeterminesTheResult) {
       {"aggregator", [](CoordinatorConfig& c) { c.aggregator = "fedyogi"; }},
       {"aggregator_options", [](CoordinatorConfig& c) { c.aggregator_options.set("tau", "0.001"); }},
       {"compression", [](CoordinatorConfig& c) { c.compression = "none"; }},
+      {"input_shape", [](CoordinatorConfig& c) { c.experiment.sample_shape = {1, 32, 32}; }},
+      {"num_classes", [](CoordinatorConfig& c) { c.experiment.num_classes = 100; }},
+      {"normalize", [](CoordinatorConfig& c) { c.normalize = "federated"; }},
+      {"input_mean", [](CoordinatorConfig& c) { c.train.input_mean[0] = 0.5; }},
+      {"input_std", [](CoordinatorConfig& c) { c.train.input_std[2] = 0.3; }},
   };
   for (const auto& [field, mutate] : counted) {
     CoordinatorConfig c = everything_set();
@@ -261,6 +353,10 @@ TEST(CoordinatorConfigTest, FingerprintCountsWhatDeterminesTheResult) {
       {"curve_secret_key", [](CoordinatorConfig& c) { c.curve_secret_key_file = "/other.secret"; }},
       {"allowlist", [](CoordinatorConfig& c) { c.allowlist_file = "/other.txt"; }},
       {"insecure", [](CoordinatorConfig& c) { c.insecure = false; }},
+      {"model_file", [](CoordinatorConfig& c) { c.model_file = "/moved/net.pt"; }},
+      {"test_data", [](CoordinatorConfig& c) { c.test_data = "/moved/test.pt"; }},
+      {"federated_eval", [](CoordinatorConfig& c) { c.federated_eval = "off"; }},
+      {"federated_eval_fraction", [](CoordinatorConfig& c) { c.federated_eval_fraction = 0.1; }},
   };
   for (const auto& [field, mutate] : not_counted) {
     CoordinatorConfig c = everything_set();
