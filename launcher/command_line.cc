@@ -67,6 +67,13 @@ CommandLine parse_command_line(int argc, const char* const* argv, std::ostream& 
   app.add_option("--client-state-memory", o.client_state_memory,
                  "MB of algorithm state each client process keeps in memory (every client; default 512)")
       ->group(passed_group);
+  std::string label_column;
+  bool withhold_label_counts = false;
+  app.add_option("--label-column", label_column, "CSV files of --dataset local: the label column (every client)")
+      ->group(passed_group);
+  app.add_flag("--withhold-label-counts", withhold_label_counts,
+               "--dataset local: clients keep their per-class counts to themselves (every client)")
+      ->group(passed_group);
   app.add_option("--out", o.out_dir, "run directory (coordinator)")->group(passed_group);
   app.add_option("--resume", o.resume_dir,
                  "continue RUN_DIR from its last checkpoint; --clients defaults to its config.json's")
@@ -98,6 +105,8 @@ CommandLine parse_command_line(int argc, const char* const* argv, std::ostream& 
     o.config = config->as<std::string>();
   }
   o.coordinator_args = app.remaining();
+  if (!label_column.empty()) o.client_args.insert(o.client_args.end(), {"--label-column", label_column});
+  if (withhold_label_counts) o.client_args.push_back("--withhold-label-counts");
   return result;
 }
 

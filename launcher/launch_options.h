@@ -31,6 +31,9 @@ struct LaunchOptions {
   // Passed to every client when not empty (client/client_state_store.h).
   std::string client_state_dir;
   std::string client_state_memory;  // MB, as given
+  // Client-only flags about a site's own data, verbatim for every client: --label-column C,
+  // --withhold-label-counts.
+  std::vector<std::string> client_args;
   // Passed to the coordinator when not empty.
   std::string out_dir;
   // Continue this run directory from its last checkpoint (flotilla-coordinator --resume); the

@@ -67,14 +67,24 @@ Status check_seconds(const char* flag, double value) {
   return Status();
 }
 
-// The value of --topology among the coordinator's pass-through arguments ("star" when absent).
-std::string topology_of(const std::vector<std::string>& args) {
-  std::string topology = "star";
+// The last value of `flag` among the coordinator's pass-through arguments, or `absent`.
+std::string flag_value(const std::vector<std::string>& args, const std::string& flag, const std::string& absent) {
+  std::string value = absent;
   for (size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--topology" && i + 1 < args.size()) topology = args[i + 1];
-    if (args[i].rfind("--topology=", 0) == 0) topology = args[i].substr(std::string("--topology=").size());
+    if (args[i] == flag && i + 1 < args.size()) value = args[i + 1];
+    if (args[i].rfind(flag + "=", 0) == 0) value = args[i].substr(flag.size() + 1);
   }
-  return topology;
+  return value;
+}
+
+std::string topology_of(const std::vector<std::string>& args) { return flag_value(args, "--topology", "star"); }
+
+// A string of a run directory's config.json, or "" (a resumed run's dataset and model file).
+std::string config_string_of_run(const std::string& run_dir, const char* key) {
+  std::ifstream in(run_dir + "/config.json");
+  const nlohmann::json config = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (config.is_discarded() || !config.is_object() || !config.contains(key) || !config[key].is_string()) return "";
+  return config[key].get<std::string>();
 }
 
 // The number of logical clients of a run directory, from its config.json.
@@ -149,6 +159,18 @@ StatusOr<LaunchPlan> LaunchPlan::create(LaunchOptions options, int cpus) {
     plan.client_threads_ = std::max(1, cpus / options.processes);
     plan.coordinator_threads_ = std::max(1, cpus - options.processes * plan.client_threads_);
   }
+  // Clients' own data and models (docs/bring_your_own.md): the clients of a run of dataset local
+  // read their own files, and a TorchScript model's clients get the archive's path, so that the
+  // coordinator ships nothing and no client runs code it was sent.
+  if (options.resume_dir.empty()) {
+    plan.local_data_ = flag_value(options.coordinator_args, "--dataset", "") == "local";
+    const std::string model = flag_value(options.coordinator_args, "--model", "");
+    if (model.rfind("torchscript:", 0) == 0) plan.client_model_ = model;
+  } else {
+    plan.local_data_ = config_string_of_run(options.resume_dir, "dataset") == "local";
+    const std::string file = config_string_of_run(options.resume_dir, "model_file");
+    if (!file.empty()) plan.client_model_ = "torchscript:" + file;
+  }
   plan.options_ = std::move(options);
   return plan;
 }
@@ -202,6 +224,9 @@ std::vector<std::string> LaunchPlan::client_argv(std::size_t index, const std::s
   if (!options_.client_state_memory.empty())
     argv.insert(argv.end(), {"--client-state-memory", options_.client_state_memory});
   if (decentralised_) argv.insert(argv.end(), {"--peer-bind", "ipc://" + peer_dir + "/peer-" + std::to_string(index)});
+  if (local_data_) argv.push_back("--local-data");
+  if (!client_model_.empty()) argv.insert(argv.end(), {"--model", client_model_});
+  argv.insert(argv.end(), options_.client_args.begin(), options_.client_args.end());
   return argv;
 }
 

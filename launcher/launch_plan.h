@@ -51,6 +51,8 @@ class LaunchPlan {
   int coordinator_threads_ = 1;
   int client_threads_ = 1;
   bool decentralised_ = false;  // --topology ring-allreduce | gossip
+  bool local_data_ = false;     // --dataset local: clients get --local-data
+  std::string client_model_;    // a TorchScript model's "torchscript:PATH", for the clients' own copy
 };
 
 // CPUs this process may run on (its affinity mask, which honours taskset and cpusets), at least 1.
