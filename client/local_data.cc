@@ -19,7 +19,9 @@ msg::DataReport describe_local_data(int client_id, const DatasetSplits& splits, 
   const at::Tensor& x = splits.train.images;
   r.sample_shape.assign(x.sizes().begin() + 1, x.sizes().end());
   r.dtype = dtype_name(x);
-  r.num_classes = std::max(splits.train.num_classes, splits.test.num_classes);
+  // A site without test files has an empty test split, whose num_classes is only the default.
+  r.num_classes =
+      splits.test.size() > 0 ? std::max(splits.train.num_classes, splits.test.num_classes) : splits.train.num_classes;
   if (!withhold_label_counts) r.label_counts = label_counts(splits.train, r.num_classes);
   const InputStats stats = input_stats(splits.train);
   r.input_sum = stats.sum;
