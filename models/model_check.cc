@@ -3,6 +3,7 @@
 #include <ATen/ops/zeros.h>
 #include <torch/utils.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -69,6 +70,12 @@ Status check_model_input(Model& model, std::span<const int64_t> sample_shape, in
     return invalid_argument_error("the model's output is " + (output.defined() ? output_string(output) : "undefined") +
                                   " for input " + input + "; it must be [batch, classes] with at least " +
                                   std::to_string(num_classes) + " classes");
+  const auto parameters = model.parameters();
+  // A Python parameter with requires_grad=False is frozen on purpose, and stays so; with all of
+  // them frozen, every local step would fail in backward() with torch's "does not require grad".
+  if (std::none_of(parameters.begin(), parameters.end(), [](const at::Tensor& p) { return p.requires_grad(); }))
+    return invalid_argument_error("the model has no trainable parameter (" + std::to_string(parameters.size()) +
+                                  " parameters, none with requires_grad): nothing to train");
   return Status();
 }
 

@@ -15,7 +15,8 @@ class Model;
 // (float32, on the device of the model's first tensor), then restores its train/eval mode. OK
 // when the output is a floating-point [2, K] tensor with K >= num_classes; otherwise
 // InvalidArgument naming the input shape and what went wrong (torch's message, or the output's
-// shape). Eval mode, so that batch-norm statistics do not move.
+// shape), or when no parameter requires a gradient (nothing to train). Eval mode, so that
+// batch-norm statistics do not move.
 Status check_model_input(Model& model, std::span<const int64_t> sample_shape, int64_t num_classes);
 
 }  // namespace flotilla

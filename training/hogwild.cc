@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "models/model_registry.h"
+#include "models/torch_errors.h"
 #include "training/augment.h"
 #include "training/client_algorithm.h"
 
@@ -209,8 +210,8 @@ StatusOr<TrainResult> train_hogwild(Model& model, const TensorDataset& data, con
               at::set_num_threads(1);
               run_worker(workers[t], t, threads, shared);
             } catch (const std::exception& e) {
-              shared.fail(
-                  internal_error("local training failed in Hogwild thread " + std::to_string(t) + ": " + e.what()));
+              shared.fail(internal_error("local training failed in Hogwild thread " + std::to_string(t) + ": " +
+                                         torch_error_message(e)));
             }
           });
         } catch (const std::system_error& e) {  // the threads already started must still be joined
@@ -232,7 +233,7 @@ StatusOr<TrainResult> train_hogwild(Model& model, const TensorDataset& data, con
     result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return result;
   } catch (const std::exception& e) {
-    return internal_error(std::string("local training failed: ") + e.what());
+    return internal_error("local training failed: " + torch_error_message(e));
   }
 }
 

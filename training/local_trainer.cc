@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "models/torch_errors.h"
 #include "training/augment.h"
 #include "training/client_algorithm.h"
 #include "training/hogwild.h"
@@ -127,7 +128,7 @@ StatusOr<TrainResult> train_local(Model& model, const TensorDataset& data, const
     result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return result;
   } catch (const std::exception& e) {
-    return internal_error(std::string("local training failed: ") + e.what());
+    return internal_error("local training failed: " + torch_error_message(e));
   }
 }
 

@@ -140,9 +140,9 @@ TEST(TorchScriptModelTest, StateNamesAreTheStateDictNames) {
   ASSERT_NE(model, nullptr);
   const ModelState state = model_state(*model);
   // Parameters then buffers, as for every Model (Python's state_dict interleaves them module by module).
-  EXPECT_EQ(names_of(state), (std::vector<std::string>{"temperature", "conv.weight", "conv.bias", "bn.weight",
-                                                        "head.fc.weight", "head.fc.bias", "bn.running_mean",
-                                                        "bn.num_batches_tracked"}));
+  EXPECT_EQ(names_of(state),
+            (std::vector<std::string>{"temperature", "conv.weight", "conv.bias", "bn.weight", "head.fc.weight",
+                                      "head.fc.bias", "bn.running_mean", "bn.num_batches_tracked"}));
   std::set<std::string> jit_names;
   for (const auto& p : net.named_parameters()) jit_names.insert(p.name);
   for (const auto& b : net.named_buffers()) jit_names.insert(b.name);
@@ -154,7 +154,8 @@ TEST(TorchScriptModelTest, StateNamesAreTheStateDictNames) {
   EXPECT_FALSE(params["temperature"].requires_grad());
   EXPECT_TRUE(params["head.fc.weight"].requires_grad());
   // The archive's weights, not new ones.
-  EXPECT_TRUE(at::equal(*state.find("head.fc.weight"), net.attr("head").toModule().attr("fc").toModule().attr("weight").toTensor()));
+  EXPECT_TRUE(at::equal(*state.find("head.fc.weight"),
+                        net.attr("head").toModule().attr("fc").toModule().attr("weight").toTensor()));
 }
 
 TEST(TorchScriptModelTest, BuffersMoveInTrainingModeOnly) {
@@ -190,9 +191,9 @@ TEST(TorchScriptModelTest, LoadedStateReachesTheJitModule) {
   model->eval();
   const at::Tensor x = torch::randn({4, 1, 4, 4});
   ModelState target = model_state(*model).clone();
-  target.mutable_entries()[4].tensor.zero_();                             // head.fc.weight
+  target.mutable_entries()[4].tensor.zero_();                                // head.fc.weight
   target.mutable_entries()[5].tensor.copy_(torch::tensor({1.f, 2.f, 3.f}));  // head.fc.bias
-  target.mutable_entries()[0].tensor.fill_(2.0);                          // temperature
+  target.mutable_entries()[0].tensor.fill_(2.0);                             // temperature
   // In place (nobody else holds the storage) ...
   ASSERT_TRUE(load_model_state(*model, target).ok());
   EXPECT_TRUE(at::equal(model->forward(x), torch::tensor({0.5f, 1.f, 1.5f}).expand({4, 3})));
@@ -389,6 +390,16 @@ TEST(TorchScriptModelTest, InputCheckNamesBothShapes) {
   s = check_model_input(*paired, right, 3);
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("Tuple"), std::string::npos) << s;
+
+  // Every parameter frozen (requires_grad=False, as a Python user may set): nothing to train.
+  torch::jit::Module frozen = jit_module("Frozen");
+  frozen.register_parameter("w", at::ones({16, 3}), /*is_buffer=*/false);
+  frozen.define("def forward(self, x):\n    return x.flatten(1).matmul(self.w)\n");
+  auto frozen_model = build(add(frozen));
+  ASSERT_NE(frozen_model, nullptr);
+  s = check_model_input(*frozen_model, right, 3);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("no trainable parameter"), std::string::npos) << s;
 
   // Built-in models too.
   auto mlp = create_model("mlp", ModelSpec{1, 4, 4, 3});
