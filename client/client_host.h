@@ -16,8 +16,8 @@
 
 #include "client/client_state_store.h"
 #include "client/model_trust.h"
-#include "datasets/site_data.h"
 #include "core/status.h"
+#include "datasets/site_data.h"
 #include "training/client_algorithm.h"
 
 namespace flotilla {
@@ -31,7 +31,7 @@ struct ClientOptions {
   bool local_data = false;
   SiteDataOptions site;
   bool withhold_label_counts = false;
-  ModelTrust model_trust;  // which TorchScript archive this client runs (client/model_trust.h)
+  ModelTrust model_trust;       // which TorchScript archive this client runs (client/model_trust.h)
   std::string device = "auto";  // auto | cpu | cuda[:N]
   // CURVE (docs/security.md): the coordinator's public key (a .public file or the Z85 text) and
   // this client's key file (flotilla-keys generate). Both or neither.

@@ -18,8 +18,8 @@
 namespace flotilla {
 
 struct LocalDataOptions {
-  std::string dir;             // the site's folder (--data-dir)
-  SiteDataOptions site;        // how its files are read (CSV label column)
+  std::string dir;                     // the site's folder (--data-dir)
+  SiteDataOptions site;                // how its files are read (CSV label column)
   bool withhold_label_counts = false;  // leave per-class counts out of reports and evaluation results
 };
 

@@ -18,9 +18,8 @@ Status accept_run_model(const std::string& model_name, const std::string& shippe
   }
   ASSIGN_OR_RETURN(const std::string sha, torchscript_sha_of(model_name));
   if (!trust.pinned_sha256.empty() && trust.pinned_sha256 != sha)
-    return permission_denied_error("the run's model is TorchScript archive " + sha +
-                                   ", and this client is pinned to " + trust.pinned_sha256 +
-                                   " (--model-sha256): refusing to run another archive");
+    return permission_denied_error("the run's model is TorchScript archive " + sha + ", and this client is pinned to " +
+                                   trust.pinned_sha256 + " (--model-sha256): refusing to run another archive");
   if (!trust.own_sha256.empty()) {
     if (trust.own_sha256 != sha)
       return failed_precondition_error("this client's TorchScript archive (--model) has SHA-256 " + trust.own_sha256 +

@@ -13,8 +13,8 @@
 namespace flotilla {
 
 struct ModelTrust {
-  std::string own_sha256;     // of the archive given with --model torchscript:PATH (in the store); empty: none
-  std::string pinned_sha256;  // --model-sha256: the one archive this client runs; empty: no pin
+  std::string own_sha256;      // of the archive given with --model torchscript:PATH (in the store); empty: none
+  std::string pinned_sha256;   // --model-sha256: the one archive this client runs; empty: no pin
   bool trust_shipped = false;  // --trust-coordinator-model: run whatever archive the coordinator ships
 };
 

@@ -88,9 +88,10 @@ class TaskRunner::Impl {
           "the run trains on the clients' own data (dataset local): start this client with --local-data and "
           "--data-dir naming its files");
     if (!local_run && options_.local_data)
-      return failed_precondition_error("this client was started with --local-data, but the run partitions the public "
-                                       "data set '" +
-                                       welcome.experiment.dataset + "' among its clients");
+      return failed_precondition_error(
+          "this client was started with --local-data, but the run partitions the public "
+          "data set '" +
+          welcome.experiment.dataset + "' among its clients");
     experiment_ = welcome.experiment;
     if (local_run) return welcome_local(welcome);
     FLOTILLA_LOG(Info) << "welcomed: dataset " << experiment_.dataset << ", model " << experiment_.model << ", "
@@ -131,11 +132,10 @@ class TaskRunner::Impl {
                                       ", whose data this process did not load");
       const msg::DataReport& report = own->second.report;
       if (report.sample_shape != experiment_.sample_shape || report.num_classes > experiment_.num_classes)
-        return invalid_argument_error("client " + std::to_string(id) + "'s data (" + shape_text(report.sample_shape) +
-                                      ", " + std::to_string(report.num_classes) +
-                                      " classes) does not fit the run's model input (" +
-                                      shape_text(experiment_.sample_shape) + ", " +
-                                      std::to_string(experiment_.num_classes) + " classes)");
+        return invalid_argument_error(
+            "client " + std::to_string(id) + "'s data (" + shape_text(report.sample_shape) + ", " +
+            std::to_string(report.num_classes) + " classes) does not fit the run's model input (" +
+            shape_text(experiment_.sample_shape) + ", " + std::to_string(experiment_.num_classes) + " classes)");
       ClientData slice = client_data(own->second.splits.train, id, experiment_);
       slice.test = own->second.splits.test;
       for (TensorDataset* d : {&slice.train, &slice.holdout, &slice.test}) {
@@ -348,8 +348,8 @@ class TaskRunner::Impl {
     if (!loaded.ok()) return reply_error(loaded);
     auto result = evaluate(*model_, data, options_.device);
     if (!result.ok()) return reply_error(result.status());
-    msg::EvaluateResult out{task.round, client_id, result->num_samples, result->loss, result->accuracy, {}, {},
-                            task.task_id};
+    msg::EvaluateResult out{task.round, client_id, result->num_samples, result->loss, result->accuracy,
+                            {},         {},        task.task_id};
     if (!options_.withhold_label_counts) {
       out.class_total = result->class_total;
       out.class_correct = result->class_correct;

@@ -281,7 +281,8 @@ Status AsyncTraining::submit_made_versions() {
                                                            federated_eval_sample(ctx_.config, live, v.metrics.round),
                                                            ctx_.config.train, ctx_.config.round_timeout_s, ctx_.stop));
     }
-    RETURN_IF_ERROR(ctx_.committer.submit(std::move(v.metrics), std::move(v.model), std::move(v.server_state), v.evaluate));
+    RETURN_IF_ERROR(
+        ctx_.committer.submit(std::move(v.metrics), std::move(v.model), std::move(v.server_state), v.evaluate));
   }
   return Status();
 }

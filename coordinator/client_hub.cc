@@ -231,17 +231,17 @@ Status ClientHub::check_model_consent(const msg::Register& reg) const {
   const std::string who = "client " + std::to_string(reg.client_ids.front());
   if (run.empty()) {
     if (reg.model_sha256.empty() && reg.accepted_model_sha256.empty()) return Status();
-    return failed_precondition_error(who + " was given a TorchScript archive (--model or --model-sha256), and the "
-                                           "run's model is '" +
+    return failed_precondition_error(who +
+                                     " was given a TorchScript archive (--model or --model-sha256), and the "
+                                     "run's model is '" +
                                      options_.experiment.model + "'");
   }
   if (!reg.model_sha256.empty() && reg.model_sha256 != run)
     return failed_precondition_error(who + "'s TorchScript archive (--model) has SHA-256 " + reg.model_sha256 +
                                      ", the run's has " + run + ": the two sides would train different models");
   if (!reg.accepted_model_sha256.empty() && reg.accepted_model_sha256 != run)
-    return permission_denied_error("the run's model is TorchScript archive " + run + ", and " + who +
-                                   " is pinned to " + reg.accepted_model_sha256 +
-                                   " (--model-sha256): refusing to run another archive");
+    return permission_denied_error("the run's model is TorchScript archive " + run + ", and " + who + " is pinned to " +
+                                   reg.accepted_model_sha256 + " (--model-sha256): refusing to run another archive");
   if (reg.model_sha256.empty() && reg.accepted_model_sha256.empty() && !reg.trusts_shipped_model)
     return permission_denied_error(
         "the coordinator ships TorchScript archive " + run + " (" +
@@ -290,7 +290,8 @@ void ClientHub::on_register(const Incoming& in, const msg::Register& reg, HubLis
                      << reg.capabilities.hostname << " pid " << reg.capabilities.pid << " (" << reg.capabilities.device
                      << "); " << registry_.live_size() << "/" << n << " reachable";
   msg::Welcome welcome{reg.client_ids, options_.experiment, {}};
-  if (options_.model_archive && reg.model_sha256 != options_.model_sha256) welcome.model_archive = *options_.model_archive;
+  if (options_.model_archive && reg.model_sha256 != options_.model_sha256)
+    welcome.model_archive = *options_.model_archive;
   Status sent = channel_->send(in.peer, encode(welcome));
   if (!sent.ok()) FLOTILLA_LOG(Warning) << "welcome not delivered: " << sent;
   if (listener) listener->on_clients_registered(reg.client_ids);

@@ -154,11 +154,11 @@ class ClientHub {
   Clock::time_point last_heartbeat_{};
   ClientRegistry registry_;
   Admission admission_;
-  LogThrottle refusal_log_;                 // malformed messages and refused registrations
-  LogThrottle budget_log_;                  // messages dropped for a spent budget
-  std::set<int> client_seen_;               // ids ever registered, to tell a rejoin from a first registration
-  uint64_t next_task_id_;                   // see "Task ids" above
-  std::map<int, uint64_t> task_of_client_;  // the last task sent to each client
+  LogThrottle refusal_log_;                       // malformed messages and refused registrations
+  LogThrottle budget_log_;                        // messages dropped for a spent budget
+  std::set<int> client_seen_;                     // ids ever registered, to tell a rejoin from a first registration
+  uint64_t next_task_id_;                         // see "Task ids" above
+  std::map<int, uint64_t> task_of_client_;        // the last task sent to each client
   std::map<int, uint64_t> evaluation_of_client_;  // the last evaluation task sent to each client
   UploadGate uploads_;
 };

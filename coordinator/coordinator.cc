@@ -11,9 +11,9 @@
 
 #include "compression/codec_spec.h"
 #include "coordinator/async_training.h"
+#include "coordinator/atomic_file.h"
 #include "coordinator/background_evaluator.h"
 #include "coordinator/checkpoint.h"
-#include "coordinator/atomic_file.h"
 #include "coordinator/client_hub.h"
 #include "coordinator/collective_training.h"
 #include "coordinator/own_data.h"
@@ -97,7 +97,8 @@ StatusOr<TensorDataset> read_test_data(const std::string& path) {
       return read_csv_dataset(path + "/test.csv", SiteDataOptions().label_column);
     ASSIGN_OR_RETURN(DatasetSplits splits, load_site_dir(path, SiteDataOptions()));
     if (splits.test.size() == 0)
-      return not_found_error("--test-data " + path + " has no test split (test.pt, test.csv, t10k-* or test_batch.bin)");
+      return not_found_error("--test-data " + path +
+                             " has no test split (test.pt, test.csv, t10k-* or test_batch.bin)");
     return splits.test;
   }
   if (path.size() > 4 && path.compare(path.size() - 4, 4, ".csv") == 0)
@@ -116,7 +117,8 @@ StatusOr<std::pair<std::vector<double>, std::vector<double>>> read_normalisation
   const nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object() || !j.contains("mean") || !j.contains("std") || !j["mean"].is_array() ||
       !j["std"].is_array() || j["mean"].size() != j["std"].size())
-    return data_loss_error(path + " is not the normalisation this coordinator wrote ({\"mean\": [...], \"std\": [...]})");
+    return data_loss_error(path +
+                           " is not the normalisation this coordinator wrote ({\"mean\": [...], \"std\": [...]})");
   std::vector<double> mean, deviation;
   for (const auto& v : j["mean"]) {
     if (!v.is_number()) return data_loss_error(path + ": a mean that is not a number");
@@ -254,9 +256,7 @@ class Coordinator::Impl {
 
     ASSIGN_OR_RETURN(ZmqOptions options, channel_options());
     ASSIGN_OR_RETURN(std::unique_ptr<ServerChannel> channel, bind_server_channel(config_.bind, options));
-    hub_ = std::make_unique<ClientHub>(
-        std::move(channel),
-        hub_options());
+    hub_ = std::make_unique<ClientHub>(std::move(channel), hub_options());
     FLOTILLA_LOG(Info) << "listening on " << hub_->endpoint() << "; run directory " << run_dir_;
     const std::string security = security_mode(config_);
     if (security == "curve") {
@@ -290,8 +290,8 @@ class Coordinator::Impl {
       return failed_precondition_error(file + " has SHA-256 " + model_sha256_ + ", and the run's model is " + ex.model);
     ex.model = torchscript_model_name(model_sha256_);
     model_archive_ = find_torchscript_archive(model_sha256_);
-    FLOTILLA_LOG(Info) << "model: TorchScript archive " << file << " (" << model_archive_->size()
-                       << " bytes), SHA-256 " << model_sha256_;
+    FLOTILLA_LOG(Info) << "model: TorchScript archive " << file << " (" << model_archive_->size() << " bytes), SHA-256 "
+                       << model_sha256_;
     return Status();
   }
 
@@ -354,9 +354,8 @@ class Coordinator::Impl {
         RETURN_IF_ERROR(write_normalisation(path, config_.train.input_mean, config_.train.input_std,
                                             own_data_->reported_clients()));
       }
-      FLOTILLA_LOG(Info) << "input normalisation from " << own_data_->reported_clients()
-                         << " client(s)' sums: mean " << join_numbers(config_.train.input_mean) << ", std "
-                         << join_numbers(config_.train.input_std);
+      FLOTILLA_LOG(Info) << "input normalisation from " << own_data_->reported_clients() << " client(s)' sums: mean "
+                         << join_numbers(config_.train.input_mean) << ", std " << join_numbers(config_.train.input_std);
     }
     evaluator_->set_input_normalisation(config_.train.input_mean, config_.train.input_std);
     return Status();
@@ -473,7 +472,7 @@ class Coordinator::Impl {
 
   CoordinatorConfig config_;
   std::unique_ptr<Aggregator> aggregator_;
-  bool client_half_needs_features_ = false;  // MOON: the model must define its representation
+  bool client_half_needs_features_ = false;           // MOON: the model must define its representation
   std::shared_ptr<const std::string> model_archive_;  // a TorchScript model's archive; null: built-in
   std::string model_sha256_;                          // of model_archive_
   std::unique_ptr<OwnData> own_data_;                 // what clients report of their own data

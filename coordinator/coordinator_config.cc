@@ -83,9 +83,7 @@ class JsonFields {
     return Status();
   }
   template <typename T>
-  Status read(const char* key, std::vector<T>* out) const
-    requires std::is_arithmetic_v<T>
-  {
+  Status read(const char* key, std::vector<T>* out) const requires std::is_arithmetic_v<T> {
     const json* v = find(key);
     if (!v) return Status();
     const char* what = std::is_integral_v<T> ? "an array of integers" : "an array of numbers";
@@ -236,7 +234,8 @@ Status validate_own_data(const CoordinatorConfig& c) {
     return invalid_argument_error("--normalize must be none, federated or given (--input-mean/--input-std), got '" +
                                   c.normalize + "'");
   if ((c.normalize == "given") != !c.train.input_mean.empty())
-    return invalid_argument_error("--input-mean and --input-std give the normalisation: they go with --normalize given");
+    return invalid_argument_error(
+        "--input-mean and --input-std give the normalisation: they go with --normalize given");
   if (c.train.input_mean.size() != c.train.input_std.size())
     return invalid_argument_error("--input-mean and --input-std need one value per channel each");
   for (double d : c.train.input_std)
@@ -265,8 +264,9 @@ Status validate_own_data(const CoordinatorConfig& c) {
         "--dataset local needs the model's input: --input-shape (e.g. 1x28x28, or 13 for 13 features) and "
         "--num-classes, or a central --test-data to read them from");
   if (!local && (!e.sample_shape.empty() || e.num_classes != 0))
-    return invalid_argument_error("--input-shape and --num-classes are for --dataset local; a public data set "
-                                  "defines both");
+    return invalid_argument_error(
+        "--input-shape and --num-classes are for --dataset local; a public data set "
+        "defines both");
   return Status();
 }
 

@@ -35,7 +35,7 @@ struct CoordinatorConfig {
   // are asked (0: fraction's share).
   std::string federated_eval = "auto";
   double federated_eval_fraction = 0.0;
-  TrainConfig train;          // sent to clients each round
+  TrainConfig train;  // sent to clients each round
   int rounds = 5;
   int min_clients = 0;                  // logical clients to wait for before round 1; 0 = all
   double fraction = 1.0;                // share of registered clients sampled per round

@@ -34,9 +34,9 @@ void summarise_federated_eval(FederatedEvalMetrics& m) {
   m.accuracy = n > 0 ? correct / n : 0.0;
 }
 
-StatusOr<FederatedEvalMetrics> FederatedEvaluation::run(int round, const ModelState& model,
-                                                        const std::vector<int>& ids, const TrainConfig& config,
-                                                        double timeout_s, const std::atomic<bool>* stop) {
+StatusOr<FederatedEvalMetrics> FederatedEvaluation::run(int round, const ModelState& model, const std::vector<int>& ids,
+                                                        const TrainConfig& config, double timeout_s,
+                                                        const std::atomic<bool>* stop) {
   round_ = round;
   rows_.clear();
   for (int id : ids) rows_[id].client_id = id;

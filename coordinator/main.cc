@@ -173,8 +173,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--data-dir", c.data_dir, "dataset folder (default: the dataset's standard place)");
   app.add_option("--model", ex.model,
-                 "model: " + join(model_names) + ", or torchscript:PATH (your own PyTorch model, saved with "
-                 "torch.jit.script(model).save(PATH); docs/bring_your_own.md)")
+                 "model: " + join(model_names) +
+                     ", or torchscript:PATH (your own PyTorch model, saved with "
+                     "torch.jit.script(model).save(PATH); docs/bring_your_own.md)")
       ->capture_default_str();
   std::string input_shape;
   app.add_option("--test-data", c.test_data,
@@ -331,7 +332,9 @@ int main(int argc, char** argv) {
         {"--federated-eval",
          [](const CoordinatorConfig& g, CoordinatorConfig& r) { r.federated_eval = g.federated_eval; }},
         {"--federated-eval-fraction",
-         [](const CoordinatorConfig& g, CoordinatorConfig& r) { r.federated_eval_fraction = g.federated_eval_fraction; }},
+         [](const CoordinatorConfig& g, CoordinatorConfig& r) {
+           r.federated_eval_fraction = g.federated_eval_fraction;
+         }},
         {"--curve-secret-key",
          [](const CoordinatorConfig& g, CoordinatorConfig& r) { r.curve_secret_key_file = g.curve_secret_key_file; }},
         {"--allowlist", [](const CoordinatorConfig& g, CoordinatorConfig& r) { r.allowlist_file = g.allowlist_file; }},
@@ -421,7 +424,8 @@ int main(int argc, char** argv) {
     ex.partitioner = "none";
     given_flags.clear();
   }
-  if (Status s = ex.dataset == kLocalDataset ? Status() : check_flags_apply(*partitioners.find(ex.partitioner), given_flags);
+  if (Status s =
+          ex.dataset == kLocalDataset ? Status() : check_flags_apply(*partitioners.find(ex.partitioner), given_flags);
       !s.ok()) {
     std::cerr << "error: " << s.message() << "\n";
     return 2;

@@ -18,10 +18,9 @@ Status OwnData::check(const msg::Register& registration) {
                                      experiment_.dataset + "' among its clients");
   }
   if (registration.data.empty())
-    return failed_precondition_error(
-        "this run trains on the clients' own data (dataset local), and client " +
-        std::to_string(registration.client_ids.front()) +
-        " reported none: start it with --local-data and --data-dir naming its files");
+    return failed_precondition_error("this run trains on the clients' own data (dataset local), and client " +
+                                     std::to_string(registration.client_ids.front()) +
+                                     " reported none: start it with --local-data and --data-dir naming its files");
   for (const msg::DataReport& r : registration.data) {
     const std::string who = "client " + std::to_string(r.client_id);
     if (r.sample_shape != experiment_.sample_shape)
@@ -29,8 +28,8 @@ Status OwnData::check(const msg::Register& registration) {
                                     shape_text(experiment_.sample_shape) + " (--input-shape, or the --test-data)");
     if (r.num_classes > experiment_.num_classes)
       return invalid_argument_error(who + " has labels up to " + std::to_string(r.num_classes - 1) +
-                                    ", and the model has " + std::to_string(experiment_.num_classes) +
-                                    " classes (0.." + std::to_string(experiment_.num_classes - 1) + ")");
+                                    ", and the model has " + std::to_string(experiment_.num_classes) + " classes (0.." +
+                                    std::to_string(experiment_.num_classes - 1) + ")");
   }
   for (const msg::DataReport& r : registration.data) {
     reports_[r.client_id] = r;

@@ -20,8 +20,7 @@ class OwnData {
   // `class_counts` ([client][class]) receives each reporting client's label counts (left empty for
   // a site that withholds them) and `samples` ([client]) its training samples; both are sized to
   // the run's clients and outlive this object.
-  OwnData(const Experiment& experiment, std::vector<std::vector<int64_t>>* class_counts,
-          std::vector<int64_t>* samples);
+  OwnData(const Experiment& experiment, std::vector<std::vector<int64_t>>* class_counts, std::vector<int64_t>* samples);
 
   // The registration check (ClientHubOptions::check_registration). A run on public data refuses a
   // process that brings its own; a run of dataset local refuses one that does not, and data whose

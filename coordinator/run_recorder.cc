@@ -169,16 +169,17 @@ namespace {
 json federated_json(const FederatedEvalMetrics& f) {
   json clients = json::array();
   for (const auto& c : f.clients) {
-    json row = {{"client_id", c.client_id}, {"status", c.status}, {"num_samples", c.num_samples},
-                {"loss", number(c.loss)},   {"accuracy", number(c.accuracy)}, {"bytes_received", c.bytes_received}};
+    json row = {{"client_id", c.client_id},       {"status", c.status},
+                {"num_samples", c.num_samples},   {"loss", number(c.loss)},
+                {"accuracy", number(c.accuracy)}, {"bytes_received", c.bytes_received}};
     if (!c.class_total.empty()) {
       row["class_total"] = c.class_total;
       row["class_correct"] = c.class_correct;
     }
     clients.push_back(std::move(row));
   }
-  return {{"accuracy", number(f.accuracy)}, {"loss", number(f.loss)},   {"num_samples", f.num_samples},
-          {"answered", f.answered},        {"bytes_sent", f.bytes_sent}, {"seconds", f.seconds},
+  return {{"accuracy", number(f.accuracy)}, {"loss", number(f.loss)},     {"num_samples", f.num_samples},
+          {"answered", f.answered},         {"bytes_sent", f.bytes_sent}, {"seconds", f.seconds},
           {"clients", std::move(clients)}};
 }
 

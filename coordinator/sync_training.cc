@@ -209,10 +209,9 @@ Status SyncTraining::run_round(int round_number) {
   // The clients evaluate the new model on their own test data now, before the next round's tasks
   // (which would replace the model they hold); the central evaluation runs in the background.
   if (evaluate && config.federated_eval_enabled()) {
-    ASSIGN_OR_RETURN(metrics.federated,
-                     federated_.run(round_number, ctx_.global,
-                                    federated_eval_sample(config, sampleable_ids(), round_number), config.train,
-                                    config.round_timeout_s, ctx_.stop));
+    ASSIGN_OR_RETURN(metrics.federated, federated_.run(round_number, ctx_.global,
+                                                       federated_eval_sample(config, sampleable_ids(), round_number),
+                                                       config.train, config.round_timeout_s, ctx_.stop));
   }
   return ctx_.committer.submit(std::move(metrics), ctx_.global, std::move(aggregator_state), evaluate);
 }

@@ -35,7 +35,7 @@ class SyncTraining : public TrainingPolicy {
   void send_replacements(int attempt);
 
   TrainingContext ctx_;
-  FederatedEvaluation federated_;  // clients evaluate the evaluated rounds' models (--federated-eval)
+  FederatedEvaluation federated_;                  // clients evaluate the evaluated rounds' models (--federated-eval)
   ModelState round_extras_;                        // the server half's extras sent with this round's tasks
   std::unique_ptr<SyncRound> round_;               // of the round in progress
   std::unique_ptr<RoundAggregation> aggregation_;  // of the round in progress

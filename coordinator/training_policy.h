@@ -34,7 +34,7 @@ struct TrainingContext {
   // [client]: training samples of each client (its partition's, or what its site reported; 0 while
   // unknown), what asynchronous training charges its virtual clock by.
   const std::vector<int64_t>& client_samples;
-  const std::atomic<bool>* stop = nullptr;                // set by a signal: stop soon
+  const std::atomic<bool>* stop = nullptr;  // set by a signal: stop soon
 
   bool stopping() const { return stop && stop->load(); }
 };

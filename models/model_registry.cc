@@ -105,7 +105,8 @@ StatusOr<std::shared_ptr<Model>> create_model(const std::string& name, const Mod
   if (is_torchscript_model(name) || name == kTorchScriptEntry) {
     // The archive's digest, not options, follows the colon; a path has been resolved to it
     // (resolve_model_name()) before a model is built.
-    if (name == kTorchScriptEntry) return invalid_argument_error("model 'torchscript' needs an archive: torchscript:PATH");
+    if (name == kTorchScriptEntry)
+      return invalid_argument_error("model 'torchscript' needs an archive: torchscript:PATH");
     ASSIGN_OR_RETURN(std::shared_ptr<Model> model, make_torchscript(name));
     model->registry_name_ = name;
     model->registry_spec_ = spec;

@@ -87,7 +87,8 @@ bool is_torchscript_model(const std::string& model_name) { return model_name.sta
 std::string torchscript_model_name(const std::string& sha256) { return std::string(kTorchScriptPrefix) + sha256; }
 
 StatusOr<std::string> torchscript_sha_of(const std::string& model_name) {
-  if (!is_torchscript_model(model_name) || !is_sha256_hex(std::string_view(model_name).substr(kTorchScriptPrefix.size())))
+  if (!is_torchscript_model(model_name) ||
+      !is_sha256_hex(std::string_view(model_name).substr(kTorchScriptPrefix.size())))
     return invalid_argument_error("'" + model_name +
                                   "' is not a TorchScript model's identity (torchscript: and 64 lowercase hex digits)");
   return model_name.substr(kTorchScriptPrefix.size());

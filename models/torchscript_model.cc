@@ -90,9 +90,10 @@ void register_fast_max_pool() {
     // NOLINTNEXTLINE(cppcoreguidelines-owning-memory): lives as long as the process
     auto* library = new torch::Library(torch::Library::FRAGMENT, "flotilla", c10::nullopt, __FILE__, __LINE__);
     // A composite kernel: autograd records what it calls (max_pool2x2's own backward, or ATen's).
-    library->def("max_pool2d(Tensor self, int[2] kernel_size, int[2] stride=[], int[2] padding=0, "
-                 "int[2] dilation=1, bool ceil_mode=False) -> Tensor",
-                 &max_pool2d_fast);
+    library->def(
+        "max_pool2d(Tensor self, int[2] kernel_size, int[2] stride=[], int[2] padding=0, "
+        "int[2] dilation=1, bool ceil_mode=False) -> Tensor",
+        &max_pool2d_fast);
   });
 }
 
@@ -308,12 +309,12 @@ Status save_torchscript_with_state(const std::string& sha256, const ModelState& 
     for (const auto& e : state.entries()) {
       auto it = slots.find(e.name);
       if (it == slots.end())
-        return invalid_argument_error("state tensor '" + e.name + "' is not a parameter or buffer of TorchScript archive " +
-                                      sha256);
+        return invalid_argument_error("state tensor '" + e.name +
+                                      "' is not a parameter or buffer of TorchScript archive " + sha256);
       const at::Tensor& slot = it->second;
       if (slot.sizes() != e.tensor.sizes() || slot.scalar_type() != e.tensor.scalar_type())
-        return invalid_argument_error("state tensor '" + e.name + "' is " + c10::toString(e.tensor.scalar_type()) + " " +
-                                      shape_string(e.tensor.sizes()) + ", but the TorchScript model's is " +
+        return invalid_argument_error("state tensor '" + e.name + "' is " + c10::toString(e.tensor.scalar_type()) +
+                                      " " + shape_string(e.tensor.sizes()) + ", but the TorchScript model's is " +
                                       c10::toString(slot.scalar_type()) + " " + shape_string(slot.sizes()));
     }
     for (const auto& [name, slot] : slots)

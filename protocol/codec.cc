@@ -171,7 +171,8 @@ StatusOr<msg::DataReport> from_proto(const pb::DataReport& p) {
   if (d.sample_shape.empty() || d.sample_shape.size() > kMaxSampleRank)
     return invalid_argument_error(who + ": a sample shape of rank " + std::to_string(d.sample_shape.size()));
   for (int64_t s : d.sample_shape)
-    if (s < 1 || s > kMaxSampleExtent) return invalid_argument_error(who + ": a sample dimension of " + std::to_string(s));
+    if (s < 1 || s > kMaxSampleExtent)
+      return invalid_argument_error(who + ": a sample dimension of " + std::to_string(s));
   if (d.dtype != "uint8" && d.dtype != "float32")
     return invalid_argument_error(who + ": dtype '" + d.dtype + "' (uint8 or float32)");
   if (d.num_classes < 2 || d.num_classes > kMaxClasses)
@@ -469,8 +470,8 @@ StatusOr<Message> decode_body(const pb::Envelope& env, const Frames& frames) {
       m.accepted_model_sha256 = b.accepted_model_sha256();
       m.trusts_shipped_model = b.trusts_shipped_model();
       if (b.data_size() > b.client_ids_size())
-        return invalid_argument_error("registration reports data of " + std::to_string(b.data_size()) + " clients for " +
-                                      std::to_string(b.client_ids_size()) + " ids");
+        return invalid_argument_error("registration reports data of " + std::to_string(b.data_size()) +
+                                      " clients for " + std::to_string(b.client_ids_size()) + " ids");
       std::set<int> reported;
       const std::set<int> ids(m.client_ids.begin(), m.client_ids.end());
       for (const auto& d : b.data()) {

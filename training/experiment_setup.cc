@@ -37,8 +37,7 @@ StatusOr<ModelSpec> model_spec_for(const Experiment& experiment) {
     if (d < 1) return invalid_argument_error("a model input dimension of " + std::to_string(d));
   if (experiment.num_classes < 2)
     return invalid_argument_error("a model of " + std::to_string(experiment.num_classes) + " classes");
-  return ModelSpec{shape[0], shape.size() > 1 ? shape[1] : 1, shape.size() > 2 ? shape[2] : 1,
-                   experiment.num_classes};
+  return ModelSpec{shape[0], shape.size() > 1 ? shape[1] : 1, shape.size() > 2 ? shape[2] : 1, experiment.num_classes};
 }
 
 StatusOr<std::shared_ptr<Model>> create_initial_model(const Experiment& experiment) {

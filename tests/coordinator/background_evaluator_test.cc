@@ -34,9 +34,8 @@ TEST(BackgroundEvaluatorTest, ReportsWhatEvaluateGivesOnACopyOfTheWeights) {
   ASSERT_TRUE(load_model_state(*reference_model, state).ok());
   // On a thread of its own, as the evaluator runs: a fresh thread's OpenMP team can differ from the
   // main thread's, and with it the order of BLAS sums (seen on AMD EPYC with OpenBLAS).
-  auto reference = std::async(std::launch::async, [&] {
-                     return evaluate(*reference_model, test_set(), c10::kCPU, 16);
-                   }).get();
+  auto reference =
+      std::async(std::launch::async, [&] { return evaluate(*reference_model, test_set(), c10::kCPU, 16); }).get();
   ASSERT_TRUE(reference.ok()) << reference.status();
 
   BackgroundEvaluator evaluator(mlp(13), test_set(), c10::kCPU, 16);

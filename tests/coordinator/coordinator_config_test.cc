@@ -322,7 +322,10 @@ TEST(CoordinatorConfigTest, FingerprintCountsWhatDeterminesTheResult) {
       {"aggregator", [](CoordinatorConfig& c) { c.aggregator = "fedyogi"; }},
       {"aggregator_options", [](CoordinatorConfig& c) { c.aggregator_options.set("tau", "0.001"); }},
       {"compression", [](CoordinatorConfig& c) { c.compression = "none"; }},
-      {"input_shape", [](CoordinatorConfig& c) { c.experiment.sample_shape = {1, 32, 32}; }},
+      {"input_shape",
+       [](CoordinatorConfig& c) {
+         c.experiment.sample_shape = {1, 32, 32};
+       }},
       {"num_classes", [](CoordinatorConfig& c) { c.experiment.num_classes = 100; }},
       {"normalize", [](CoordinatorConfig& c) { c.normalize = "federated"; }},
       {"input_mean", [](CoordinatorConfig& c) { c.train.input_mean[0] = 0.5; }},

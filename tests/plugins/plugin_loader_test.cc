@@ -64,7 +64,7 @@ TEST(PluginLoaderTest, WrongApiVersionIsRefusedByName) {
   EXPECT_NE(s.message().find("needs plugin API version 5"), std::string::npos) << s;
   EXPECT_NE(s.message().find("provides_features"), std::string::npos) << s;  // what changed
   EXPECT_EQ(s.message().find("begin_fold"), std::string::npos) << s;         // not what changed before
-  EXPECT_NE(s.message().find("rebuild"), std::string::npos) << s;        // what to do
+  EXPECT_NE(s.message().find("rebuild"), std::string::npos) << s;            // what to do
   EXPECT_NE(s.message().find(WRONG_VERSION_PLUGIN), std::string::npos) << s;
 }
 

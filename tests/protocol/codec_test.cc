@@ -665,9 +665,17 @@ TEST(CodecTest, ADataReportThatDoesNotAddUpIsRefusedByName) {
     const char* message;
   };
   const Case cases[] = {
-      {"counts", [](msg::Register& r) { r.data[0].label_counts = {1, 1, 1}; }, "label counts add up to 3, not its 6"},
+      {"counts",
+       [](msg::Register& r) {
+         r.data[0].label_counts = {1, 1, 1};
+       },
+       "label counts add up to 3, not its 6"},
       {"classes", [](msg::Register& r) { r.data[0].num_classes = 1; }, "1 classes"},
-      {"shape", [](msg::Register& r) { r.data[0].sample_shape = {3, 0, 2}; }, "a sample dimension of 0"},
+      {"shape",
+       [](msg::Register& r) {
+         r.data[0].sample_shape = {3, 0, 2};
+       },
+       "a sample dimension of 0"},
       {"dtype", [](msg::Register& r) { r.data[0].dtype = "int16"; }, "dtype 'int16'"},
       {"sums", [](msg::Register& r) { r.data[0].input_sum = {1.0}; }, "input sums for 1 channels"},
       {"nan", [](msg::Register& r) { r.data[0].input_sum[1] = std::nan(""); }, "channel 1 are not finite"},
