@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 
+#include "datasets/file_bytes.h"
 #include "datasets/torch_errors.h"
 
 namespace flotilla {
@@ -207,21 +208,11 @@ at::Tensor compact(const at::Tensor& t) {
 }  // namespace
 
 StatusOr<TensorDataset> read_tensor_file(const std::string& path) {
-  return status_from_exceptions("reading " + path, [&]() -> StatusOr<TensorDataset> {
-    std::error_code ec;
-    const fs::file_status st = fs::status(path, ec);
-    if (!fs::exists(st)) return not_found_error(path + ": no such file");
-    if (fs::is_directory(st)) return failed_precondition_error(path + ": is a directory, expected a file");
-    std::unique_ptr<std::FILE, FileCloser> f(std::fopen(path.c_str(), "rb"));
-    if (!f) return failed_precondition_error(path + ": cannot open: " + std::strerror(errno));
-    std::vector<char> bytes;
-    char buffer[1 << 16];
-    if (const uintmax_t size = fs::file_size(path, ec); !ec) bytes.reserve(static_cast<size_t>(size));
-    for (size_t n; (n = std::fread(buffer, 1, sizeof buffer, f.get())) > 0;)
-      bytes.insert(bytes.end(), buffer, buffer + n);
-    if (std::ferror(f.get())) return data_loss_error(path + ": read failed: " + std::strerror(errno));
-    return parse(bytes, path);
-  });
+  ASSIGN_OR_RETURN(std::string file, read_file_bytes(path));
+  // pickle_load takes a vector; the file's string goes as soon as it is copied.
+  std::vector<char> bytes(file.begin(), file.end());
+  std::string().swap(file);
+  return status_from_exceptions("reading " + path, [&] { return parse(bytes, path); });
 }
 
 StatusOr<TensorDataset> parse_tensor_file(const std::vector<char>& bytes, const std::string& name) {

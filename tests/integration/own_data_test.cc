@@ -369,8 +369,20 @@ TEST(OwnDataTest, AsynchronousTrainingEvaluatesFederatedly) {
 // the normalisation computed from their sums is read back rather than recomputed, and the run ends
 // with the model the uninterrupted run ends with.
 TEST(OwnDataTest, AResumedRunKeepsItsNormalisationAndEndsAsTheUninterruptedOne) {
-  const std::vector<std::string> client_flags = {"--peer-timeout",      "3", "--heartbeat-interval", "0.5",
-                                                 "--reconnect-timeout", "90"};
+  // One process hosting both sites' clients, which outlives the coordinator's restart.
+  auto sites_client_flags = [](const Sites& sites) {
+    return std::vector<std::string>{"--local-data",
+                                    "--data-dir",
+                                    sites.root,
+                                    "--model",
+                                    "torchscript:" + sites.archive,
+                                    "--peer-timeout",
+                                    "3",
+                                    "--heartbeat-interval",
+                                    "0.5",
+                                    "--reconnect-timeout",
+                                    "90"};
+  };
   const std::vector<std::string> more = {"--normalize",          "federated", "--peer-timeout", "3",
                                          "--heartbeat-interval", "0.5"};
   std::string reference;
@@ -378,20 +390,14 @@ TEST(OwnDataTest, AResumedRunKeepsItsNormalisationAndEndsAsTheUninterruptedOne) 
     LocalCluster cluster("own-data-resume-ref");
     const Sites sites = make_sites(cluster, 2);
     ASSERT_TRUE(cluster.start_coordinator(local_flags(sites, 2, 3, more)));
-    std::vector<std::string> flags = {"--local-data", "--data-dir", sites.root, "--model",
-                                      "torchscript:" + sites.archive};
-    flags.insert(flags.end(), client_flags.begin(), client_flags.end());
-    cluster.start_client("0-1", flags);
+    cluster.start_client("0-1", sites_client_flags(sites));
     ASSERT_EQ(cluster.wait_coordinator(180s), 0) << cluster.coordinator_log();
     reference = cluster.rounds().back()["model_sha256"].get<std::string>();
   }
   LocalCluster cluster("own-data-resume");
   const Sites sites = make_sites(cluster, 2);
   ASSERT_TRUE(cluster.start_coordinator(local_flags(sites, 2, 3, more)));
-  std::vector<std::string> flags = {"--local-data", "--data-dir", sites.root, "--model",
-                                    "torchscript:" + sites.archive};
-  flags.insert(flags.end(), client_flags.begin(), client_flags.end());
-  cluster.start_client("0-1", flags);
+  cluster.start_client("0-1", sites_client_flags(sites));
   ASSERT_GE(cluster.wait_for_rounds(1, 120s), 1u);
   const std::string norm = read_text(cluster.run_dir() + "/normalization.json");
   ::kill(cluster.coordinator().pid(), SIGKILL);

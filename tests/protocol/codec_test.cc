@@ -77,7 +77,14 @@ TEST(CodecTest, RoundTaskCarriesConfig) {
   task.round = 2;
   task.client_ids = {5, 7, 9};
   task.compression = "topk:error_feedback=1,ratio=0.01";
-  task.config = {3, 64, 0.05, 0.9, 1e-4, 42, 0.01, "crop_flip"};
+  task.config.epochs = 3;
+  task.config.batch_size = 64;
+  task.config.lr = 0.05;
+  task.config.momentum = 0.9;
+  task.config.weight_decay = 1e-4;
+  task.config.seed = 42;
+  task.config.prox_mu = 0.01;
+  task.config.augment = "crop_flip";
   task.state.add("w", at::ones({2, 2}));
   auto decoded = decode(through_wire(encode(task)));
   ASSERT_TRUE(decoded.ok()) << decoded.status();
