@@ -170,6 +170,9 @@ StatusOr<LaunchPlan> LaunchPlan::create(LaunchOptions options, int cpus) {
     plan.local_data_ = config_string_of_run(options.resume_dir, "dataset") == "local";
     const std::string file = config_string_of_run(options.resume_dir, "model_file");
     if (!file.empty()) plan.client_model_ = "torchscript:" + file;
+    // The run's own data folder, unless told otherwise: clients started without it would look in
+    // the dataset's default place and fail there.
+    if (options.data_dir.empty()) options.data_dir = config_string_of_run(options.resume_dir, "data_dir");
   }
   plan.options_ = std::move(options);
   return plan;

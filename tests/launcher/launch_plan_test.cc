@@ -109,6 +109,40 @@ TEST_F(LaunchPlanTest, ResumeTakesTheClientsFromTheRunAndPassesResumeNotClientsO
   EXPECT_NE(refused.status().message().find("no config.json"), std::string::npos) << refused.status();
 }
 
+// flotilla-run --resume starts the clients on the run's own --data-dir (config.json's data_dir),
+// not the dataset's default place, unless --data-dir is given again; a run of sites' own data
+// also gets --local-data and its TorchScript archive back.
+TEST_F(LaunchPlanTest, ResumeStartsClientsOnTheRunsOwnDataDir) {
+  testing::TempDir run;
+  {
+    std::ofstream config(run.file("config.json"));
+    config << R"({"clients": 2, "rounds": 3, "dataset": "local", "data_dir": "/elsewhere/sites",
+                 "model_file": "/models/net.pt"})";
+  }
+  LaunchOptions o = options(0);
+  o.resume_dir = run.path();
+  o.processes = 1;
+  auto plan = LaunchPlan::create(o, 2);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  const std::vector<std::string> client = plan->client_argv(0, "tcp://127.0.0.1:1");
+  auto value_of = [&client](const std::string& flag) {
+    auto it = std::find(client.begin(), client.end(), flag);
+    return it == client.end() || std::next(it) == client.end() ? std::string("<absent>") : *std::next(it);
+  };
+  EXPECT_EQ(value_of("--data-dir"), "/elsewhere/sites");
+  EXPECT_EQ(value_of("--model"), "torchscript:/models/net.pt");
+  EXPECT_NE(std::find(client.begin(), client.end(), "--local-data"), client.end());
+
+  o.data_dir = "/moved/sites";
+  auto moved = LaunchPlan::create(o, 2);
+  ASSERT_TRUE(moved.ok()) << moved.status();
+  const std::vector<std::string> again = moved->client_argv(0, "tcp://127.0.0.1:1");
+  auto it = std::find(again.begin(), again.end(), "--data-dir");
+  ASSERT_NE(it, again.end());
+  EXPECT_EQ(*std::next(it), "/moved/sites");
+  EXPECT_EQ(std::count(again.begin(), again.end(), "--data-dir"), 1);
+}
+
 TEST_F(LaunchPlanTest, KeyFlagsAreReservedForTheLauncher) {
   for (const char* flag : {"--curve-secret-key", "--allowlist", "--insecure", "--resume"}) {
     LaunchOptions o = options(2);
