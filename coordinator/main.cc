@@ -15,6 +15,7 @@
 #include "coordinator/coordinator.h"
 #include "core/log.h"
 #include "core/plugin_loader.h"
+#include "core/shape_text.h"
 #include "datasets/dataset_loader.h"
 #include "models/model_registry.h"
 #include "partitioners/partitioner.h"
@@ -45,28 +46,6 @@ flotilla::StatusOr<bool> check_client_half(const flotilla::Aggregator& aggregato
   auto made = halves.create(half.name, Options(half.options));
   if (!made.ok()) return made.status().with_context("aggregator '" + name + "'");
   return (*made)->needs_features();
-}
-
-// "1x28x28" -> {1, 28, 28}; "13" -> {13}.
-flotilla::StatusOr<std::vector<int64_t>> parse_shape(const std::string& text) {
-  std::vector<int64_t> shape;
-  size_t start = 0;
-  for (;;) {
-    const size_t x = text.find('x', start);
-    const std::string part = text.substr(start, x == std::string::npos ? std::string::npos : x - start);
-    try {
-      size_t used = 0;
-      const long long d = std::stoll(part, &used);
-      if (used != part.size() || d < 1) throw std::invalid_argument(part);
-      shape.push_back(d);
-    } catch (const std::exception&) {
-      return flotilla::invalid_argument_error("'" + text + "' is not a shape like 1x28x28 or 13");
-    }
-    if (x == std::string::npos) break;
-    start = x + 1;
-  }
-  if (shape.size() > 3) return flotilla::invalid_argument_error("'" + text + "' has more than 3 dimensions");
-  return shape;
 }
 
 // Creates the aggregator, validates and runs; the exit code.
@@ -402,7 +381,9 @@ int main(int argc, char** argv) {
   if (c.resume) return run_coordinator(c, aggregators, client_halves);
 
   if (!input_shape.empty()) {
-    auto shape = parse_shape(input_shape);
+    auto shape = parse_shape_text(input_shape);
+    if (shape.ok() && shape->size() > 3)
+      shape = invalid_argument_error("'" + input_shape + "' has more than 3 dimensions");
     if (!shape.ok()) {
       std::cerr << "error: --input-shape: " << shape.status().message() << "\n";
       return 2;

@@ -2,11 +2,11 @@
 // site folders (client_<k>/train.pt, test.pt) in the layout load_site_dir and site_dir_for read
 // (datasets/site_data.h), so a simulated federation can train on real per-user data.
 #include <CLI/CLI.hpp>
-#include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 
+#include "core/shape_text.h"
 #include "tools/data/leaf_convert.h"
 
 namespace {
@@ -16,21 +16,6 @@ using namespace flotilla;
 // Exit statuses, as --help states them.
 constexpr int kExitData = 1;   // the input could not be read or converted
 constexpr int kExitUsage = 2;  // bad flags
-
-// "1x28x28" -> {1, 28, 28}; empty on a malformed shape.
-std::vector<int64_t> parse_shape(const std::string& text) {
-  std::vector<int64_t> shape;
-  size_t pos = 0;
-  while (pos <= text.size()) {
-    const size_t end = std::min(text.find('x', pos), text.size());
-    int64_t d = 0;
-    const auto [ptr, ec] = std::from_chars(text.data() + pos, text.data() + end, d);
-    if (ec != std::errc() || ptr != text.data() + end || d <= 0) return {};
-    shape.push_back(d);
-    pos = end + 1;
-  }
-  return shape;
-}
 
 int64_t count_rows(const std::string& csv_path) {
   std::ifstream in(csv_path);
@@ -84,11 +69,12 @@ int main(int argc, char** argv) {
   }
 
   if (leaf_cmd->parsed()) {
-    leaf.image_shape = parse_shape(shape);
-    if (leaf.image_shape.empty()) {
+    auto parsed = parse_shape_text(shape);
+    if (!parsed.ok()) {
       std::cerr << "error: --shape '" << shape << "' is not positive integers joined by 'x', e.g. 1x28x28\n";
       return kExitUsage;
     }
+    leaf.image_shape = std::move(*parsed);
     leaf.uint8 = !float_output;
     if (Status s = convert_leaf(leaf); !s.ok()) {
       std::cerr << "error: " << s.message() << "\n";
