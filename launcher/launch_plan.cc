@@ -79,33 +79,39 @@ std::string flag_value(const std::vector<std::string>& args, const std::string& 
 
 std::string topology_of(const std::vector<std::string>& args) { return flag_value(args, "--topology", "star"); }
 
-// A string of a run directory's config.json, or "" (a resumed run's dataset and model file).
-std::string config_string_of_run(const std::string& run_dir, const char* key) {
-  std::ifstream in(run_dir + "/config.json");
-  const nlohmann::json config = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
-  if (config.is_discarded() || !config.is_object() || !config.contains(key) || !config[key].is_string()) return "";
-  return config[key].get<std::string>();
-}
-
-// The number of logical clients of a run directory, from its config.json.
-StatusOr<int> clients_of_run(const std::string& run_dir) {
+// A resumed run's config.json, which fixes what its clients need (the number of clients, the
+// dataset and its folder, the model file): read once.
+StatusOr<nlohmann::json> config_of_run(const std::string& run_dir) {
   std::ifstream in(run_dir + "/config.json");
   if (!in) return not_found_error("--resume " + run_dir + ": no config.json there");
-  const nlohmann::json config = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
-  if (config.is_discarded() || !config.is_object() || !config.contains("clients") ||
-      !config["clients"].is_number_integer())
+  nlohmann::json config = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (config.is_discarded() || !config.is_object())
+    return invalid_argument_error("--resume " + run_dir + ": its config.json is not a JSON object");
+  return config;
+}
+
+// The number of logical clients of a run, from its config.json.
+StatusOr<int> clients_of_run(const nlohmann::json& config, const std::string& run_dir) {
+  if (!config.contains("clients") || !config["clients"].is_number_integer())
     return invalid_argument_error("--resume " + run_dir + ": its config.json has no number of clients");
   return config["clients"].get<int>();
+}
+
+// A string of a run's config.json, or "" (its dataset, data folder and model file).
+std::string config_string(const nlohmann::json& config, const char* key) {
+  return config.contains(key) && config[key].is_string() ? config[key].get<std::string>() : "";
 }
 
 }  // namespace
 
 StatusOr<LaunchPlan> LaunchPlan::create(LaunchOptions options, int cpus) {
+  nlohmann::json resumed;  // the resumed run's config.json
   if (!options.resume_dir.empty()) {
     if (!options.out_dir.empty())
       return invalid_argument_error("--out cannot be given with --resume: the run directory is the resumed one");
+    ASSIGN_OR_RETURN(resumed, config_of_run(options.resume_dir));
     if (options.clients == 0) {
-      ASSIGN_OR_RETURN(options.clients, clients_of_run(options.resume_dir));
+      ASSIGN_OR_RETURN(options.clients, clients_of_run(resumed, options.resume_dir));
     }
   }
   if (options.clients < 1) {
@@ -167,12 +173,12 @@ StatusOr<LaunchPlan> LaunchPlan::create(LaunchOptions options, int cpus) {
     const std::string model = flag_value(options.coordinator_args, "--model", "");
     if (model.rfind("torchscript:", 0) == 0) plan.client_model_ = model;
   } else {
-    plan.local_data_ = config_string_of_run(options.resume_dir, "dataset") == "local";
-    const std::string file = config_string_of_run(options.resume_dir, "model_file");
+    plan.local_data_ = config_string(resumed, "dataset") == "local";
+    const std::string file = config_string(resumed, "model_file");
     if (!file.empty()) plan.client_model_ = "torchscript:" + file;
     // The run's own data folder, unless told otherwise: clients started without it would look in
     // the dataset's default place and fail there.
-    if (options.data_dir.empty()) options.data_dir = config_string_of_run(options.resume_dir, "data_dir");
+    if (options.data_dir.empty()) options.data_dir = config_string(resumed, "data_dir");
   }
   plan.options_ = std::move(options);
   return plan;
