@@ -7,18 +7,12 @@
 #include <string>
 #include <vector>
 
+#include "core/shape_text.h"
 #include "models/model.h"
 #include "models/torch_errors.h"
 
 namespace flotilla {
 namespace {
-
-// "3x32x32"
-std::string sample_string(std::span<const int64_t> shape) {
-  std::string out;
-  for (size_t i = 0; i < shape.size(); ++i) out += (i ? "x" : "") + std::to_string(shape[i]);
-  return out;
-}
 
 // "[2, 5]", with the dtype when it is not a floating-point one.
 std::string output_string(const at::Tensor& t) {
@@ -45,7 +39,7 @@ class ModeGuard {
 }  // namespace
 
 Status check_model_input(Model& model, std::span<const int64_t> sample_shape, int64_t num_classes) {
-  const std::string input = sample_string(sample_shape);
+  const std::string input = shape_text({sample_shape.begin(), sample_shape.end()});
   at::Tensor output;
   try {
     ModeGuard mode(model);
