@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "transport/zmq/zmq_channels.h"
+#include "transport/zmq/zmq_context.h"
 
 namespace flotilla::testing {
 namespace {

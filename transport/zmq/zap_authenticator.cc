@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "core/log.h"
-#include "transport/zmq/zmq_channels.h"
+#include "transport/zmq/zmq_context.h"
 
 namespace flotilla {
 namespace {

@@ -4,7 +4,7 @@
 // stopped through an inproc control socket and joined on destruction.
 //
 // libzmq allows one ZAP handler per context, and the transport uses one process-wide context
-// (zmq_context()) so that several server channels can live in one process. So one authenticator
+// (zmq_context(), zmq_context.h) so that several server channels can live in one process. So one authenticator
 // serves them all: each CURVE server socket gets its own ZAP domain (ZMQ_ZAP_DOMAIN) and registers
 // its allowlist under it. A request is accepted ("200", User-Id = the allowlist NAME, which
 // libzmq then attaches to every message of that connection as the "User-Id" property) only when
@@ -34,7 +34,7 @@ class ZapAuthenticator {
   // a ZAP handler.
   static StatusOr<std::unique_ptr<ZapAuthenticator>> start(void* zmq_context);
 
-  // The authenticator of the process-wide context (zmq_context()), started on the first call. Like
+  // The authenticator of the process-wide context (zmq_context(), zmq_context.h), started on the first call. Like
   // that context it is never destroyed (channels may be closed during exit).
   static StatusOr<ZapAuthenticator*> process_wide();
 

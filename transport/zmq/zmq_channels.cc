@@ -12,6 +12,7 @@
 
 #include "core/log.h"
 #include "transport/zmq/zap_authenticator.h"
+#include "transport/zmq/zmq_context.h"
 
 namespace flotilla {
 namespace {
@@ -21,11 +22,6 @@ namespace {
 constexpr int kZapEnforceDomainOption = 93;
 // ZMQ_HEARTBEAT_TTL travels in deciseconds in a 16-bit field.
 constexpr int kMaxHeartbeatTtlMs = 6553599;
-
-zmq::context_t& context() {
-  static zmq::context_t* ctx = new zmq::context_t(1);  // never destroyed: sockets may outlive main
-  return *ctx;
-}
 
 Status zmq_status(const zmq::error_t& e, const std::string& what) { return unavailable_error(what + ": " + e.what()); }
 
@@ -229,7 +225,7 @@ class HandshakeWatch {
     const int events =
         ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
     if (zmq_socket_monitor(socket.handle(), address.c_str(), events) != 0) throw zmq::error_t();
-    monitor_ = zmq::socket_t(context(), zmq::socket_type::pair);
+    monitor_ = zmq::socket_t(shared_zmq_context(), zmq::socket_type::pair);
     monitor_.set(zmq::sockopt::linger, 0);
     monitor_.connect(address);
   }
@@ -370,8 +366,6 @@ StatusOr<std::string> enable_curve_server(zmq::socket_t& socket, const CurveKeyP
 
 }  // namespace
 
-void* zmq_context() { return context().handle(); }
-
 int64_t zmtp_frame_wire_bytes(size_t size, bool curve) {
   // CurveZMQ MESSAGE command body: "\x07MESSAGE" (8) + nonce (8) + MAC (16) + flags (1) + data.
   constexpr size_t kCurveMessageOverhead = 8 + 8 + 16 + 1;
@@ -405,7 +399,7 @@ StatusOr<std::unique_ptr<ServerChannel>> bind_server_channel(const std::string& 
   }
   std::string domain;
   try {
-    zmq::socket_t socket(context(), zmq::socket_type::router);
+    zmq::socket_t socket(shared_zmq_context(), zmq::socket_type::router);
     apply_options(socket, options);
     // Sending to an unknown or departed peer is an error (EHOSTUNREACH), not a silent drop.
     socket.set(zmq::sockopt::router_mandatory, 1);
@@ -436,7 +430,7 @@ StatusOr<std::unique_ptr<ClientChannel>> connect_client_channel(const std::strin
     return invalid_argument_error("a client key pair without the server's public key: CURVE needs both");
   }
   try {
-    zmq::socket_t socket(context(), zmq::socket_type::dealer);
+    zmq::socket_t socket(shared_zmq_context(), zmq::socket_type::dealer);
     apply_options(socket, options);
     if (curve) {
       socket.set(zmq::sockopt::curve_serverkey, security.server_public_key);

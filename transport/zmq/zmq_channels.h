@@ -1,5 +1,5 @@
 // ZeroMQ channels: ROUTER (bind) for the coordinator, DEALER (connect) for clients. Works over
-// tcp:// and ipc://; inproc:// endpoints need a shared context (zmq_context()). Tensor frames
+// tcp:// and ipc://; inproc:// endpoints need the shared context (zmq_context.h). Tensor frames
 // are sent zero-copy (the socket holds a reference to the tensor until sent) and received
 // frames wrap the zmq message without copying.
 //
@@ -58,9 +58,6 @@ struct ZmqOptions {
   int heartbeat_timeout_ms = 10000;
   ZmqSecurity security;
 };
-
-// The process-wide context; inproc:// endpoints only work between sockets of one context.
-void* zmq_context();
 
 // Bytes one frame of `size` bytes occupies on the TCP stream: ZMTP 3 framing (a flags byte, then
 // 1 size byte up to 255 bytes of body, else 8), and with CURVE the MESSAGE command that carries it
