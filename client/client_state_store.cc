@@ -7,8 +7,8 @@
 #include <random>
 #include <regex>
 
-#include "coordinator/atomic_file.h"
-#include "coordinator/checkpoint.h"
+#include "core/atomic_file.h"
+#include "core/checkpoint_file.h"
 #include "core/log.h"
 
 namespace fs = std::filesystem;

@@ -11,7 +11,6 @@
 
 #include "compression/codec_spec.h"
 #include "coordinator/async_training.h"
-#include "coordinator/atomic_file.h"
 #include "coordinator/background_evaluator.h"
 #include "coordinator/checkpoint.h"
 #include "coordinator/client_hub.h"
@@ -21,6 +20,7 @@
 #include "coordinator/run_recorder.h"
 #include "coordinator/sync_training.h"
 #include "coordinator/update_intake.h"
+#include "core/atomic_file.h"
 #include "core/digest.h"
 #include "core/log.h"
 #include "datasets/csv_table.h"

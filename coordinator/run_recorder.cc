@@ -10,7 +10,7 @@
 #include <iomanip>
 #include <nlohmann/json.hpp>
 
-#include "coordinator/atomic_file.h"
+#include "core/atomic_file.h"
 #include "partitioners/partition_report.h"
 
 namespace flotilla {

@@ -14,7 +14,7 @@
 #include <sstream>
 
 #include "aggregators/aggregator.h"
-#include "coordinator/atomic_file.h"
+#include "core/atomic_file.h"
 
 namespace flotilla {
 namespace {

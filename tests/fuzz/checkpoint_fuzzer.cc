@@ -1,6 +1,6 @@
 // Fuzzes the coordinator's checkpoint parser, flotilla::parse_checkpoint: a checkpoint file is
 // read back on --resume and may be truncated by a crash mid-write or come from another build.
-// Built only when coordinator/checkpoint.h exists (tests/fuzz/CMakeLists.txt).
+// Built only when core/checkpoint_file.h exists (tests/fuzz/CMakeLists.txt).
 //
 // Property: a checkpoint that parses serializes into bytes that parse again, with the same round,
 // config fingerprint, aggregator name and tensor counts. A violation traps.
@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "coordinator/checkpoint.h"
+#include "core/checkpoint_file.h"
 #include "fuzz_checks.h"
 
 namespace {

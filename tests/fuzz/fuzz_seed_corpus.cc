@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "coordinator/checkpoint.h"
+#include "core/checkpoint_file.h"
 #include "datasets/cifar10_bin.h"
 #include "datasets/file_bytes.h"
 #include "datasets/mnist_idx.h"
