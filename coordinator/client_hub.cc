@@ -72,6 +72,7 @@ Status ClientHub::pump(HubListener* listener, std::chrono::milliseconds wait) {
 
 void ClientHub::peer_lost(const std::string& peer, const std::string& why, HubListener* listener) {
   uploads_.forget_peer(peer);
+  conduct_.forget(peer);
   const auto* p = registry_.find_peer(peer);
   if (!p) return;
   const std::string who = p->capabilities.hostname + " pid " + std::to_string(p->capabilities.pid);
@@ -84,8 +85,15 @@ void ClientHub::peer_lost(const std::string& peer, const std::string& why, HubLi
 // Bad messages are logged (throttled) and dropped: a peer can never crash the coordinator or
 // fail a round by itself.
 void ClientHub::handle(const Incoming& in, HubListener* listener) {
-  const bool registered = registry_.heard_from(in.peer, Clock::now());
+  const auto now = Clock::now();
+  const bool registered = registry_.heard_from(in.peer, now);
+  if (registered && !within_conduct_budget(in.peer, now, listener)) return;
+  // Whatever a registered peer sends that is dropped below spends its conduct budget.
+  const auto misbehaved = [&] {
+    if (registered) conduct_.charge(in.peer, now);
+  };
   if (!in.refused.ok()) {
+    misbehaved();
     if (int64_t quiet = 0; refusal_log_.allow(&quiet))
       FLOTILLA_LOG(Warning) << "dropped a message from " << peer_name(in.peer) << ": " << in.refused.message()
                             << (quiet ? " (" + std::to_string(quiet) + " similar lines suppressed)" : "");
@@ -100,6 +108,7 @@ void ClientHub::handle(const Incoming& in, HubListener* listener) {
   }
   auto decoded = decode(in.frames);
   if (!decoded.ok()) {
+    misbehaved();
     if (int64_t quiet = 0; refusal_log_.allow(&quiet))
       FLOTILLA_LOG(Warning) << "dropping malformed message from " << peer_name(in.peer) << ": " << decoded.status()
                             << (quiet ? " (" + std::to_string(quiet) + " similar lines suppressed)" : "");
@@ -120,11 +129,13 @@ void ClientHub::handle(const Incoming& in, HubListener* listener) {
     grant_uploads(listener);
     const auto* owner = registry_.live_peer_of(update->client_id);
     if (!listener || !owner || owner->peer != in.peer) {
+      misbehaved();
       FLOTILLA_LOG(Info) << "dropping unexpected update from client " << update->client_id << " for round "
                          << update->round;
       return;
     }
     if (!answers_last_task(update->client_id, update->task_id)) {
+      misbehaved();
       FLOTILLA_LOG(Info) << "dropping update of client " << update->client_id << " for round " << update->round
                          << ": it answers task " << update->task_id
                          << ", not the last task this coordinator sent it (one of a coordinator before a restart?)";
@@ -152,6 +163,7 @@ void ClientHub::handle(const Incoming& in, HubListener* listener) {
     auto evaluation = evaluation_of_client_.find(result->client_id);
     if (!listener || !owner || owner->peer != in.peer || evaluation == evaluation_of_client_.end() ||
         evaluation->second != result->task_id) {
+      misbehaved();
       FLOTILLA_LOG(Info) << "dropping evaluation result of client " << result->client_id << " for round "
                          << result->round << ": not an answer this coordinator waits for";
       return;
@@ -159,7 +171,30 @@ void ClientHub::handle(const Incoming& in, HubListener* listener) {
     return listener->on_evaluate_result(*result, in.wire_bytes);
   }
   if (std::holds_alternative<msg::Heartbeat>(*decoded)) return;
+  misbehaved();
   FLOTILLA_LOG(Warning) << "ignoring unexpected " << message_name(*decoded) << " from " << peer_name(in.peer);
+}
+
+bool ClientHub::within_conduct_budget(const std::string& peer, Clock::time_point now, HubListener* listener) {
+  switch (conduct_.on_message(peer, now)) {
+    case ConductBudget::Verdict::kRead:
+      return true;
+    case ConductBudget::Verdict::kThrottled:
+      if (int64_t quiet = 0; budget_log_.allow(&quiet))
+        FLOTILLA_LOG(Warning)
+            << "throttling " << peer_name(peer)
+            << ": its budget of malformed or unexpected messages is spent; dropping its messages unread ("
+            << conduct_.dropped() << " dropped in all"
+            << (quiet ? ", " + std::to_string(quiet) + " similar lines suppressed" : "") << ")";
+      return false;
+    case ConductBudget::Verdict::kDisconnect: {
+      const std::string why = "disconnected: it kept sending while throttled for malformed or unexpected messages";
+      send_error(peer, permission_denied_error(why), -1, 0);
+      peer_lost(peer, why, listener);
+      return false;
+    }
+  }
+  return false;
 }
 
 bool ClientHub::awaits_answer(const std::string& peer, int client_id, uint64_t task_id) const {

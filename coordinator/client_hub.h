@@ -27,6 +27,7 @@
 
 #include "coordinator/admission.h"
 #include "coordinator/client_registry.h"
+#include "coordinator/conduct_budget.h"
 #include "coordinator/upload_gate.h"
 #include "core/experiment.h"
 #include "core/log_throttle.h"
@@ -133,6 +134,9 @@ class ClientHub {
 
  private:
   void handle(const Incoming& in, HubListener* listener);
+  // False when a registered peer's message must be dropped unread (conduct_budget.h); disconnects
+  // the peer once its budget says so.
+  bool within_conduct_budget(const std::string& peer, Clock::time_point now, HubListener* listener);
   void send_heartbeats_if_due(HubListener* listener);
   void on_register(const Incoming& in, const msg::Register& reg, HubListener* listener);
   void refuse_registration(const Incoming& in, const msg::Register& reg, const Status& why);
@@ -154,6 +158,7 @@ class ClientHub {
   Clock::time_point last_heartbeat_{};
   ClientRegistry registry_;
   Admission admission_;
+  ConductBudget conduct_;
   LogThrottle refusal_log_;                       // malformed messages and refused registrations
   LogThrottle budget_log_;                        // messages dropped for a spent budget
   std::set<int> client_seen_;                     // ids ever registered, to tell a rejoin from a first registration

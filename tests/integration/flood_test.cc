@@ -1,6 +1,7 @@
 // Floods and limits against a live coordinator: garbage frames, an oversized frame, a message
 // with too many frames, and 10,000 registrations from one socket. The coordinator stays up, its
-// memory stays flat (measured), and the run ends with the clean run's model.
+// memory stays flat (measured), and the run ends with the clean run's model. A registered,
+// authenticated peer that floods is throttled and then disconnected, with the same result.
 //
 // The flood comes while the coordinator waits for its second client (the first one registered),
 // so that it lands in the event loop whatever the machine's speed; then the second client starts
@@ -12,6 +13,7 @@
 
 #include "cluster.h"
 #include "protocol/codec.h"
+#include "transport/curve_keys.h"
 #include "transport/zmq/zmq_channels.h"
 
 namespace flotilla {
@@ -97,6 +99,86 @@ TEST(FloodTest, FloodsLeaveMemoryFlatAndTheResultUnchanged) {
   ASSERT_EQ(clean.size(), 64u);
   EXPECT_EQ(flooded, clean);
   std::printf("flood: %s\n", report.c_str());
+}
+
+// Registering (with a key the allowlist accepts) buys no right to flood: a process that takes id 1
+// with site-1's key and then sends garbage is throttled, then disconnected and told so; its id is
+// free again, the real site-1 takes it, and the run ends with the clean run's model.
+std::string keyed_run(bool flood, std::string* log) {
+  LocalCluster cluster(flood ? "flood-keyed" : "flood-keyed-clean");
+  const auto keys = flotilla::testing::make_keys(cluster, {"site-0", "site-1", "site-2"});
+  EXPECT_TRUE(keys.ok);
+  std::vector<std::string> args = {"--clients",
+                                   "3",
+                                   "--rounds",
+                                   "3",
+                                   "--peer-timeout",
+                                   "3",
+                                   "--heartbeat-interval",
+                                   "0.5",
+                                   "--registration-timeout",
+                                   "120",
+                                   "--curve-secret-key",
+                                   keys.coordinator_secret(),
+                                   "--allowlist",
+                                   keys.allowlist};
+  const auto experiment = small_experiment_flags(2);
+  args.insert(args.end(), experiment.begin(), experiment.end());
+  EXPECT_TRUE(cluster.start_coordinator(args));
+  cluster.start_client("0", keys.client_flags("site-0"), "site-0");
+  if (flood) {
+    const auto deadline = std::chrono::steady_clock::now() + 120s;
+    while (cluster.coordinator_log().find("1/3 reachable") == std::string::npos &&
+           std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(50ms);
+    ZmqOptions options;
+    auto coordinator_key = read_public_key(keys.dir + "/coordinator.public");
+    auto own = read_secret_key_file(keys.dir + "/site-1.secret");
+    EXPECT_TRUE(coordinator_key.ok() && own.ok());
+    options.security.server_public_key = *coordinator_key;
+    options.security.client_keys = *own;
+    auto rogue = connect_client_channel(cluster.endpoint(), options);
+    EXPECT_TRUE(rogue.ok());
+    msg::Register reg;
+    reg.client_ids = {1};
+    reg.instance_id = 666;
+    EXPECT_TRUE((*rogue)->send(encode(reg)).ok());
+    while (cluster.coordinator_log().find("2/3 reachable") == std::string::npos &&
+           std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(50ms);
+    const Frames garbage{Frame::from_string(std::string(512, '\xff'))};
+    for (int i = 0; i < 5000; ++i) EXPECT_TRUE((*rogue)->send(garbage).ok());
+    // What it hears back: the welcome, errors for the garbage it was still allowed, and at last
+    // why it was disconnected.
+    bool told = false;
+    while (!told && std::chrono::steady_clock::now() < deadline) {
+      auto frames = (*rogue)->receive(500ms);
+      if (!frames.ok() || !frames->has_value()) continue;
+      auto message = decode(**frames);
+      if (auto* error = message.ok() ? std::get_if<msg::Error>(&*message) : nullptr)
+        told = error->message.find("disconnected") != std::string::npos;
+    }
+    EXPECT_TRUE(told) << "the flooder was not told it was disconnected\n" << cluster.coordinator_log();
+    EXPECT_TRUE(cluster.coordinator().running()) << cluster.coordinator_log();
+  }
+  cluster.start_client("1", keys.client_flags("site-1"), "site-1");
+  cluster.start_client("2", keys.client_flags("site-2"), "site-2");
+  EXPECT_EQ(cluster.wait_coordinator(180s), 0) << cluster.coordinator_log();
+  *log = cluster.coordinator_log();
+  const auto rounds = cluster.rounds();
+  EXPECT_EQ(rounds.size(), 3u);
+  return rounds.empty() ? "" : rounds.back()["model_sha256"].get<std::string>();
+}
+
+TEST(FloodTest, AnAuthenticatedFlooderIsThrottledThenDisconnectedAndTheResultUnchanged) {
+  std::string log;
+  const std::string clean = keyed_run(false, &log);
+  const std::string flooded = keyed_run(true, &log);
+  ASSERT_EQ(clean.size(), 64u);
+  EXPECT_EQ(flooded, clean) << log;
+  EXPECT_NE(log.find("throttling"), std::string::npos) << log;
+  EXPECT_NE(log.find("disconnected: it kept sending while throttled"), std::string::npos) << log;
+  EXPECT_LT(flotilla::testing::count_of(log, "\n"), 400) << "throttling must be rate-limited in the log";
 }
 
 }  // namespace
