@@ -145,9 +145,15 @@ class Coordinator::Impl {
   Status run(const std::atomic<bool>* stop) {
     stop_ = stop;
     RETURN_IF_ERROR(setup());
-    Status status = wait_for_clients();
-    if (status.ok()) status = settle_own_data();
-    if (status.ok()) {
+    // A resumed run whose rounds are all done has nothing left to train: it writes its final
+    // model (its last checkpoint's) at once instead of waiting for clients only to dismiss them.
+    const bool rounds_left = first_round_ <= config_.rounds;
+    if (!rounds_left)
+      FLOTILLA_LOG(Info) << "every round of " << run_dir_ << " is done (" << first_round_ - 1 << " of "
+                         << config_.rounds << "): writing its final model without clients";
+    Status status = rounds_left ? wait_for_clients() : Status();
+    if (status.ok() && rounds_left) status = settle_own_data();
+    if (status.ok() && rounds_left) {
       auto policy = make_policy();
       status = policy.ok() ? (*policy)->run(first_round_) : policy.status();
     }
@@ -160,8 +166,11 @@ class Coordinator::Impl {
       // torch.jit.load runs without the user's class.
       if (status.ok() && model_archive_)
         status = save_torchscript_with_state(model_sha256_, global_, run_dir_ + "/model_final.torchscript.pt");
-      std::printf("done %d rounds, final accuracy %.4f, run directory %s\n", config_.rounds,
-                  committer_->last_accuracy(), run_dir_.c_str());
+      if (rounds_left)
+        std::printf("done %d rounds, final accuracy %.4f, run directory %s\n", config_.rounds,
+                    committer_->last_accuracy(), run_dir_.c_str());
+      else
+        std::printf("done %d rounds (all before this resume), run directory %s\n", first_round_ - 1, run_dir_.c_str());
       std::fflush(stdout);
     }
     hub_->shutdown(status.ok() ? "run finished" : "run failed: " + status.message());

@@ -110,5 +110,28 @@ TEST(ResumeCorruptionTest, ACorruptNewestCheckpointFallsBackToThePreviousOne) {
   EXPECT_NE(log.find("skipping checkpoint"), std::string::npos) << log;
 }
 
+// A finished run has nothing to train: resumed, it writes its final model again at once, with no
+// client started, instead of waiting --registration-timeout for clients only to dismiss them.
+TEST(ResumeFinishedTest, ResumingAFinishedRunWritesTheFinalModelWithoutClients) {
+  LocalCluster cluster("resume-finished");
+  ASSERT_TRUE(cluster.start_coordinator(run_flags("fedavg")));
+  for (int k = 0; k < kClients; ++k) cluster.start_client(std::to_string(k), kClientFlags);
+  ASSERT_EQ(cluster.wait_coordinator(180s), 0) << cluster.coordinator_log();
+  const std::string final_model = cluster.run_dir() + "/model_final.pt";
+  std::ifstream written(final_model, std::ios::binary);
+  const std::string before((std::istreambuf_iterator<char>(written)), {});
+  ASSERT_FALSE(before.empty());
+  std::filesystem::remove(final_model);
+
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(cluster.start_coordinator({"--resume", cluster.run_dir(), "--registration-timeout", "120"}));
+  ASSERT_EQ(cluster.wait_coordinator(60s), 0) << cluster.coordinator_log();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 30s) << "it waited for clients";
+  std::ifstream rewritten(final_model, std::ios::binary);
+  EXPECT_EQ(std::string((std::istreambuf_iterator<char>(rewritten)), {}), before);
+  EXPECT_EQ(cluster.rounds().size(), static_cast<size_t>(kRounds));  // no round recorded twice
+  EXPECT_NE(cluster.coordinator_log().find("without clients"), std::string::npos) << cluster.coordinator_log();
+}
+
 }  // namespace
 }  // namespace flotilla
