@@ -21,6 +21,27 @@ find_package(ZLIB REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(nlohmann_json REQUIRED)
 
+# cpp-httplib serves the coordinator's live view and flotilla-run polls it (docs/live_view.md).
+# Debian's libcpp-httplib-dev is a compiled library whose classes depend on the feature macros it
+# was built with (OpenSSL, zlib, Brotli): its pkg-config file gives them, and the library to link.
+# Without pkg-config (a tree of unpacked .debs, scripts/gpu/) the header and library are found by
+# name, with the macros of Debian's build.
+find_package(PkgConfig QUIET)
+if(PkgConfig_FOUND)
+  pkg_check_modules(CPP_HTTPLIB QUIET IMPORTED_TARGET cpp-httplib)
+endif()
+add_library(flotilla_httplib INTERFACE)
+if(TARGET PkgConfig::CPP_HTTPLIB)
+  target_link_libraries(flotilla_httplib INTERFACE PkgConfig::CPP_HTTPLIB Threads::Threads)
+else()
+  find_path(HTTPLIB_INCLUDE_DIR httplib.h REQUIRED)
+  find_library(HTTPLIB_LIBRARY cpp-httplib REQUIRED)
+  target_include_directories(flotilla_httplib SYSTEM INTERFACE ${HTTPLIB_INCLUDE_DIR})
+  target_link_libraries(flotilla_httplib INTERFACE ${HTTPLIB_LIBRARY} Threads::Threads)
+  target_compile_definitions(flotilla_httplib INTERFACE CPPHTTPLIB_OPENSSL_SUPPORT CPPHTTPLIB_ZLIB_SUPPORT
+                                                        CPPHTTPLIB_BROTLI_SUPPORT)
+endif()
+
 # TorchConfig puts everything on the imported `torch` target; Debian's adds the ABI flag there too.
 # Wrap it so our export set can name it.
 add_library(flotilla_torch INTERFACE)

@@ -78,6 +78,7 @@ void ClientHub::peer_lost(const std::string& peer, const std::string& why, HubLi
   const std::string who = p->capabilities.hostname + " pid " + std::to_string(p->capabilities.pid);
   const std::vector<int> ids = registry_.mark_lost(peer);
   FLOTILLA_LOG(Warning) << "lost client process " << who << " (" << ids.size() << " client(s)): " << why;
+  if (options_.observer && !ids.empty()) options_.observer->on_clients_lost(ids, why);
   if (listener && !ids.empty()) listener->on_clients_lost(ids, why);
   grant_uploads(listener);
 }
@@ -87,6 +88,7 @@ void ClientHub::peer_lost(const std::string& peer, const std::string& why, HubLi
 void ClientHub::handle(const Incoming& in, HubListener* listener) {
   const auto now = Clock::now();
   const bool registered = registry_.heard_from(in.peer, now);
+  if (registered && options_.observer) options_.observer->on_heard_from(registry_.find_peer(in.peer)->client_ids);
   if (registered && !within_conduct_budget(in.peer, now, listener)) return;
   // Whatever a registered peer sends that is dropped below spends its conduct budget.
   const auto misbehaved = [&] {
@@ -141,6 +143,7 @@ void ClientHub::handle(const Incoming& in, HubListener* listener) {
                          << ", not the last task this coordinator sent it (one of a coordinator before a restart?)";
       return;
     }
+    if (options_.observer) options_.observer->on_update_received(update->client_id, in.wire_bytes);
     return listener->on_update(std::move(*update), in.wire_bytes);
   }
   if (auto* error = std::get_if<msg::Error>(&*decoded)) {
@@ -152,10 +155,14 @@ void ClientHub::handle(const Incoming& in, HubListener* listener) {
     if (auto evaluation = evaluation_of_client_.find(error->client_id);
         error->task_id != 0 && evaluation != evaluation_of_client_.end() && evaluation->second == error->task_id) {
       if (listener && owner && owner->peer == in.peer) listener->on_evaluate_error(*error);
+      if (options_.observer && owner && owner->peer == in.peer)
+        options_.observer->on_client_error(error->client_id, error->message);
       return;
     }
     const bool current = error->task_id == 0 || answers_last_task(error->client_id, error->task_id);
     if (listener && owner && owner->peer == in.peer && current) listener->on_client_error(*error);
+    if (options_.observer && owner && owner->peer == in.peer && current)
+      options_.observer->on_client_error(error->client_id, error->message);
     return;
   }
   if (auto* result = std::get_if<msg::EvaluateResult>(&*decoded)) {
@@ -168,6 +175,7 @@ void ClientHub::handle(const Incoming& in, HubListener* listener) {
                          << result->round << ": not an answer this coordinator waits for";
       return;
     }
+    if (options_.observer) options_.observer->on_evaluation_received(result->client_id);
     return listener->on_evaluate_result(*result, in.wire_bytes);
   }
   if (std::holds_alternative<msg::Heartbeat>(*decoded)) return;
@@ -213,6 +221,7 @@ void ClientHub::on_upload_offer(const std::string& peer, const msg::UploadOffer&
     return decline_upload(peer, offer.task_id, offer.client_id);
   }
   uploads_.offer({peer, offer.task_id, offer.client_id, offer.bytes});
+  if (options_.observer) options_.observer->on_upload_offered(offer.client_id);
   grant_uploads(listener);
 }
 
@@ -224,7 +233,10 @@ void ClientHub::grant_uploads(HubListener* listener) {
   for (const auto& o : uploads_.grantable()) {
     if (Status sent = channel_->send(o.peer, encode(msg::UploadGrant{o.task_id, o.client_id, true})); !sent.ok())
       unreachable.emplace(o.peer, "connection closed (" + sent.message() + ")");
+    else if (options_.observer)
+      options_.observer->on_upload_granted(o.client_id);
   }
+  if (options_.observer) options_.observer->on_upload_memory(uploads_.in_flight_bytes());
   // Each frees its grants and grants the next offers.
   for (const auto& [peer, why] : unreachable) peer_lost(peer, why, listener);
 }
@@ -329,6 +341,10 @@ void ClientHub::on_register(const Incoming& in, const msg::Register& reg, HubLis
     welcome.model_archive = *options_.model_archive;
   Status sent = channel_->send(in.peer, encode(welcome));
   if (!sent.ok()) FLOTILLA_LOG(Warning) << "welcome not delivered: " << sent;
+  if (options_.observer)
+    options_.observer->on_clients_registered(reg.client_ids, reg.capabilities.hostname + " pid " +
+                                                                 std::to_string(reg.capabilities.pid) + " (" +
+                                                                 reg.capabilities.device + ")");
   if (listener) listener->on_clients_registered(reg.client_ids);
 }
 
@@ -352,6 +368,7 @@ ClientHub::Dispatch ClientHub::prepare(const msg::RoundTask& task, const std::ve
     }
     dispatch.messages[it->second].second.client_ids.push_back(id);
   }
+  if (options_.observer) options_.observer->on_tasks_prepared(task.round, ids);
   return dispatch;
 }
 
@@ -361,6 +378,7 @@ int64_t ClientHub::send(const Dispatch& dispatch, HubListener* listener) {
     msg::RoundTask task = prepared;  // shared tensors: no tensor data is copied
     task.task_id = next_task_id_++;
     for (int id : task.client_ids) task_of_client_[id] = task.task_id;
+    if (options_.observer) options_.observer->on_tasks_sent(task.round, task.client_ids);
     const Frames frames = encode(task);
     wire += channel_->wire_bytes(frames);
     if (Status sent = channel_->send(peer, frames); !sent.ok())
@@ -386,6 +404,7 @@ std::vector<int> ClientHub::send_evaluation(const msg::EvaluateTask& task, const
     one.client_ids = mine;
     one.task_id = next_task_id_++;
     for (int id : mine) evaluation_of_client_[id] = one.task_id;
+    if (options_.observer) options_.observer->on_evaluation_sent(task.round, mine);
     const Frames frames = encode(one);
     *wire_bytes += channel_->wire_bytes(frames);
     if (Status sent = channel_->send(peer, frames); !sent.ok())

@@ -28,6 +28,7 @@
 #include "coordinator/admission.h"
 #include "coordinator/client_registry.h"
 #include "coordinator/conduct_budget.h"
+#include "coordinator/run_observer.h"
 #include "coordinator/upload_gate.h"
 #include "core/experiment.h"
 #include "core/log_throttle.h"
@@ -81,6 +82,9 @@ struct ClientHubOptions {
   // one of this digest (Register::model_sha256); null for a built-in model.
   std::shared_ptr<const std::string> model_archive;
   std::string model_sha256;  // of model_archive
+  // Told what the clients do (registered, lost, heard from, tasks, uploads), for a live view; not
+  // owned, outlives the hub. Null: nobody watches.
+  RunObserver* observer = nullptr;
 };
 
 class ClientHub {

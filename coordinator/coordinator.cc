@@ -15,6 +15,8 @@
 #include "coordinator/checkpoint.h"
 #include "coordinator/client_hub.h"
 #include "coordinator/collective_training.h"
+#include "coordinator/live_status.h"
+#include "coordinator/live_view_server.h"
 #include "coordinator/own_data.h"
 #include "coordinator/round_committer.h"
 #include "coordinator/run_recorder.h"
@@ -62,16 +64,17 @@ std::string megabytes(int64_t bytes) {
   return buf;
 }
 
-Status write_endpoint_file(const std::string& path, const std::string& endpoint) {
+Status write_endpoint_file(const std::string& path, const std::string& endpoint,
+                           const std::string& what = "endpoint file") {
   const std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp, std::ios::trunc);
     out << endpoint << "\n";
-    if (!out) return unavailable_error("cannot write endpoint file " + tmp);
+    if (!out) return unavailable_error("cannot write " + what + " " + tmp);
   }
   std::error_code ec;
   std::filesystem::rename(tmp, path, ec);
-  if (ec) return unavailable_error("cannot write endpoint file " + path + ": " + ec.message());
+  if (ec) return unavailable_error("cannot write " + what + " " + path + ": " + ec.message());
   return Status();
 }
 
@@ -145,6 +148,7 @@ class Coordinator::Impl {
   Status run(const std::atomic<bool>* stop) {
     stop_ = stop;
     RETURN_IF_ERROR(setup());
+    if (live_) live_->on_run_started(run_info());
     // A resumed run whose rounds are all done has nothing left to train: it writes its final
     // model (its last checkpoint's) at once instead of waiting for clients only to dismiss them.
     const bool rounds_left = first_round_ <= config_.rounds;
@@ -174,6 +178,7 @@ class Coordinator::Impl {
       std::fflush(stdout);
     }
     hub_->shutdown(status.ok() ? "run finished" : "run failed: " + status.message());
+    if (live_) live_->on_run_finished(status.ok(), status.message());
     return status;
   }
 
@@ -182,6 +187,7 @@ class Coordinator::Impl {
 
   Status setup() {
     RETURN_IF_ERROR(config_.validate());
+    RETURN_IF_ERROR(start_live_view());
     // The canonical spec (every option spelled out) is what tasks name and the run records.
     auto codec = parse_codec_spec(config_.compression);
     if (!codec.ok()) return codec.status().with_context("--compression");
@@ -250,10 +256,10 @@ class Coordinator::Impl {
       ASSIGN_OR_RETURN(recorder_, RunRecorder::create(run_dir_));
       RETURN_IF_ERROR(recorder_->write_config(config_json()));
     }
-    committer_ =
-        std::make_unique<RoundCommitter>(RoundCommitterOptions{config_.rounds, config_.checkpoint_every, run_dir_,
-                                                               config_fingerprint(config_), config_.aggregator},
-                                         *recorder_, *evaluator_);
+    committer_ = std::make_unique<RoundCommitter>(
+        RoundCommitterOptions{config_.rounds, config_.checkpoint_every, run_dir_, config_fingerprint(config_),
+                              config_.aggregator, live_.get()},
+        *recorder_, *evaluator_);
     // Round 0's checkpoint: a run that dies in round 1 can be resumed too.
     if (!config_.resume) RETURN_IF_ERROR(committer_->write_checkpoint(0, global_, aggregator_->save_state()));
     if (model_archive_ && !config_.resume)
@@ -281,6 +287,55 @@ class Coordinator::Impl {
   }
 
   std::string config_json() const { return to_json(config_); }
+
+  // --live-view: served from the start, so that a port in use or a bad token file fails before any
+  // data is loaded, and the page shows the run waiting for its clients.
+  Status start_live_view() {
+    if (config_.live_view.empty()) return Status();
+    ASSIGN_OR_RETURN(LiveViewAddress address, parse_live_view_address(config_.live_view));
+    LiveViewOptions options;
+    options.host = address.host;
+    options.port = address.port;
+    if (!config_.live_view_token_file.empty()) {
+      ASSIGN_OR_RETURN(options.token, read_live_view_token(config_.live_view_token_file));
+    }
+    live_ = std::make_unique<LiveStatus>();
+    ASSIGN_OR_RETURN(live_server_, LiveViewServer::start(*live_, options));
+    const std::string url = live_server_->url();
+    if (!options.token.empty()) {
+      FLOTILLA_LOG(Info) << "live view on " << url << " (every request needs the token of "
+                         << config_.live_view_token_file << ": " << url << "?token=...)";
+    } else if (is_loopback_host(address.host)) {
+      FLOTILLA_LOG(Info) << "live view on " << url;
+    } else {
+      FLOTILLA_LOG(Warning) << "INSECURE: live view on " << url
+                            << " for every host that reaches it, without a token (--insecure): anyone can see which "
+                               "clients take part, from which hosts, and how training goes";
+    }
+    if (!config_.live_view_url_file.empty())
+      RETURN_IF_ERROR(write_endpoint_file(config_.live_view_url_file, url, "--live-view-url-file"));
+    return Status();
+  }
+
+  RunInfo run_info() const {
+    RunInfo info;
+    info.run_dir = run_dir_;
+    info.mode = config_.mode;
+    info.topology = config_.topology;
+    info.aggregator = config_.aggregator;
+    info.dataset = config_.experiment.dataset;
+    info.model = config_.experiment.model;
+    info.endpoint = hub_->endpoint();
+    info.security = security_mode(config_);
+    info.rounds = config_.rounds;
+    info.first_round = first_round_;
+    info.num_clients = config_.experiment.num_clients;
+    info.min_clients = config_.min_clients > 0 ? config_.min_clients : config_.experiment.num_clients;
+    info.round_timeout_s = config_.round_timeout_s;
+    info.federated_eval = config_.federated_eval_enabled();
+    info.upload_memory_bytes = static_cast<int64_t>(config_.upload_memory_mb * 1e6);
+    return info;
+  }
 
   // A TorchScript model: its archive goes into the process's store (so that create_model() builds
   // it) and the model's identity becomes "torchscript:<the archive's SHA-256>", which config.json,
@@ -335,6 +390,7 @@ class Coordinator::Impl {
     options.check_registration = [this](const msg::Register& registration) { return own_data_->check(registration); };
     options.model_archive = model_archive_;
     options.model_sha256 = model_sha256_;
+    options.observer = live_.get();
     return options;
   }
 
@@ -501,6 +557,10 @@ class Coordinator::Impl {
   std::unique_ptr<ClientHub> hub_;
   int first_round_ = 1;
   ModelState restored_policy_state_;  // async: the checkpoint's server state, for the policy
+  // --live-view: what the run looks like now (told by the hub and the committer), and its server,
+  // which reads it from threads of its own and so goes first.
+  std::unique_ptr<LiveStatus> live_;
+  std::unique_ptr<LiveViewServer> live_server_;
 };
 
 Coordinator::Coordinator(CoordinatorConfig config, std::unique_ptr<Aggregator> aggregator,

@@ -1,6 +1,7 @@
 #include "coordinator/coordinator_config.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -123,6 +124,7 @@ class JsonFields {
 
 Status validate_training_shape(const CoordinatorConfig& c);
 Status validate_own_data(const CoordinatorConfig& c);
+Status validate_live_view(const CoordinatorConfig& c);
 
 }  // namespace
 
@@ -174,7 +176,7 @@ Status CoordinatorConfig::validate() const {
         " accepts connections from other hosts, and without CURVE anyone who reaches it could join the run and "
         "read the model. Give --curve-secret-key FILE and --allowlist FILE (flotilla-keys makes them; see "
         "docs/security.md), or pass --insecure to run unauthenticated and unencrypted anyway");
-  return Status();
+  return validate_live_view(*this);
 }
 
 namespace {
@@ -270,7 +272,67 @@ Status validate_own_data(const CoordinatorConfig& c) {
   return Status();
 }
 
+// The same rule as --bind's: another host may see the page only with a token, or --insecure.
+Status validate_live_view(const CoordinatorConfig& c) {
+  if (c.live_view.empty()) {
+    if (!c.live_view_token_file.empty() || !c.live_view_url_file.empty())
+      return invalid_argument_error("--live-view-token-file and --live-view-url-file go with --live-view [HOST:]PORT");
+    return Status();
+  }
+  auto address = parse_live_view_address(c.live_view);
+  if (!address.ok()) return invalid_argument_error("--live-view " + address.status().message());
+  if (!is_loopback_host(address->host) && c.live_view_token_file.empty() && !c.insecure)
+    return invalid_argument_error(
+        "--live-view " + c.live_view +
+        " serves the run's page (which clients take part, from which hosts, how training goes) to other hosts. Give "
+        "--live-view-token-file FILE (a secret every request must carry), or pass --insecure to serve it to anyone "
+        "who reaches it");
+  return Status();
+}
+
 }  // namespace
+
+StatusOr<LiveViewAddress> parse_live_view_address(const std::string& text) {
+  LiveViewAddress address;
+  std::string port = text;
+  if (!text.empty() && text.front() == '[') {
+    const size_t close = text.find(']');
+    if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':')
+      return invalid_argument_error("'" + text + "': an IPv6 host is written [ADDRESS]:PORT");
+    address.host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+    const bool v6 = !address.host.empty() && std::all_of(address.host.begin(), address.host.end(), [](char ch) {
+      return std::isxdigit(static_cast<unsigned char>(ch)) || ch == ':' || ch == '.';
+    });
+    if (!v6) return invalid_argument_error("'" + text + "': '" + address.host + "' is not an IPv6 address");
+  } else if (const size_t colon = text.rfind(':'); colon != std::string::npos) {
+    address.host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+    if (address.host == "*") address.host = "0.0.0.0";
+    if (address.host.find(':') != std::string::npos)
+      return invalid_argument_error("'" + text + "': write an IPv6 host in brackets, [ADDRESS]:PORT");
+    const bool name = !address.host.empty() && std::all_of(address.host.begin(), address.host.end(), [](char ch) {
+      return std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '-';
+    });
+    if (!name) return invalid_argument_error("'" + text + "': '" + address.host + "' is not a host name or address");
+  }
+  const bool digits = !port.empty() && port.size() <= 5 && std::all_of(port.begin(), port.end(), [](char ch) {
+    return std::isdigit(static_cast<unsigned char>(ch));
+  });
+  if (!digits || std::stoi(port) > 65535)
+    return invalid_argument_error("'" + text + "': the port must be a number from 0 (any free port) to 65535, got '" +
+                                  port + "'");
+  address.port = std::stoi(port);
+  return address;
+}
+
+bool is_loopback_host(const std::string& host) {
+  if (host == "localhost" || host == "::1") return true;
+  // An address, not a name that merely starts so ("127.example.org").
+  return host.rfind("127.", 0) == 0 && std::all_of(host.begin(), host.end(), [](char ch) {
+           return std::isdigit(static_cast<unsigned char>(ch)) || ch == '.';
+         });
+}
 
 bool is_loopback_endpoint(const std::string& endpoint) {
   if (endpoint.rfind("ipc://", 0) == 0 || endpoint.rfind("inproc://", 0) == 0) return true;
@@ -346,6 +408,9 @@ std::string to_json(const CoordinatorConfig& c) {
       {"curve_secret_key", c.curve_secret_key_file},
       {"allowlist", c.allowlist_file},
       {"insecure", c.insecure},
+      {"live_view", c.live_view},
+      {"live_view_token_file", c.live_view_token_file},
+      {"live_view_url_file", c.live_view_url_file},
   };
   return j.dump(2) + "\n";
 }
@@ -415,7 +480,10 @@ StatusOr<CoordinatorConfig> config_from_json(const std::string& text) {
                    f.read("checkpoint_every", &c.checkpoint_every),
                    f.read("curve_secret_key", &c.curve_secret_key_file),
                    f.read("allowlist", &c.allowlist_file),
-                   f.read("insecure", &c.insecure)}) {
+                   f.read("insecure", &c.insecure),
+                   f.read("live_view", &c.live_view),
+                   f.read("live_view_token_file", &c.live_view_token_file),
+                   f.read("live_view_url_file", &c.live_view_url_file)}) {
     RETURN_IF_ERROR(s);
   }
   c.aggregator_options = Options(std::move(aggregator_options));

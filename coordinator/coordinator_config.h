@@ -66,6 +66,13 @@ struct CoordinatorConfig {
   // Allows a non-loopback bind without keys: no authentication, no encryption. Said loudly in the
   // log and in config.json.
   bool insecure = false;
+  // Live view (docs/live_view.md): a web page, a JSON API and Prometheus /metrics served over HTTP
+  // while the run goes, at "[HOST:]PORT" (a bare port is on 127.0.0.1; port 0 picks a free one).
+  // Empty: off. The page shows who takes part, so an address other hosts can reach needs
+  // live_view_token_file (a secret every request must carry), or `insecure`.
+  std::string live_view;
+  std::string live_view_token_file;  // the token, one line; empty: none asked for (loopback only)
+  std::string live_view_url_file;    // if set, the page's URL is written here (for launchers)
   // How clients compress their updates (compression/codec_spec.h): "none", "fp16", "bf16",
   // "qsgd", "topk:ratio=0.01"... Made canonical (every option spelled out) when the run starts.
   std::string compression = "none";
@@ -107,6 +114,18 @@ std::string security_mode(const CoordinatorConfig& config);
 // ipc:// and inproc://.
 bool is_loopback_endpoint(const std::string& endpoint);
 
+// Where --live-view serves: `host` as given ("*" becomes 0.0.0.0; an IPv6 address without its
+// brackets), `port` 0..65535 (0: any free port).
+struct LiveViewAddress {
+  std::string host = "127.0.0.1";
+  int port = 0;
+};
+// Parses "[HOST:]PORT": "8080", "127.0.0.1:8080", "localhost:0", "*:8080", "[::1]:8080".
+// InvalidArgument saying what is wrong (the caller names the flag).
+StatusOr<LiveViewAddress> parse_live_view_address(const std::string& text);
+// True for hosts only this machine can reach: 127.0.0.0/8, localhost, ::1.
+bool is_loopback_host(const std::string& host);
+
 // The whole configuration as a JSON object (written to the run directory as config.json). Keys
 // are the long flag names where there is one; train.seed is "train_seed".
 std::string to_json(const CoordinatorConfig& config);
@@ -127,7 +146,8 @@ StatusOr<CoordinatorConfig> config_from_json(const std::string& text);
 // Not counted, so a resumed run may change them: rounds (extend a run), checkpoint_every,
 // min_clients and the timeouts (when to start and stop waiting), bind, endpoint_file, out_dir,
 // data_dir (where the same dataset lies), device, eval_batch_size and eval_every (evaluation only), plugins
-// (paths; the aggregator's name is counted). A field added to CoordinatorConfig must be placed on
+// (paths; the aggregator's name is counted), and live_view, live_view_token_file and
+// live_view_url_file (how the run is watched). A field added to CoordinatorConfig must be placed on
 // one side of this list (config_fingerprint in the .cc, and its test).
 std::string config_fingerprint(const CoordinatorConfig& config);
 

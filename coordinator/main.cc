@@ -128,6 +128,16 @@ int main(int argc, char** argv) {
       ->group("Security");
   app.add_flag("--insecure", c.insecure, "allow a non-loopback --bind without keys: no authentication, no encryption")
       ->group("Security");
+  app.add_option("--live-view", c.live_view,
+                 "serve a live web page of the run, a JSON API and Prometheus /metrics at [HOST:]PORT (a bare port "
+                 "is on 127.0.0.1, 0 picks a free one; docs/live_view.md)")
+      ->group("Live view");
+  app.add_option("--live-view-token-file", c.live_view_token_file,
+                 "a secret (one line, 16+ characters) every live-view request must carry (Authorization: Bearer, or "
+                 "?token=); needed for a HOST other hosts can reach, unless --insecure")
+      ->group("Live view");
+  app.add_option("--live-view-url-file", c.live_view_url_file, "write the live view's URL to this file")
+      ->group("Live view");
   app.add_option("--clients", ex.num_clients, "number of logical clients (= data partitions)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
@@ -319,8 +329,9 @@ int main(int argc, char** argv) {
         {"--allowlist", [](const CoordinatorConfig& g, CoordinatorConfig& r) { r.allowlist_file = g.allowlist_file; }},
         {"--insecure", [](const CoordinatorConfig& g, CoordinatorConfig& r) { r.insecure = g.insecure; }},
     };
-    static const std::set<std::string> kOutsideTheConfig = {"--resume", "--endpoint-file", "--threads", "--log-level",
-                                                            "--config"};
+    static const std::set<std::string> kOutsideTheConfig = {
+        "--resume",    "--endpoint-file",        "--threads",           "--log-level", "--config",
+        "--live-view", "--live-view-token-file", "--live-view-url-file"};
     for (const CLI::Option* option : app.get_options()) {
       const std::string& name = option->get_name();
       if (option->count() == 0 || kOverrides.count(name) > 0 || kOutsideTheConfig.count(name) > 0) continue;
@@ -344,6 +355,10 @@ int main(int argc, char** argv) {
     for (const auto& [flag, apply] : kOverrides)
       if (app.count(flag) > 0) apply(c, r);
     r.endpoint_file = c.endpoint_file;  // this process's, never the previous one's
+    // How this process is watched, never how the previous one was.
+    r.live_view = c.live_view;
+    r.live_view_token_file = c.live_view_token_file;
+    r.live_view_url_file = c.live_view_url_file;
     r.out_dir = resume_dir;
     r.resume = true;
     c = r;

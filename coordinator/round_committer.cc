@@ -32,6 +32,7 @@ Status RoundCommitter::write_checkpoint(int round, const ModelState& model, Mode
 
 Status RoundCommitter::submit(RoundMetrics metrics, ModelState model, ModelState aggregator_state, bool evaluate) {
   RETURN_IF_ERROR(flush());
+  if (options_.observer) options_.observer->on_round_closed(metrics);
   Pending next;
   next.metrics = std::move(metrics);
   next.model = std::move(model);
@@ -45,7 +46,12 @@ Status RoundCommitter::submit(RoundMetrics metrics, ModelState model, ModelState
 
 Status RoundCommitter::record_failed(const RoundMetrics& metrics) {
   RETURN_IF_ERROR(flush());
-  return recorder_.record_round(metrics);
+  RETURN_IF_ERROR(recorder_.record_round(metrics));
+  if (options_.observer) {
+    options_.observer->on_round_closed(metrics);
+    options_.observer->on_round_committed(metrics);
+  }
+  return Status();
 }
 
 Status RoundCommitter::flush() {
@@ -65,6 +71,7 @@ Status RoundCommitter::flush() {
     last_accuracy_ = eval.accuracy;
   }
   RETURN_IF_ERROR(recorder_.record_round(metrics));
+  if (options_.observer) options_.observer->on_round_committed(metrics);
   if (checkpoint_due(round) && !p.model.empty()) {
     RETURN_IF_ERROR(write_checkpoint(round, p.model, std::move(p.aggregator_state)));
     RETURN_IF_ERROR(recorder_.save_checkpoint(p.model, round));

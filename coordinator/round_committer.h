@@ -11,6 +11,7 @@
 
 #include "coordinator/background_evaluator.h"
 #include "coordinator/round_metrics.h"
+#include "coordinator/run_observer.h"
 #include "coordinator/run_recorder.h"
 #include "core/model_state.h"
 #include "core/status.h"
@@ -23,6 +24,9 @@ struct RoundCommitterOptions {
   std::string run_dir;
   std::string fingerprint;  // config_fingerprint(), stored in every checkpoint
   std::string aggregator;   // the rule's name, stored in every checkpoint
+  // Told when a round closes (submit, record_failed) and when it is committed; not owned. Null:
+  // nobody watches.
+  RunObserver* observer = nullptr;
 };
 
 class RoundCommitter {

@@ -82,6 +82,13 @@ CommandLine parse_command_line(int argc, const char* const* argv, std::ostream& 
                "no throwaway CURVE keys: plain text on loopback (by default every local run is encrypted)")
       ->group(passed_group);
 
+  app.add_option("--live-view", o.live_view,
+                 "serve the coordinator's live web page, JSON API and /metrics at [HOST:]PORT (a bare port is on "
+                 "127.0.0.1; see docs/live_view.md)")
+      ->group(passed_group);
+  app.add_flag("--no-progress", o.no_progress,
+               "no live progress line on a terminal (it is drawn only when stdout is a terminal)");
+
   const char* timing_group = "Timing";
   app.add_option("--startup-timeout", o.startup_timeout_s, "seconds for the coordinator to bind")
       ->capture_default_str()

@@ -48,6 +48,13 @@ struct LaunchOptions {
   double client_grace_s = 10;
   // Seconds between SIGTERM and SIGKILL when stopping children.
   double stop_timeout_s = 5;
+  // The coordinator's live view (--live-view [HOST:]PORT, docs/live_view.md); empty: none asked for.
+  std::string live_view;
+  // One progress line redrawn in place at the bottom of the terminal, from the live view (one on
+  // 127.0.0.1, any free port, when the user asked for none). main sets it when stdout is a
+  // terminal and --no-progress was not given; piped output stays plain lines.
+  bool progress_line = false;
+  bool no_progress = false;  // --no-progress
   // Options flotilla-run does not know, verbatim and in order, for the coordinator.
   std::vector<std::string> coordinator_args;
 };

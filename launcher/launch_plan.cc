@@ -44,9 +44,9 @@ Status check_port(const std::string& port) {
 // The launcher wires coordinator and clients together itself; a second value would either
 // clash (CLI11 rejects repeated options) or silently disconnect them.
 Status check_no_reserved(const std::vector<std::string>& args) {
-  static constexpr std::array<const char*, 11> kReserved = {
+  static constexpr std::array<const char*, 12> kReserved = {
       "--bind",      "--endpoint-file",   "--connect", "--client-id", "--client-ids", "--curve-secret-key",
-      "--allowlist", "--coordinator-key", "--key",     "--insecure",  "--resume"};
+      "--allowlist", "--coordinator-key", "--key",     "--insecure",  "--resume",     "--live-view-url-file"};
   for (const auto& arg : args) {
     for (const char* name : kReserved) {
       const std::string flag = name;
@@ -199,8 +199,17 @@ void LaunchPlan::append_shared(std::vector<std::string>* argv) const {
   for (const auto& plugin : options_.plugins) argv->insert(argv->end(), {"--plugin", plugin});
 }
 
-std::vector<std::string> LaunchPlan::coordinator_argv(const std::string& endpoint_file) const {
+std::string LaunchPlan::live_view_token_file() const {
+  return flag_value(options_.coordinator_args, "--live-view-token-file", "");
+}
+
+std::vector<std::string> LaunchPlan::coordinator_argv(const std::string& endpoint_file,
+                                                      const std::string& live_view_url_file) const {
   std::vector<std::string> argv = {coordinator_path_, "--bind", bind_endpoint(), "--endpoint-file", endpoint_file};
+  if (live_view()) {
+    argv.insert(argv.end(), {"--live-view", options_.live_view.empty() ? "127.0.0.1:0" : options_.live_view});
+    if (!live_view_url_file.empty()) argv.insert(argv.end(), {"--live-view-url-file", live_view_url_file});
+  }
   // A resumed run takes its number of clients (and everything else that shapes it) from its own
   // config.json; the coordinator refuses those flags beside --resume.
   if (options_.resume_dir.empty()) {

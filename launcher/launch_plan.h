@@ -28,8 +28,15 @@ class LaunchPlan {
   std::string bind_endpoint() const;
 
   // argv (argv[0] = the binary's path) of the coordinator, which writes its bound endpoint to
-  // `endpoint_file`; the launcher's options come first, then the pass-through ones verbatim.
-  std::vector<std::string> coordinator_argv(const std::string& endpoint_file) const;
+  // `endpoint_file`; the launcher's options come first, then the pass-through ones verbatim. With
+  // a live view (--live-view, or the progress line's on 127.0.0.1:0) it writes the view's URL to
+  // `live_view_url_file`.
+  std::vector<std::string> coordinator_argv(const std::string& endpoint_file,
+                                            const std::string& live_view_url_file = "") const;
+  // Whether the coordinator serves a live view (the user asked, or the progress line needs one).
+  bool live_view() const { return !options_.live_view.empty() || options_.progress_line; }
+  // --live-view-token-file among the coordinator's options, or "".
+  std::string live_view_token_file() const;
   // argv of client process `index` (< ranges().size()) connecting to `endpoint`. With a
   // decentralised --topology among the coordinator's arguments, each process (one client each)
   // also listens for its peers at ipc://`peer_dir`/peer-<index>.

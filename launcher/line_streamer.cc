@@ -28,8 +28,8 @@ bool write_all(int fd, const std::string& data) {
 
 }  // namespace
 
-LineStreamer::LineStreamer(int out_fd, std::string prefix, LineCallback on_line)
-    : out_fd_(out_fd), prefix_(std::move(prefix)), on_line_(std::move(on_line)) {}
+LineStreamer::LineStreamer(int out_fd, std::string prefix, LineCallback on_line, StatusLine* status_line)
+    : out_fd_(out_fd), prefix_(std::move(prefix)), on_line_(std::move(on_line)), status_line_(status_line) {}
 
 void LineStreamer::feed(std::string_view data) {
   while (!data.empty()) {
@@ -64,7 +64,7 @@ void LineStreamer::emit(std::string_view line) {
     std::string buffer;
     buffer.reserve(prefix_.size() + line.size() + 1);
     buffer.append(prefix_).append(line).push_back('\n');
-    out_closed_ = !write_all(out_fd_, buffer);
+    out_closed_ = status_line_ ? !status_line_->write_above(out_fd_, buffer) : !write_all(out_fd_, buffer);
   }
   if (on_line_) on_line_(line);
 }

@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "launcher/status_line.h"
+
 namespace flotilla {
 
 class LineStreamer {
@@ -22,8 +24,8 @@ class LineStreamer {
   static constexpr std::size_t kMaxLine = 64 * 1024;
 
   // Writes to `out_fd` (not owned). `prefix` is written before every line as is (it may carry
-  // terminal colour codes).
-  LineStreamer(int out_fd, std::string prefix, LineCallback on_line = nullptr);
+  // terminal colour codes). With `status_line` (not owned), lines go above it.
+  LineStreamer(int out_fd, std::string prefix, LineCallback on_line = nullptr, StatusLine* status_line = nullptr);
 
   // Takes the next bytes of the stream; writes every line they complete.
   void feed(std::string_view data);
@@ -36,6 +38,7 @@ class LineStreamer {
   int out_fd_;
   std::string prefix_;
   LineCallback on_line_;
+  StatusLine* status_line_;
   std::string partial_;
   // Set when out_fd_ is a pipe nobody reads (`flotilla-run | head`): lines are dropped then,
   // while the run itself goes on.

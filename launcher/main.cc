@@ -24,6 +24,12 @@ bool use_colour(int fd) {
          (term == nullptr || std::string(term) != "dumb");
 }
 
+// A terminal that can redraw a line in place.
+bool redraws_lines(int fd) {
+  const char* term = std::getenv("TERM");
+  return ::isatty(fd) == 1 && (term == nullptr || std::string(term) != "dumb");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -33,6 +39,8 @@ int main(int argc, char** argv) {
   if (command_line.exit_code) return *command_line.exit_code;
   LaunchOptions& options = command_line.options;
 
+  // The progress line redraws itself with "\r": only on a terminal, where a person watches.
+  options.progress_line = !options.no_progress && redraws_lines(STDOUT_FILENO);
   if (options.bin_dir.empty()) {
     auto dir = executable_dir();
     if (!dir.ok()) {

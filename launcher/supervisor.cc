@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "core/log.h"
+#include "launcher/run_progress.h"
 
 namespace flotilla {
 namespace {
@@ -25,6 +26,8 @@ constexpr std::chrono::milliseconds kMaxPoll{1000};
 // After every child ended, how long output still in flight may take (a helper that left the
 // process group could hold a pipe open forever).
 constexpr std::chrono::milliseconds kDrainAfterExit{2000};
+// The progress line's redraws (its elapsed time moves on even when nothing else happens).
+constexpr std::chrono::milliseconds kProgressTick{500};
 
 constexpr const char* kCoordinatorColour = "\x1b[1;36m";
 constexpr std::array<const char*, 5> kClientColours = {"\x1b[32m", "\x1b[33m", "\x1b[35m", "\x1b[34m", "\x1b[36m"};
@@ -55,6 +58,15 @@ std::string make_temp_dir() {
 
 // The endpoint, once the coordinator wrote it (it renames the file into place, so a non-empty
 // file is a complete one); empty until then.
+// The token of --live-view-token-file (its first line, trimmed), for the progress line's polls.
+std::string read_token(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  if (path.empty() || !std::getline(in, line)) return "";
+  const auto first = line.find_first_not_of(" \t\r\n"), last = line.find_last_not_of(" \t\r\n");
+  return first == std::string::npos ? "" : line.substr(first, last - first + 1);
+}
+
 std::string read_endpoint(const std::string& path) {
   std::ifstream in(path);
   std::string endpoint;
@@ -91,7 +103,12 @@ int Supervisor::run(SignalPipe& signals) {
     return 1;
   }
   endpoint_file_ = temp_dir_ + "/endpoint";
-  std::vector<std::string> coordinator_argv = plan_.coordinator_argv(endpoint_file_);
+  started_ = Clock::now();
+  std::vector<std::string> coordinator_argv = plan_.coordinator_argv(endpoint_file_, temp_dir_ + "/live-view-url");
+  if (plan_.options().progress_line) {
+    status_line_ = std::make_unique<StatusLine>(STDOUT_FILENO);
+    poller_ = std::make_unique<LiveViewPoller>(temp_dir_ + "/live-view-url", read_token(plan_.live_view_token_file()));
+  }
   if (plan_.options().encrypt) {
     auto keys = make_launch_keys(temp_dir_, plan_.ranges());
     if (!keys.ok()) {
@@ -112,10 +129,17 @@ int Supervisor::run(SignalPipe& signals) {
       if (!any_pipe_open() || Clock::now() >= *drain_deadline) break;
     }
     poll_once(signals, poll_timeout());
+    // What the launcher logs itself (stderr, on the same terminal) goes on a line of its own.
+    if (status_line_) status_line_->clear();
     reap_children();
     if (phase_ == Phase::kStarting) check_endpoint();
     if (deadline_ && Clock::now() >= *deadline_) on_deadline();
+    if (status_line_ && phase_ != Phase::kStopping)
+      status_line_->show(
+          progress_text(poller_->latest(), std::chrono::duration<double>(Clock::now() - started_).count()));
   }
+  poller_.reset();
+  if (status_line_) status_line_->clear();
   for (auto& child : children_) {
     if (child->out) child->out->finish();
     if (child->err) child->err->finish();
@@ -145,8 +169,9 @@ bool Supervisor::start_child(std::string name, const std::vector<std::string>& a
     };
   }
   child->out = std::make_unique<LineStreamer>(STDOUT_FILENO, prefix(child->name, colour, options_.colour_stdout),
-                                              std::move(on_line));
-  child->err = std::make_unique<LineStreamer>(STDERR_FILENO, prefix(child->name, colour, options_.colour_stderr));
+                                              std::move(on_line), status_line_.get());
+  child->err = std::make_unique<LineStreamer>(STDERR_FILENO, prefix(child->name, colour, options_.colour_stderr),
+                                              nullptr, status_line_.get());
   children_.push_back(std::move(child));
   return true;
 }
@@ -177,6 +202,7 @@ std::chrono::milliseconds Supervisor::poll_timeout() const {
     timeout = std::clamp(left, std::chrono::milliseconds(0), timeout);
   }
   if (!any_running()) timeout = std::min(timeout, std::chrono::milliseconds(100));
+  if (status_line_) timeout = std::min(timeout, kProgressTick);
   return timeout;
 }
 

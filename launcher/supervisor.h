@@ -18,6 +18,7 @@
 #include "launcher/launch_keys.h"
 #include "launcher/launch_plan.h"
 #include "launcher/line_streamer.h"
+#include "launcher/live_view_poller.h"
 #include "launcher/process.h"
 #include "launcher/signal_pipe.h"
 
@@ -74,6 +75,10 @@ class Supervisor {
   bool killed_ = false;
   std::optional<int> result_;
   int rounds_seen_ = 0;
+  Clock::time_point started_{};
+  // On a terminal (LaunchOptions::progress_line): the progress line, drawn from the live view.
+  std::unique_ptr<StatusLine> status_line_;
+  std::unique_ptr<LiveViewPoller> poller_;
 };
 
 }  // namespace flotilla

@@ -10,6 +10,8 @@ mkdir -p "$root/.gpu/debs"
 cd "$root/.gpu/debs"
 pkgs=(libzmq3-dev libzmq5 libsodium23 libpgm-5.3-0 libnorm1 cppzmq-dev libprotobuf-dev libprotobuf32 libprotoc32
       protobuf-compiler libcli11-dev nlohmann-json3-dev libgtest-dev libssl-dev libssl3 zlib1g-dev zlib1g dataset-fashion-mnist
+      # cpp-httplib (the live view) and the Brotli headers and libraries its build names
+      libcpp-httplib-dev libcpp-httplib0.11 libbrotli-dev libbrotli1
       # what Debian's libzmq.so needs besides, which a non-Debian image may lack
       libbsd0 libmd0 libgssapi-krb5-2 libkrb5-3 libk5crypto3 libkrb5support0 libcom-err2 libkeyutils1)
 apt-get download "${pkgs[@]}"

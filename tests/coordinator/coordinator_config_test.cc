@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <nlohmann/json.hpp>
+#include <tuple>
 
 namespace flotilla {
 namespace {
@@ -239,6 +240,9 @@ CoordinatorConfig everything_set() {
   c.train.input_std = {0.25, 0.24, 0.26};
   c.federated_eval = "on";
   c.federated_eval_fraction = 0.5;
+  c.live_view = "0.0.0.0:8080";
+  c.live_view_token_file = "/keys/live-view.token";
+  c.live_view_url_file = "/tmp/live-view.url";
   return c;
 }
 
@@ -360,6 +364,9 @@ TEST(CoordinatorConfigTest, FingerprintCountsWhatDeterminesTheResult) {
       {"test_data", [](CoordinatorConfig& c) { c.test_data = "/moved/test.pt"; }},
       {"federated_eval", [](CoordinatorConfig& c) { c.federated_eval = "off"; }},
       {"federated_eval_fraction", [](CoordinatorConfig& c) { c.federated_eval_fraction = 0.1; }},
+      {"live_view", [](CoordinatorConfig& c) { c.live_view = "9090"; }},
+      {"live_view_token_file", [](CoordinatorConfig& c) { c.live_view_token_file = ""; }},
+      {"live_view_url_file", [](CoordinatorConfig& c) { c.live_view_url_file = "/elsewhere/url"; }},
   };
   for (const auto& [field, mutate] : not_counted) {
     CoordinatorConfig c = everything_set();
@@ -403,6 +410,71 @@ TEST(CoordinatorConfigTest, NonLoopbackBindNeedsKeysOrInsecure) {
   c.experiment.num_clients = 2;
   EXPECT_TRUE(c.validate().ok()) << "the default bind is loopback";
   EXPECT_EQ(security_mode(c), "loopback");
+}
+
+}  // namespace
+}  // namespace flotilla
+
+namespace flotilla {
+namespace {
+
+TEST(CoordinatorConfigTest, LiveViewAddressesParse) {
+  const std::vector<std::tuple<std::string, std::string, int>> good = {
+      {"8080", "127.0.0.1", 8080},         {"0", "127.0.0.1", 0},
+      {"127.0.0.2:1", "127.0.0.2", 1},     {"localhost:0", "localhost", 0},
+      {"*:65535", "0.0.0.0", 65535},       {"[::1]:8080", "::1", 8080},
+      {"10.0.0.7:9000", "10.0.0.7", 9000}, {"node-3.cluster:80", "node-3.cluster", 80}};
+  for (const auto& [text, host, port] : good) {
+    auto address = parse_live_view_address(text);
+    ASSERT_TRUE(address.ok()) << text << ": " << address.status();
+    EXPECT_EQ(address->host, host) << text;
+    EXPECT_EQ(address->port, port) << text;
+  }
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"", "port"},       {"http", "port"},  {"65536", "port"},        {"-1", "port"},
+      {":8080", "host"},  {"a b:1", "host"}, {"::1:8080", "brackets"}, {"[::1]", "[ADDRESS]:PORT"},
+      {"[zz]:1", "IPv6"}, {"host:", "port"}, {"host:80x", "port"},     {"1234567", "port"}};
+  for (const auto& [text, expected] : bad) {
+    auto address = parse_live_view_address(text);
+    ASSERT_FALSE(address.ok()) << text;
+    EXPECT_NE(address.status().message().find(expected), std::string::npos) << text << ": " << address.status();
+  }
+  for (const char* host : {"127.0.0.1", "127.1.2.3", "localhost", "::1"}) EXPECT_TRUE(is_loopback_host(host)) << host;
+  for (const char* host : {"0.0.0.0", "10.0.0.1", "::", "127.example.org", "localhost.example.org"})
+    EXPECT_FALSE(is_loopback_host(host)) << host;
+}
+
+// The live view follows --bind's rule: another host may see the page only with a token, or
+// --insecure.
+TEST(CoordinatorConfigTest, LiveViewOffLoopbackNeedsATokenOrInsecure) {
+  CoordinatorConfig c = valid();
+  c.live_view = "8080";
+  EXPECT_TRUE(c.validate().ok()) << c.validate();
+  c.live_view = "0.0.0.0:8080";
+  Status s = c.validate();
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("--live-view-token-file"), std::string::npos) << s;
+  EXPECT_NE(s.message().find("--insecure"), std::string::npos) << s;
+  c.live_view_token_file = "token";
+  EXPECT_TRUE(c.validate().ok()) << c.validate();
+  c.live_view_token_file.clear();
+  c.insecure = true;
+  EXPECT_TRUE(c.validate().ok()) << c.validate();
+
+  CoordinatorConfig bad = valid();
+  bad.live_view = "99999";
+  s = bad.validate();
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.message().rfind("--live-view ", 0), 0u) << s;
+  for (auto set : {+[](CoordinatorConfig& x) { x.live_view_token_file = "t"; },
+                   +[](CoordinatorConfig& x) { x.live_view_url_file = "u"; }}) {
+    CoordinatorConfig alone = valid();
+    set(alone);
+    s = alone.validate();
+    ASSERT_FALSE(s.ok());
+    EXPECT_NE(s.message().find("go with --live-view"), std::string::npos) << s;
+  }
 }
 
 }  // namespace

@@ -74,6 +74,19 @@ TEST(CommandLine, LauncherOptionsAreParsed) {
   EXPECT_TRUE(o.coordinator_args.empty());
 }
 
+TEST(CommandLine, LiveViewAndProgress) {
+  const CommandLine plain = parse({"--clients", "2"});
+  EXPECT_TRUE(plain.options.live_view.empty());
+  EXPECT_FALSE(plain.options.no_progress);
+  EXPECT_FALSE(plain.options.progress_line) << "main decides, from the terminal";
+  const CommandLine c =
+      parse({"--clients", "2", "--live-view", "8080", "--no-progress", "--live-view-token-file", "t"});
+  ASSERT_FALSE(c.exit_code);
+  EXPECT_EQ(c.options.live_view, "8080");
+  EXPECT_TRUE(c.options.no_progress);
+  EXPECT_EQ(c.options.coordinator_args, (std::vector<std::string>{"--live-view-token-file", "t"}));
+}
+
 TEST(CommandLine, ResumeAndEncryption) {
   const CommandLine plain = parse({"--clients", "2"});
   EXPECT_TRUE(plain.options.encrypt) << "local runs are encrypted by default";

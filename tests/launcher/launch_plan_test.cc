@@ -143,8 +143,33 @@ TEST_F(LaunchPlanTest, ResumeStartsClientsOnTheRunsOwnDataDir) {
   EXPECT_EQ(std::count(again.begin(), again.end(), "--data-dir"), 1);
 }
 
+// The progress line polls a live view of its own on loopback; one the user asked for is passed on;
+// without either the coordinator's command line is what it always was.
+TEST_F(LaunchPlanTest, LiveViewForTheUserOrTheProgressLine) {
+  auto live_view_flags = [&](const LaunchOptions& o) {
+    auto plan = LaunchPlan::create(o, 2);
+    EXPECT_TRUE(plan.ok()) << plan.status();
+    std::vector<std::string> argv = plan->coordinator_argv("/tmp/ep", "/tmp/url"), flags;
+    for (auto it = argv.begin(); it != argv.end(); ++it)
+      if (it->rfind("--live-view", 0) == 0) flags.insert(flags.end(), {*it, *std::next(it)});
+    return flags;
+  };
+  LaunchOptions plain = options(2);
+  EXPECT_TRUE(live_view_flags(plain).empty());
+  LaunchOptions progress = options(2);
+  progress.progress_line = true;
+  EXPECT_EQ(live_view_flags(progress),
+            (std::vector<std::string>{"--live-view", "127.0.0.1:0", "--live-view-url-file", "/tmp/url"}));
+  LaunchOptions asked = options(2);
+  asked.live_view = "0.0.0.0:8080";
+  asked.coordinator_args = {"--live-view-token-file", "/keys/token"};
+  EXPECT_EQ(live_view_flags(asked), (std::vector<std::string>{"--live-view", "0.0.0.0:8080", "--live-view-url-file",
+                                                              "/tmp/url", "--live-view-token-file", "/keys/token"}));
+  EXPECT_EQ(LaunchPlan::create(asked, 2)->live_view_token_file(), "/keys/token");
+}
+
 TEST_F(LaunchPlanTest, KeyFlagsAreReservedForTheLauncher) {
-  for (const char* flag : {"--curve-secret-key", "--allowlist", "--insecure", "--resume"}) {
+  for (const char* flag : {"--curve-secret-key", "--allowlist", "--insecure", "--resume", "--live-view-url-file"}) {
     LaunchOptions o = options(2);
     o.coordinator_args = {flag, "x"};
     auto plan = LaunchPlan::create(o, 2);
