@@ -8,6 +8,7 @@
 #include "async/virtual_clock.h"
 #include "coordinator/client_sampler.h"
 #include "coordinator/divergence.h"
+#include "coordinator/measure.h"
 #include "core/digest.h"
 #include "core/log.h"
 #include "partitioners/random.h"
@@ -18,12 +19,6 @@ namespace {
 // Streams of the run's seed: which idle client gets the next task, and the delay model's draws.
 constexpr uint64_t kClientChoiceStream = 0x4153594e43ULL;  // "ASYNC"
 constexpr uint64_t kDelayStream = 0x44454c4159ULL;         // "DELAY"
-
-double seconds_since(std::chrono::steady_clock::time_point t) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
-}
-
-double unix_now() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
 
 }  // namespace
 

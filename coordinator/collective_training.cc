@@ -7,6 +7,7 @@
 
 #include "collective/consensus.h"
 #include "coordinator/divergence.h"
+#include "coordinator/measure.h"
 #include "core/digest.h"
 #include "core/log.h"
 
@@ -14,10 +15,6 @@ namespace flotilla {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
-double unix_now() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
 
 // The plain mean of the clients' models (gossip with doubly stochastic weights preserves it), in
 // float64, rounded once.

@@ -17,6 +17,7 @@
 #include "coordinator/collective_training.h"
 #include "coordinator/live_status.h"
 #include "coordinator/live_view_server.h"
+#include "coordinator/measure.h"
 #include "coordinator/own_data.h"
 #include "coordinator/round_committer.h"
 #include "coordinator/run_recorder.h"
@@ -47,20 +48,12 @@ using Clock = std::chrono::steady_clock;
 constexpr int64_t kEnvelopeAllowance = int64_t{1} << 20;
 constexpr int kExtraFramesAllowed = 8;
 
-double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
 std::string default_run_dir() {
   std::time_t now = std::time(nullptr);
   std::tm tm{};
   localtime_r(&now, &tm);
   char buf[64];
   std::strftime(buf, sizeof buf, "runs/%Y%m%d-%H%M%S", &tm);
-  return buf;
-}
-
-std::string megabytes(int64_t bytes) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1fMB", static_cast<double>(bytes) / 1e6);
   return buf;
 }
 

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "coordinator/client_sampler.h"
+#include "coordinator/measure.h"
 #include "core/log.h"
 #include "partitioners/random.h"
 
@@ -13,8 +14,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr uint64_t kFederatedEvalStream = 0x4645564cULL;  // "FEVL": its own draw, apart from training's
-
-double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 }  // namespace
 

@@ -4,18 +4,13 @@
 #include <limits>
 
 #include "coordinator/checkpoint.h"
+#include "coordinator/measure.h"
 
 namespace flotilla {
 namespace {
 
 // Resume checkpoints kept (the newest and its predecessors, in case the newest is torn).
 constexpr int kCheckpointsKept = 3;
-
-std::string megabytes(int64_t bytes) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1fMB", static_cast<double>(bytes) / 1e6);
-  return buf;
-}
 
 }  // namespace
 

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "coordinator/client_sampler.h"
+#include "coordinator/measure.h"
 #include "core/digest.h"
 #include "core/log.h"
 #include "partitioners/random.h"
@@ -11,10 +12,6 @@ namespace flotilla {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
-double unix_now() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
 
 }  // namespace
 
