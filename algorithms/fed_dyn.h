@@ -15,6 +15,9 @@
 
 namespace flotilla {
 
+// The name both halves register under (--aggregator feddyn).
+inline constexpr const char* kFedDynName = "feddyn";
+
 AggregatorRegistry::Entry feddyn_server_entry();
 ClientAlgorithmRegistry::Entry feddyn_client_entry();
 

@@ -10,14 +10,12 @@
 namespace flotilla {
 namespace {
 
-constexpr const char* kName = "feddyn";
-
 class FedDynClient final : public ClientAlgorithm {
  public:
   explicit FedDynClient(double alpha) : alpha_(alpha) {}
 
   Status begin(ClientTask& task) override {
-    const std::string who = std::string("client half '") + kName + "'";
+    const std::string who = std::string("client half '") + kFedDynName + "'";
     RETURN_IF_ERROR(check_no_extras(who, task.server_extras));
     if (task.parameter_names.size() != task.parameters.size())
       return invalid_argument_error(who + ": " + std::to_string(task.parameter_names.size()) + " names for " +
@@ -45,7 +43,7 @@ class FedDynClient final : public ClientAlgorithm {
 
   StatusOr<ModelState> finish(ClientTask& task, int64_t steps) override {
     (void)steps;
-    const std::string who = std::string("client half '") + kName + "'";
+    const std::string who = std::string("client half '") + kFedDynName + "'";
     if (task.state == nullptr) return invalid_argument_error(who + ": the task has no client state");
     if (grad_.size() != task.parameters.size())
       return failed_precondition_error(who + ": finish() without a successful begin()");
@@ -69,7 +67,7 @@ class FedDynClient final : public ClientAlgorithm {
 }  // namespace
 
 ClientAlgorithmRegistry::Entry feddyn_client_entry() {
-  return {kName,
+  return {kFedDynName,
           "FedDyn client half: loss - <g_i, theta> + alpha/2 ||theta - theta_prev||^2; keeps g_i",
           {feddyn_alpha_option()},
           [](const Options& o) -> StatusOr<std::unique_ptr<ClientAlgorithm>> {

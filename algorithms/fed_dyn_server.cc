@@ -12,8 +12,6 @@
 namespace flotilla {
 namespace {
 
-constexpr const char* kName = "feddyn";
-
 class FedDynServer final : public Aggregator {
  public:
   FedDynServer(double alpha, std::string alpha_text) : alpha_(alpha), alpha_text_(std::move(alpha_text)) {}
@@ -21,21 +19,21 @@ class FedDynServer final : public Aggregator {
   Status prepare(const AlgorithmSetup& setup) override {
     std::vector<std::string> names;
     std::vector<at::Tensor> like;
-    RETURN_IF_ERROR(read_trainable(kName, setup, &names, &like));
+    RETURN_IF_ERROR(read_trainable(kFedDynName, setup, &names, &like));
     num_clients_ = setup.num_clients;
     h_ = ModelState();
     for (size_t k = 0; k < names.size(); ++k) h_.add(names[k], at::zeros_like(like[k]).to(at::kCPU));
     return Status();
   }
 
-  ClientHalf client_half() const override { return ClientHalf{kName, {{"alpha", alpha_text_}}}; }
+  ClientHalf client_half() const override { return ClientHalf{kFedDynName, {{"alpha", alpha_text_}}}; }
 
   StatusOr<ModelState> aggregate(const AggregationRound& round) override {
     if (num_clients_ < 1)
-      return failed_precondition_error(std::string(kName) + " was not prepared (no AlgorithmSetup)");
+      return failed_precondition_error(std::string(kFedDynName) + " was not prepared (no AlgorithmSetup)");
     for (const auto& u : round.updates)
       if (!u.extras.empty())
-        return invalid_argument_error(std::string(kName) + ": client " + std::to_string(u.client_id) +
+        return invalid_argument_error(std::string(kFedDynName) + ": client " + std::to_string(u.client_id) +
                                       " sent extras ('" + u.extras[0].name + "'), this rule expects none");
     const ModelState& global = *round.global;
     // Where each trainable parameter sits in the model (updates share its layout).
@@ -45,11 +43,12 @@ class FedDynServer final : public Aggregator {
       size_t i = 0;
       while (i < global.size() && global[i].name != e.name) ++i;
       if (i == global.size())
-        return invalid_argument_error(std::string(kName) + ": the global model has no parameter '" + e.name + "'");
+        return invalid_argument_error(std::string(kFedDynName) + ": the global model has no parameter '" + e.name +
+                                      "'");
       index.push_back(i);
       trainable.add(e.name, global[i].tensor);
     }
-    RETURN_IF_ERROR(check_state_fits_model(kName, "h", trainable, h_));
+    RETURN_IF_ERROR(check_state_fits_model(kFedDynName, "h", trainable, h_));
     ASSIGN_OR_RETURN(ModelState next, weighted_average(round.updates));  // the buffers' value
     const double participants = static_cast<double>(round.updates.size());
     for (size_t k = 0; k < h_.size(); ++k) {
@@ -68,7 +67,9 @@ class FedDynServer final : public Aggregator {
 
   ModelState save_state() const override { return join_state_groups({{"h", &h_}}); }
 
-  Status restore_state(const ModelState& state) override { return restore_parameter_group(kName, "h", state, &h_); }
+  Status restore_state(const ModelState& state) override {
+    return restore_parameter_group(kFedDynName, "h", state, &h_);
+  }
 
  private:
   double alpha_;
@@ -84,7 +85,7 @@ OptionSpec feddyn_alpha_option() {
 }
 
 AggregatorRegistry::Entry feddyn_server_entry() {
-  return {kName,
+  return {kFedDynName,
           "FedDyn (Acar et al. 2021): dynamic regularisation of the clients, corrected mean on the server",
           {feddyn_alpha_option()},
           [](const Options& o) -> StatusOr<std::unique_ptr<Aggregator>> {

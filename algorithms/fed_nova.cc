@@ -13,7 +13,6 @@
 namespace flotilla {
 namespace {
 
-constexpr const char* kName = "fednova";
 constexpr const char* kExtra = "fednova/a";
 
 ModelState extras_layout() {
@@ -26,16 +25,16 @@ class FedNovaServer final : public Aggregator {
  public:
   explicit FedNovaServer(double server_lr) : server_lr_(server_lr) {}
 
-  ClientHalf client_half() const override { return ClientHalf{kName, {}}; }
+  ClientHalf client_half() const override { return ClientHalf{kFedNovaName, {}}; }
   ModelState expected_update_extras() const override { return extras_layout(); }
 
   // The coordinator rejects such an update for its round; aggregate() checks again for callers
   // that do not (the least-squares oracle, tests).
   Status check_update(const ClientUpdate& u) const override {
-    RETURN_IF_ERROR(check_update_extras(kName, u, extras_layout()));
+    RETURN_IF_ERROR(check_update_extras(kFedNovaName, u, extras_layout()));
     const double a_i = u.extras[0].tensor.item<double>();
     if (!(a_i > 0) || !std::isfinite(a_i))
-      return invalid_argument_error(std::string(kName) + ": client " + std::to_string(u.client_id) +
+      return invalid_argument_error(std::string(kFedNovaName) + ": client " + std::to_string(u.client_id) +
                                     " reported a step norm a = " + std::to_string(a_i) + ", expected finite and > 0");
     return Status();
   }
@@ -68,7 +67,7 @@ class FedNovaServer final : public Aggregator {
   }
 
   ModelState save_state() const override { return ModelState(); }
-  Status restore_state(const ModelState& state) override { return check_stateless(kName, state); }
+  Status restore_state(const ModelState& state) override { return check_stateless(kFedNovaName, state); }
 
  private:
   double server_lr_;
@@ -77,10 +76,10 @@ class FedNovaServer final : public Aggregator {
 class FedNovaClient final : public ClientAlgorithm {
  public:
   Status begin(ClientTask& task) override {
-    return check_no_extras(std::string("client half '") + kName + "'", task.server_extras);
+    return check_no_extras(std::string("client half '") + kFedNovaName + "'", task.server_extras);
   }
   StatusOr<ModelState> finish(ClientTask& task, int64_t steps) override {
-    const std::string who = std::string("client half '") + kName + "'";
+    const std::string who = std::string("client half '") + kFedNovaName + "'";
     if (steps < 1) return invalid_argument_error(who + ": no local steps were taken");
     if (task.config == nullptr) return invalid_argument_error(who + ": the task has no training config");
     const double rho = task.config->momentum;
@@ -102,7 +101,7 @@ double fednova_step_norm(int64_t steps, double rho) {
 }
 
 AggregatorRegistry::Entry fednova_server_entry() {
-  return {kName,
+  return {kFedNovaName,
           "FedNova (Wang et al. 2020): averages updates normalised by each client's local step count",
           {{"server_lr", "1.0", "server step: x <- x - server_lr * tau_eff * sum_i p_i (x - y_i) / a_i"}},
           [](const Options& o) -> StatusOr<std::unique_ptr<Aggregator>> {
@@ -112,7 +111,7 @@ AggregatorRegistry::Entry fednova_server_entry() {
 }
 
 ClientAlgorithmRegistry::Entry fednova_client_entry() {
-  return {kName,
+  return {kFedNovaName,
           "FedNova client half: local SGD; sends its step norm a_i",
           {},
           [](const Options&) -> StatusOr<std::unique_ptr<ClientAlgorithm>> {

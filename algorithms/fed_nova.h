@@ -15,6 +15,9 @@
 
 namespace flotilla {
 
+// The name both halves register under (--aggregator fednova).
+inline constexpr const char* kFedNovaName = "fednova";
+
 // a_i for `steps` local steps of SGD with momentum `rho` (0 <= rho < 1).
 double fednova_step_norm(int64_t steps, double rho);
 

@@ -13,8 +13,6 @@
 namespace flotilla {
 namespace {
 
-constexpr const char* kName = "fedprox";
-
 OptionSpec mu_option() {
   return {"mu", "0.01", "proximal weight mu >= 0: the client adds mu/2 ||w - w_global||^2 to its loss"};
 }
@@ -31,7 +29,7 @@ class FedProxClient final : public ClientAlgorithm {
   explicit FedProxClient(double mu) : mu_(mu) {}
 
   Status begin(ClientTask& task) override {
-    RETURN_IF_ERROR(check_no_extras(std::string("client half '") + kName + "'", task.server_extras));
+    RETURN_IF_ERROR(check_no_extras(std::string("client half '") + kFedProxName + "'", task.server_extras));
     anchor_.clear();
     for (const auto& p : task.parameters) anchor_.push_back(p.detach().clone());
     return Status();
@@ -56,18 +54,19 @@ class FedProxClient final : public ClientAlgorithm {
 }  // namespace
 
 AggregatorRegistry::Entry fedprox_server_entry() {
-  return {kName,
-          "FedProx (Li et al. 2020): proximal term on the clients, sample-weighted FedAvg on the server",
-          {mu_option()},
-          [](const Options& o) -> StatusOr<std::unique_ptr<Aggregator>> {
-            RETURN_IF_ERROR(read_mu(o).status());
-            ASSIGN_OR_RETURN(std::string mu, o.get_string("mu"));
-            return std::unique_ptr<Aggregator>(new AveragingServer(kName, ClientHalf{kName, {{"mu", mu}}}));
-          }};
+  return {
+      kFedProxName,
+      "FedProx (Li et al. 2020): proximal term on the clients, sample-weighted FedAvg on the server",
+      {mu_option()},
+      [](const Options& o) -> StatusOr<std::unique_ptr<Aggregator>> {
+        RETURN_IF_ERROR(read_mu(o).status());
+        ASSIGN_OR_RETURN(std::string mu, o.get_string("mu"));
+        return std::unique_ptr<Aggregator>(new AveragingServer(kFedProxName, ClientHalf{kFedProxName, {{"mu", mu}}}));
+      }};
 }
 
 ClientAlgorithmRegistry::Entry fedprox_client_entry() {
-  return {kName,
+  return {kFedProxName,
           "FedProx client half: local SGD with the proximal gradient mu (w - w_global)",
           {mu_option()},
           [](const Options& o) -> StatusOr<std::unique_ptr<ClientAlgorithm>> {

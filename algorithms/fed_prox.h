@@ -8,6 +8,9 @@
 
 namespace flotilla {
 
+// The name both halves register under (--aggregator fedprox).
+inline constexpr const char* kFedProxName = "fedprox";
+
 AggregatorRegistry::Entry fedprox_server_entry();
 ClientAlgorithmRegistry::Entry fedprox_client_entry();
 

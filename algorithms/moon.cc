@@ -13,8 +13,6 @@
 namespace flotilla {
 namespace {
 
-constexpr const char* kName = "moon";
-
 std::vector<OptionSpec> moon_options() {
   return {{"mu", "1", "weight mu > 0 of the contrastive term"},
           {"temperature", "0.5", "temperature tau > 0 of the cosine similarities"}};
@@ -27,7 +25,7 @@ class MoonClient final : public ClientAlgorithm {
   bool needs_features() const override { return true; }
 
   Status begin(ClientTask& task) override {
-    const std::string who = std::string("client half '") + kName + "'";
+    const std::string who = std::string("client half '") + kMoonName + "'";
     RETURN_IF_ERROR(check_no_extras(who, task.server_extras));
     if (task.model == nullptr || !task.make_model)
       return failed_precondition_error(who + " needs a Model to train (its features), and the trainer has none");
@@ -61,7 +59,7 @@ class MoonClient final : public ClientAlgorithm {
     global_model_.reset();
     previous_model_.reset();
     if (task.model == nullptr || task.state == nullptr)
-      return invalid_argument_error(std::string("client half '") + kName + "': the task has no model or no state");
+      return invalid_argument_error(std::string("client half '") + kMoonName + "': the task has no model or no state");
     *task.state = model_state(*task.model).clone();  // the next task's previous model
     return ModelState();
   }
@@ -88,18 +86,18 @@ StatusOr<MoonOptions> read_options(const Options& o) {
 }  // namespace
 
 AggregatorRegistry::Entry moon_server_entry() {
-  return {kName, "MOON (Li, He, Song 2021): model-contrastive term on the clients, FedAvg on the server",
+  return {kMoonName, "MOON (Li, He, Song 2021): model-contrastive term on the clients, FedAvg on the server",
           moon_options(), [](const Options& o) -> StatusOr<std::unique_ptr<Aggregator>> {
             RETURN_IF_ERROR(read_options(o).status());
             ASSIGN_OR_RETURN(std::string mu, o.get_string("mu"));
             ASSIGN_OR_RETURN(std::string temperature, o.get_string("temperature"));
             return std::unique_ptr<Aggregator>(
-                new AveragingServer(kName, ClientHalf{kName, {{"mu", mu}, {"temperature", temperature}}}));
+                new AveragingServer(kMoonName, ClientHalf{kMoonName, {{"mu", mu}, {"temperature", temperature}}}));
           }};
 }
 
 ClientAlgorithmRegistry::Entry moon_client_entry() {
-  return {kName, "MOON client half: adds mu * the model-contrastive loss on Model::features", moon_options(),
+  return {kMoonName, "MOON client half: adds mu * the model-contrastive loss on Model::features", moon_options(),
           [](const Options& o) -> StatusOr<std::unique_ptr<ClientAlgorithm>> {
             ASSIGN_OR_RETURN(MoonOptions m, read_options(o));
             return std::unique_ptr<ClientAlgorithm>(new MoonClient(m.mu, m.temperature));

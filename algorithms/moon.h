@@ -14,6 +14,9 @@
 
 namespace flotilla {
 
+// The name both halves register under (--aggregator moon).
+inline constexpr const char* kMoonName = "moon";
+
 AggregatorRegistry::Entry moon_server_entry();
 ClientAlgorithmRegistry::Entry moon_client_entry();
 

@@ -19,6 +19,9 @@
 
 namespace flotilla {
 
+// The name both halves register under (--aggregator scaffold).
+inline constexpr const char* kScaffoldName = "scaffold";
+
 AggregatorRegistry::Entry scaffold_server_entry();
 ClientAlgorithmRegistry::Entry scaffold_client_entry();
 

@@ -10,12 +10,10 @@
 namespace flotilla {
 namespace {
 
-constexpr const char* kName = "scaffold";
-
 class ScaffoldClient final : public ClientAlgorithm {
  public:
   Status begin(ClientTask& task) override {
-    const std::string who = std::string("client half '") + kName + "'";
+    const std::string who = std::string("client half '") + kScaffoldName + "'";
     if (task.parameter_names.size() != task.parameters.size())
       return invalid_argument_error(who + ": " + std::to_string(task.parameter_names.size()) + " names for " +
                                     std::to_string(task.parameters.size()) + " parameters");
@@ -47,7 +45,7 @@ class ScaffoldClient final : public ClientAlgorithm {
   }
 
   StatusOr<ModelState> finish(ClientTask& task, int64_t steps) override {
-    const std::string who = std::string("client half '") + kName + "'";
+    const std::string who = std::string("client half '") + kScaffoldName + "'";
     if (steps < 1) return invalid_argument_error(who + ": no local steps were taken, c_i cannot be updated");
     if (task.config == nullptr || !(task.config->lr > 0))
       return invalid_argument_error(who + ": needs the training config's lr > 0");
@@ -84,7 +82,7 @@ class ScaffoldClient final : public ClientAlgorithm {
 }  // namespace
 
 ClientAlgorithmRegistry::Entry scaffold_client_entry() {
-  return {kName,
+  return {kScaffoldName,
           "SCAFFOLD client half: gradients corrected by c - c_i; sends delta_c (option II)",
           {},
           [](const Options&) -> StatusOr<std::unique_ptr<ClientAlgorithm>> {

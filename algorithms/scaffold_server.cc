@@ -13,8 +13,6 @@
 namespace flotilla {
 namespace {
 
-constexpr const char* kName = "scaffold";
-
 class ScaffoldServer final : public Aggregator {
  public:
   explicit ScaffoldServer(double server_lr) : server_lr_(server_lr) {}
@@ -22,7 +20,7 @@ class ScaffoldServer final : public Aggregator {
   Status prepare(const AlgorithmSetup& setup) override {
     std::vector<std::string> names;
     std::vector<at::Tensor> like;
-    RETURN_IF_ERROR(read_trainable(kName, setup, &names, &like));
+    RETURN_IF_ERROR(read_trainable(kScaffoldName, setup, &names, &like));
     names_ = std::move(names);
     num_clients_ = setup.num_clients;
     c_ = ModelState();
@@ -30,7 +28,7 @@ class ScaffoldServer final : public Aggregator {
     return Status();
   }
 
-  ClientHalf client_half() const override { return ClientHalf{kName, {}}; }
+  ClientHalf client_half() const override { return ClientHalf{kScaffoldName, {}}; }
 
   ModelState task_extras(int round) const override {
     (void)round;
@@ -42,11 +40,11 @@ class ScaffoldServer final : public Aggregator {
 
   StatusOr<ModelState> aggregate(const AggregationRound& round) override {
     if (num_clients_ < 1)
-      return failed_precondition_error(std::string(kName) + " was not prepared (no AlgorithmSetup)");
+      return failed_precondition_error(std::string(kScaffoldName) + " was not prepared (no AlgorithmSetup)");
     ASSIGN_OR_RETURN(ModelState trainable, trainable_of(*round.global));
-    RETURN_IF_ERROR(check_state_fits_model(kName, "c", trainable, c_));
+    RETURN_IF_ERROR(check_state_fits_model(kScaffoldName, "c", trainable, c_));
     const ModelState expected = expected_update_extras();
-    for (const auto& u : round.updates) RETURN_IF_ERROR(check_update_extras(kName, u, expected));
+    for (const auto& u : round.updates) RETURN_IF_ERROR(check_update_extras(kScaffoldName, u, expected));
     ASSIGN_OR_RETURN(ModelState average, weighted_average(round.updates));
     ModelState next = apply_server_lr(*round.global, std::move(average), server_lr_);
     // c moves by the sum of the participants' delta_c over all N clients: clients that sat the
@@ -62,7 +60,9 @@ class ScaffoldServer final : public Aggregator {
 
   ModelState save_state() const override { return join_state_groups({{"c", &c_}}); }
 
-  Status restore_state(const ModelState& state) override { return restore_parameter_group(kName, "c", state, &c_); }
+  Status restore_state(const ModelState& state) override {
+    return restore_parameter_group(kScaffoldName, "c", state, &c_);
+  }
 
  private:
   static std::vector<at::Tensor> tensors(const ModelState& s) {
@@ -76,7 +76,8 @@ class ScaffoldServer final : public Aggregator {
     for (const auto& name : names_) {
       const at::Tensor* t = global.find(name);
       if (t == nullptr)
-        return invalid_argument_error(std::string(kName) + ": the global model has no parameter '" + name + "'");
+        return invalid_argument_error(std::string(kScaffoldName) + ": the global model has no parameter '" + name +
+                                      "'");
       out.add(name, *t);
     }
     return out;
@@ -91,7 +92,7 @@ class ScaffoldServer final : public Aggregator {
 }  // namespace
 
 AggregatorRegistry::Entry scaffold_server_entry() {
-  return {kName,
+  return {kScaffoldName,
           "SCAFFOLD (Karimireddy et al. 2020), option II: control variates against client drift",
           {{"server_lr", "1.0", "global step size eta_g: x <- x + eta_g * sum_i p_i (y_i - x)"}},
           [](const Options& o) -> StatusOr<std::unique_ptr<Aggregator>> {
