@@ -78,10 +78,6 @@ StatusOr<std::string> gunzip(const std::string& path, const std::string& compres
   }
 }
 
-struct FileCloser {
-  void operator()(std::FILE* f) const { std::fclose(f); }
-};
-
 }  // namespace
 
 StatusOr<std::string> read_file_bytes(const std::string& path) {

@@ -2,11 +2,18 @@
 // by name, so a renamed or already-decompressed file still reads. Thread-compatible: no state.
 #pragma once
 
+#include <cstdio>
+#include <memory>
 #include <string>
 
 #include "core/status.h"
 
 namespace flotilla {
+
+// Closes a std::FILE when it goes out of scope: std::unique_ptr<std::FILE, FileCloser>.
+struct FileCloser {
+  void operator()(std::FILE* f) const { std::fclose(f); }
+};
 
 // The file's bytes, decompressed when they start with the gzip magic (concatenated gzip members
 // are joined, as gunzip does). NotFound when the path does not exist; FailedPrecondition when it

@@ -22,10 +22,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct FileCloser {
-  void operator()(std::FILE* f) const { std::fclose(f); }
-};
-
 // torch.save's zip archive starts with a local file header; the legacy format (before torch 1.6,
 // or _use_new_zipfile_serialization=False) starts with a pickle of a magic number instead.
 bool is_zip(const std::vector<char>& bytes) { return bytes.size() >= 4 && std::memcmp(bytes.data(), "PK\3\4", 4) == 0; }
