@@ -82,7 +82,7 @@ TEST(FedDynTest, WrongStateIsRefusedByName) {
   EXPECT_NE(s.message().find("grad/p"), std::string::npos) << s;
 }
 
-ModelState model(const std::vector<double>& w, double buffer) {
+ModelState model_with_buffer(const std::vector<double>& w, double buffer) {
   ModelState s;
   s.add("w", at::tensor(w, at::kDouble));
   s.add("running_mean", at::tensor({buffer}, at::kDouble));
@@ -95,11 +95,11 @@ TEST(FedDynTest, ServerUpdatesHAndCorrectsTheMean) {
   EXPECT_EQ(server->client_half().name, "feddyn");
   EXPECT_EQ(server->client_half().options.at("alpha"), "0.1");
   const std::vector<double> x{1, 2}, y1{2, 2}, y2{0, 5};
-  const ModelState global = model(x, 0);
+  const ModelState global = model_with_buffer(x, 0);
   ASSERT_TRUE(server->prepare({4, &global, {"w"}, TrainConfig()}).ok());
   std::vector<ClientUpdate> ups(2);
-  ups[0] = {0, 10, model(y1, 1.0), 0.0, 1, ModelState()};
-  ups[1] = {1, 30, model(y2, 3.0), 0.0, 1, ModelState()};
+  ups[0] = {0, 10, model_with_buffer(y1, 1.0), 0.0, 1, ModelState()};
+  ups[1] = {1, 30, model_with_buffer(y2, 3.0), 0.0, 1, ModelState()};
   auto out = server->aggregate({1, &global, ups, {}});
   ASSERT_TRUE(out.ok()) << out.status();
   std::vector<double> h(2);
@@ -134,7 +134,7 @@ TEST(FedDynTest, ServerUpdatesHAndCorrectsTheMean) {
 
 TEST(FedDynTest, UnpreparedServerSaysSo) {
   auto server = make_server("feddyn");
-  const ModelState global = model({1, 2}, 0);
+  const ModelState global = model_with_buffer({1, 2}, 0);
   std::vector<ClientUpdate> ups(1);
   ups[0] = {0, 10, global, 0.0, 1, ModelState()};
   EXPECT_EQ(server->aggregate({1, &global, ups, {}}).status().code(), StatusCode::kFailedPrecondition);

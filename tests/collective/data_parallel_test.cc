@@ -25,7 +25,7 @@ using testing::write_floats;
 constexpr int kShard = 6;    // examples per rank
 constexpr int kInputs = 5;   // features
 constexpr int kOutputs = 3;  // targets
-constexpr int kSteps = 15;
+constexpr int kTrainingSteps = 15;
 constexpr double kLr = 0.05;
 
 struct Batch {
@@ -90,7 +90,7 @@ TEST_P(DataParallelTest, MatchesSingleProcessSgdOnTheWholeBatch) {
     std::vector<at::Tensor> velocity(params.size());
     CollectiveOptions options;
     options.step_timeout = 10s;
-    for (int step = 0; step < kSteps; ++step) {
+    for (int step = 0; step < kTrainingSteps; ++step) {
       backward(params, x, y);
       auto stats = allreduce_gradients(**transport, params, options);
       if (!stats.ok()) return "step " + std::to_string(step) + ": " + stats.status().to_string();
@@ -104,7 +104,7 @@ TEST_P(DataParallelTest, MatchesSingleProcessSgdOnTheWholeBatch) {
   const Batch batch = global_batch(n);
   std::vector<at::Tensor> params = initial_parameters();
   std::vector<at::Tensor> velocity(params.size());
-  for (int step = 0; step < kSteps; ++step) {
+  for (int step = 0; step < kTrainingSteps; ++step) {
     backward(params, batch.x, batch.y);
     sgd_step(params, velocity, momentum);
   }

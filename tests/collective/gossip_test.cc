@@ -24,7 +24,7 @@ using testing::TempDir;
 using testing::write_floats;
 
 constexpr int kDim = 4;
-constexpr int kSteps = 12;
+constexpr int kGossipSteps = 12;
 
 // Rank r's local minimiser argmin ||A_r x - b_r||^2 (normal equations, float64, then float32).
 at::Tensor local_minimiser(int rank) {
@@ -40,7 +40,7 @@ ModelState state_of(const at::Tensor& x) {
   return state;
 }
 
-// Runs kSteps gossip steps on `graph` with N ranks; returns states[t][rank], t = 0..kSteps.
+// Runs kGossipSteps gossip steps on `graph` with N ranks; returns states[t][rank], t = 0..kGossipSteps.
 std::vector<std::vector<ModelState>> run_gossip(const Graph& graph) {
   const int n = graph.size();
   TempDir dir;
@@ -52,7 +52,7 @@ std::vector<std::vector<ModelState>> run_gossip(const Graph& graph) {
     std::vector<at::Tensor> trajectory = {state[0].tensor.clone()};
     CollectiveOptions options;
     options.step_timeout = 10s;
-    for (int t = 0; t < kSteps; ++t) {
+    for (int t = 0; t < kGossipSteps; ++t) {
       auto stats = gossip_step(**transport, w, state, options);
       if (!stats.ok()) return stats.status().to_string();
       trajectory.push_back(state[0].tensor.clone());
@@ -61,14 +61,14 @@ std::vector<std::vector<ModelState>> run_gossip(const Graph& graph) {
     return "";
   });
   EXPECT_EQ(testing::failures(outcomes), "");
-  std::vector<std::vector<ModelState>> states(kSteps + 1, std::vector<ModelState>(n));
+  std::vector<std::vector<ModelState>> states(kGossipSteps + 1, std::vector<ModelState>(n));
   for (int r = 0; r < n; ++r) {
     const at::Tensor trajectory = read_floats(dir.file("trajectory-" + std::to_string(r)));
-    if (trajectory.numel() != (kSteps + 1) * kDim) {
+    if (trajectory.numel() != (kGossipSteps + 1) * kDim) {
       ADD_FAILURE() << "rank " << r << " wrote no trajectory";
       return {};
     }
-    for (int t = 0; t <= kSteps; ++t) states[t][r] = state_of(trajectory.view({kSteps + 1, kDim})[t]);
+    for (int t = 0; t <= kGossipSteps; ++t) states[t][r] = state_of(trajectory.view({kGossipSteps + 1, kDim})[t]);
   }
   return states;
 }
@@ -92,16 +92,16 @@ TEST(GossipTest, ConnectedGraphContractsAtLeastAsTheSecondEigenvaluePredicts) {
   // With E_t = X_t - mean, ||E_t||_F <= lambda^t ||E_0||_F (W symmetric, doubly stochastic), and
   // mean-of-row-norms sits between ||E||_F / N and ||E||_F / sqrt(N): d_t / d_0 <= sqrt(N) lambda^t.
   // 5% margin, plus 1e-5 for float32 rounding of the states (about 1e-7 relative per step).
-  for (int t = 1; t <= kSteps; ++t) {
+  for (int t = 1; t <= kGossipSteps; ++t) {
     const double ratio = distance(states[t]) / d0;
     EXPECT_LE(ratio, std::sqrt(8.0) * std::pow(lambda, t) * 1.05 + 1e-5) << "step " << t << " lambda " << lambda;
   }
-  EXPECT_LT(distance(states[kSteps]) / d0, 0.05);
+  EXPECT_LT(distance(states[kGossipSteps]) / d0, 0.05);
   // Doubly stochastic W keeps the average.
   at::Tensor first = at::zeros({kDim}), last = at::zeros({kDim});
   for (int r = 0; r < 8; ++r) {
     first += states[0][r][0].tensor;
-    last += states[kSteps][r][0].tensor;
+    last += states[kGossipSteps][r][0].tensor;
   }
   EXPECT_TRUE(at::allclose(first, last, 1e-4, 1e-4));
 }
@@ -125,8 +125,8 @@ TEST(GossipTest, DisconnectedGraphDoesNotReachConsensusAndSaysWhy) {
   }
   const double floor = distance(limit);
   ASSERT_GT(floor, 0.1);
-  EXPECT_GE(distance(states[kSteps]), 0.99 * floor);
-  EXPECT_NEAR(distance(states[kSteps]), floor, 0.01 * floor);
+  EXPECT_GE(distance(states[kGossipSteps]), 0.99 * floor);
+  EXPECT_NEAR(distance(states[kGossipSteps]), floor, 0.01 * floor);
 }
 
 }  // namespace

@@ -9,10 +9,12 @@
 #include <cmath>
 #include <numbers>
 
+#include "tests/support/text.h"
+
 namespace flotilla {
 namespace {
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+using test_text::contains;
 
 Graph parse_ok(const std::string& spec, int n) {
   auto graph = parse_graph(spec, n);

@@ -11,15 +11,16 @@
 #include <string>
 
 #include "tests/collective/rank_processes.h"
+#include "tests/support/text.h"
 
 namespace flotilla {
 namespace {
 
+using test_text::contains;
+
 using namespace std::chrono_literals;
 using testing::ipc_group;
 using testing::TempDir;
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 Frames text(const std::string& s) { return {Frame::from_string(s)}; }
 

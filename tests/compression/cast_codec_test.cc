@@ -7,14 +7,10 @@
 namespace flotilla {
 namespace {
 
+using testing::one_tensor;
+
 using testing::codec;
 using testing::identical;
-
-ModelState one_tensor(at::Tensor t) {
-  ModelState s;
-  s.add("w", std::move(t));
-  return s;
-}
 
 TEST(IdentityCodecTest, PayloadIsTheUpdateAndDecodesExactly) {
   const ModelState delta = testing::mixed_update(1);

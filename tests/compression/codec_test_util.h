@@ -2,6 +2,7 @@
 #pragma once
 
 #include <ATen/ATen.h>
+#include <gtest/gtest.h>
 
 #include <string>
 
@@ -9,6 +10,19 @@
 #include "core/model_state.h"
 
 namespace flotilla::testing {
+
+// A state of one tensor, "w".
+inline ModelState one_tensor(at::Tensor t) {
+  ModelState s;
+  s.add("w", std::move(t));
+  return s;
+}
+
+// `status` is InvalidArgument and its message mentions `needle`.
+inline void expect_invalid_argument(const Status& status, const std::string& needle) {
+  EXPECT_EQ(status.code(), StatusCode::kInvalidArgument) << status;
+  EXPECT_NE(status.message().find(needle), std::string::npos) << status;
+}
 
 // The FedAvg paper's MNIST CNN (McMahan et al. 2017): 1,663,370 float32 parameters, 6.65 MB.
 // Values are normal with standard deviation `scale` (an update's magnitude).

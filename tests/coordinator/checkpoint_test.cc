@@ -15,9 +15,12 @@
 
 #include "aggregators/aggregator.h"
 #include "core/atomic_file.h"
+#include "tests/support/text.h"
 
 namespace flotilla {
 namespace {
+
+using test_text::slurp;
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -30,13 +33,6 @@ std::string fresh_dir(const std::string& name) {
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir;
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 void spit(const std::string& path, const std::string& bytes) {

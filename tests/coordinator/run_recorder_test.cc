@@ -11,15 +11,12 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "tests/support/text.h"
+
 namespace flotilla {
 namespace {
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using test_text::slurp;
 
 TEST(RunRecorderTest, WritesRoundsClientsPartitionAndCheckpoints) {
   const std::string dir = ::testing::TempDir() + "/recorder_test_run";

@@ -5,13 +5,14 @@
 
 #include "datasets/file_bytes.h"
 #include "temp_dir.h"
+#include "tests/support/text.h"
 
 namespace flotilla {
 namespace {
 
-using flotilla::testing::fresh_dir;
+using test_text::contains;
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+using flotilla::testing::fresh_dir;
 
 // Writes `text` as DIR/train.csv and reads it with label column "label".
 StatusOr<TensorDataset> read_text(const std::string& dir, const std::string& text,

@@ -10,14 +10,15 @@
 #include "datasets/mnist_idx.h"
 #include "datasets/tensor_file.h"
 #include "temp_dir.h"
+#include "tests/support/text.h"
 
 namespace flotilla {
 namespace {
 
+using test_text::contains;
+
 using flotilla::testing::fresh_dir;
 namespace fs = std::filesystem;
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 at::Tensor pixels(int64_t n, at::IntArrayRef sample) {
   std::vector<int64_t> sizes = {n};

@@ -11,13 +11,14 @@
 
 #include "datasets/file_bytes.h"
 #include "temp_dir.h"
+#include "tests/support/text.h"
 
 namespace flotilla {
 namespace {
 
-using flotilla::testing::fresh_dir;
+using test_text::contains;
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+using flotilla::testing::fresh_dir;
 
 // A torch.save-format file holding any dict, for the files write_tensor_file cannot make.
 void write_dict(const std::string& path, const std::vector<std::pair<std::string, c10::IValue>>& entries) {

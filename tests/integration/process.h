@@ -32,6 +32,12 @@ class ChildProcess {
 };
 
 std::string read_file(const std::string& path);
+
+// How a command-line tool run by a test ended.
+struct ToolResult {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together
+};
 // Waits until `path` exists and is non-empty; false on timeout.
 bool wait_for_file(const std::string& path, std::chrono::milliseconds timeout);
 std::string make_temp_dir(const std::string& prefix);

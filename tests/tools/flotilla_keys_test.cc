@@ -14,12 +14,9 @@
 namespace flotilla {
 namespace {
 
-using testing::ChildProcess;
+using testing::ToolResult;
 
-struct ToolResult {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
+using testing::ChildProcess;
 
 std::vector<std::string> split_lines(const std::string& text) {
   std::vector<std::string> lines;

@@ -15,26 +15,18 @@
 #include "partitioners/partition_report.h"
 #include "partitioners/partitioner_flags.h"
 #include "tests/integration/process.h"
+#include "tests/support/text.h"
 #include "training/experiment_setup.h"
 
 namespace flotilla {
 namespace {
 
+using testing::ToolResult;
+
+using test_text::contains;
+using test_text::split_lines;
+
 using testing::ChildProcess;
-
-struct ToolResult {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
-
-std::vector<std::string> split_lines(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 class FlotillaPartitionTest : public ::testing::Test {
  protected:

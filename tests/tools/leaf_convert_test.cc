@@ -13,14 +13,17 @@
 #include "datasets/site_data.h"
 #include "datasets/tensor_file.h"
 #include "tests/integration/process.h"
+#include "tests/support/text.h"
 
 namespace flotilla {
 namespace {
 
+using testing::ToolResult;
+
+using test_text::contains;
+
 namespace fs = std::filesystem;
 using json = nlohmann::json;
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 // n samples of `length` values in [0, 1], distinct per user (seeded by `seed`).
 json user(int seed, int n, int length, std::vector<int> labels) {
@@ -172,11 +175,6 @@ TEST_F(LeafConvertTest, BadOptionsAndFolders) {
   o.max_users = -1;
   expect_error(o, StatusCode::kInvalidArgument, {"max_users"});
 }
-
-struct ToolResult {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
 
 TEST_F(LeafConvertTest, CommandLineTool) {
   const auto run = [&](const std::vector<std::string>& args) {

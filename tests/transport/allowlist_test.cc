@@ -5,13 +5,14 @@
 
 #include <fstream>
 
+#include "tests/support/text.h"
 #include "tests/transport/transport_test_util.h"
 #include "transport/curve_keys.h"
 
 namespace flotilla {
 namespace {
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+using test_text::contains;
 
 class AllowlistTest : public ::testing::Test {
  protected:

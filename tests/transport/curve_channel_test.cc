@@ -8,12 +8,18 @@
 #include <chrono>
 #include <zmq.hpp>
 
+#include "tests/support/text.h"
 #include "tests/transport/transport_test_util.h"
 #include "transport/zmq/zap_authenticator.h"
 #include "transport/zmq/zmq_channels.h"
 
 namespace flotilla {
 namespace {
+
+using testing::kArrives;
+using testing::kNothing;
+
+using test_text::contains;
 
 using namespace std::chrono_literals;
 using testing::allow;
@@ -23,11 +29,6 @@ using testing::eventually;
 using testing::make_keys;
 using testing::receive_within;
 using testing::text_frames;
-
-constexpr auto kArrives = 5000ms;  // bound for a message that should arrive
-constexpr auto kNothing = 1500ms;  // wait that shows a message did not get through
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 int64_t refusals() {
   auto auth = ZapAuthenticator::process_wide();

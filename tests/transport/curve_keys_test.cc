@@ -8,14 +8,15 @@
 #include <filesystem>
 #include <fstream>
 
+#include "tests/support/text.h"
 #include "tests/transport/transport_test_util.h"
 
 namespace flotilla {
 namespace {
 
-using testing::TempDir;
+using test_text::contains;
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+using testing::TempDir;
 
 mode_t mode_of(const std::string& path) {
   struct stat st {};

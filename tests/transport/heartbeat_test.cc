@@ -13,13 +13,13 @@
 namespace flotilla {
 namespace {
 
+using testing::port_of;
+
 using namespace std::chrono_literals;
 using testing::eventually;
 using testing::receive_within;
 using testing::TcpProxy;
 using testing::text_frames;
-
-int port_of(const std::string& endpoint) { return std::stoi(endpoint.substr(endpoint.rfind(':') + 1)); }
 
 TEST(HeartbeatTest, SilentPeerIsDropped) {
   ZmqOptions server_options;

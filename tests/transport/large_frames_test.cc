@@ -17,6 +17,8 @@
 namespace flotilla {
 namespace {
 
+using testing::kArrives;
+
 using namespace std::chrono_literals;
 using testing::allow;
 using testing::curve_client_options;
@@ -25,7 +27,6 @@ using testing::make_keys;
 using testing::receive_within;
 using testing::text_frames;
 
-constexpr auto kArrives = 5000ms;
 constexpr int64_t kAllowance = int64_t{1} << 20;  // as the coordinator's envelope allowance
 
 bool large_tests() {

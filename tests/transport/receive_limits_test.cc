@@ -5,11 +5,17 @@
 
 #include <chrono>
 
+#include "tests/support/text.h"
 #include "tests/transport/transport_test_util.h"
 #include "transport/zmq/zmq_channels.h"
 
 namespace flotilla {
 namespace {
+
+using testing::kArrives;
+using testing::kNothing;
+
+using test_text::contains;
 
 using namespace std::chrono_literals;
 using testing::allow;
@@ -18,11 +24,6 @@ using testing::curve_server_options;
 using testing::make_keys;
 using testing::receive_within;
 using testing::text_frames;
-
-constexpr auto kArrives = 5000ms;
-constexpr auto kNothing = 1500ms;
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 Frames sized_frames(std::initializer_list<size_t> sizes) {
   Frames f;

@@ -48,6 +48,14 @@ class TempDir {
   std::string path_;
 };
 
+// How long a test waits for a message that should arrive, and how long it waits to show that one
+// does not get through.
+constexpr auto kArrives = std::chrono::milliseconds(5000);
+constexpr auto kNothing = std::chrono::milliseconds(1500);
+
+// The port of a tcp:// endpoint.
+inline int port_of(const std::string& endpoint) { return std::stoi(endpoint.substr(endpoint.rfind(':') + 1)); }
+
 // Polls `done` every 10 ms until it holds or `limit` passes; returns its last value.
 inline bool eventually(const std::function<bool()>& done, std::chrono::milliseconds limit) {
   const auto end = std::chrono::steady_clock::now() + limit;

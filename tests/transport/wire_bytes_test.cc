@@ -15,6 +15,8 @@
 namespace flotilla {
 namespace {
 
+using testing::port_of;
+
 using namespace std::chrono_literals;
 using testing::allow;
 using testing::curve_client_options;
@@ -24,11 +26,9 @@ using testing::receive_within;
 using testing::TcpProxy;
 using testing::text_frames;
 
-constexpr auto kArrives = 10000ms;
+constexpr auto kArrivesThroughProxy = 10000ms;
 
-int port_of(const std::string& endpoint) { return std::stoi(endpoint.substr(endpoint.rfind(':') + 1)); }
-
-Frames sized_frames(std::initializer_list<size_t> sizes) {
+Frames frames_of_sizes(std::initializer_list<size_t> sizes) {
   Frames f;
   char fill = 'a';
   for (size_t n : sizes) f.push_back(Frame::from_string(std::string(n, fill++)));
@@ -38,9 +38,10 @@ Frames sized_frames(std::initializer_list<size_t> sizes) {
 // Messages with frame sizes on each side of every framing switch: 1-byte vs 8-byte sizes at 255/256
 // (plain) and 222/223 (CURVE adds 33 bytes), empty frames, and a large one.
 std::vector<Frames> test_messages() {
-  return {
-      sized_frames({0}),   sized_frames({1}),   sized_frames({222}),   sized_frames({223}),
-      sized_frames({255}), sized_frames({256}), sized_frames({70000}), sized_frames({5, 255, 256, 0, 70000, 222, 223})};
+  return {frames_of_sizes({0}),     frames_of_sizes({1}),
+          frames_of_sizes({222}),   frames_of_sizes({223}),
+          frames_of_sizes({255}),   frames_of_sizes({256}),
+          frames_of_sizes({70000}), frames_of_sizes({5, 255, 256, 0, 70000, 222, 223})};
 }
 
 class WireBytesTest : public ::testing::TestWithParam<bool> {};
@@ -62,11 +63,11 @@ TEST_P(WireBytesTest, MatchesTheBytesOnTheTcpStream) {
 
   // A first round trip completes the handshake both ways; from here on only messages cross.
   ASSERT_TRUE((*client)->send(text_frames({"hello"})).ok());
-  auto hello = receive_within(**server, kArrives);
+  auto hello = receive_within(**server, kArrivesThroughProxy);
   ASSERT_TRUE(hello.has_value());
   const std::string peer = hello->peer;
   ASSERT_TRUE((*server)->send(peer, text_frames({"hello back"})).ok());
-  ASSERT_TRUE(receive_within(**client, kArrives).has_value());
+  ASSERT_TRUE(receive_within(**client, kArrivesThroughProxy).has_value());
   const int64_t up0 = proxy.client_to_server(), down0 = proxy.server_to_client();
 
   int64_t expected_up = 0, expected_down = 0, received_up = 0;
@@ -74,7 +75,7 @@ TEST_P(WireBytesTest, MatchesTheBytesOnTheTcpStream) {
   for (const Frames& m : messages) {
     ASSERT_TRUE((*client)->send(m).ok());
     expected_up += (*client)->wire_bytes(m);
-    auto in = receive_within(**server, kArrives);
+    auto in = receive_within(**server, kArrivesThroughProxy);
     ASSERT_TRUE(in.has_value());
     ASSERT_EQ(in->frames.size(), m.size());
     received_up += in->wire_bytes;
@@ -83,7 +84,7 @@ TEST_P(WireBytesTest, MatchesTheBytesOnTheTcpStream) {
   for (const Frames& m : messages) {
     ASSERT_TRUE((*server)->send(peer, m).ok());
     expected_down += (*server)->wire_bytes(m);
-    auto back = receive_within(**client, kArrives);
+    auto back = receive_within(**client, kArrivesThroughProxy);
     ASSERT_TRUE(back.has_value());
     ASSERT_EQ(back->size(), m.size());
   }
@@ -95,12 +96,12 @@ TEST_P(WireBytesTest, MatchesTheBytesOnTheTcpStream) {
 
   // The per-frame cost, as measured on the stream: one small and one large frame alone.
   const int64_t up1 = proxy.client_to_server();
-  ASSERT_TRUE((*client)->send(sized_frames({100})).ok());
-  ASSERT_TRUE(receive_within(**server, kArrives).has_value());
+  ASSERT_TRUE((*client)->send(frames_of_sizes({100})).ok());
+  ASSERT_TRUE(receive_within(**server, kArrivesThroughProxy).has_value());
   const int64_t small_overhead = proxy.client_to_server() - up1 - 100;
   const int64_t up2 = proxy.client_to_server();
-  ASSERT_TRUE((*client)->send(sized_frames({70000})).ok());
-  ASSERT_TRUE(receive_within(**server, kArrives).has_value());
+  ASSERT_TRUE((*client)->send(frames_of_sizes({70000})).ok());
+  ASSERT_TRUE(receive_within(**server, kArrivesThroughProxy).has_value());
   const int64_t large_overhead = proxy.client_to_server() - up2 - 70000;
   std::cout << (curve ? "CURVE" : "plain") << " per-frame overhead on the wire: " << small_overhead
             << " bytes (100-byte frame), " << large_overhead << " bytes (70000-byte frame)\n";
@@ -118,7 +119,7 @@ TEST(WireBytesFormulaTest, FramingSwitches) {
   EXPECT_EQ(zmtp_frame_wire_bytes(0, true), 35);
   EXPECT_EQ(zmtp_frame_wire_bytes(222, true), 257);
   EXPECT_EQ(zmtp_frame_wire_bytes(223, true), 265);
-  EXPECT_EQ(zmtp_wire_bytes(sized_frames({0, 256}), false), 2 + 265);
+  EXPECT_EQ(zmtp_wire_bytes(frames_of_sizes({0, 256}), false), 2 + 265);
 }
 
 }  // namespace
