@@ -50,7 +50,9 @@ if ! "$cxx" -fsanitize=fuzzer,address,undefined "$probe/probe.cc" -o "$probe/pro
 fi
 
 start=$SECONDS
-CC=$cc CXX=$cxx cmake -S "$root" -B "$build" -DFLOTILLA_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+generator=()
+[[ ! -f $build/CMakeCache.txt ]] && command -v ninja >/dev/null && generator=(-G Ninja)
+CC=$cc CXX=$cxx cmake -S "$root" -B "$build" "${generator[@]}" -DFLOTILLA_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build" --target flotilla_fuzzers -j "$jobs" >"$build/fuzz-build.log" 2>&1 || {
   tail -n 60 "$build/fuzz-build.log" >&2
   echo "fuzz: building the fuzz targets failed (log: $build/fuzz-build.log)" >&2

@@ -8,7 +8,7 @@ set -euo pipefail
 # libopenblas0-openmp: Debian's LibTorch calls the system BLAS, and the default reference BLAS
 # makes dense layers several times slower; OpenBLAS (OpenMP flavour, like LibTorch) replaces it.
 # libcpp-httplib-dev: the coordinator's live view (docs/live_view.md); chromium: its browser test.
-packages=(cmake g++ make ccache pkg-config libtorch-dev libopenblas0-openmp libzmq3-dev cppzmq-dev libprotobuf-dev protobuf-compiler
+packages=(cmake g++ make ninja-build ccache pkg-config libtorch-dev libopenblas0-openmp libzmq3-dev cppzmq-dev libprotobuf-dev protobuf-compiler
           clang libclang-rt-14-dev libssl-dev libgtest-dev zlib1g-dev libcli11-dev nlohmann-json3-dev libcpp-httplib-dev
           chromium dataset-fashion-mnist python3-matplotlib)
 if [[ "${1:-}" == "--peers" ]]; then
