@@ -6,18 +6,18 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "coordinator/measure.h"
+
 namespace flotilla {
 namespace {
 
 using nlohmann::json;
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr double kNotMeasured = std::numeric_limits<double>::quiet_NaN();
 
 double seconds_between(LiveStatus::Clock::time_point from, LiveStatus::Clock::time_point to) {
   return std::chrono::duration<double>(to - from).count();
 }
-
-double unix_now() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
 
 // NaN and infinities have no JSON form; null says "not known".
 json number_or_null(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
@@ -212,7 +212,7 @@ void LiveStatus::on_run_started(const RunInfo& info) {
   rows_.assign(static_cast<size_t>(std::max(0, info.num_clients)), Row{});
   for (Row& r : rows_) {
     r.since = now;
-    r.loss = r.eval_accuracy = r.eval_loss = kNaN;
+    r.loss = r.eval_accuracy = r.eval_loss = kNotMeasured;
   }
   task_round_ = closed_round_ = last_committed_ = info.first_round - 1;
 }

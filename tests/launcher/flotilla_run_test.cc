@@ -10,17 +10,18 @@
 #include <vector>
 
 #include "tests/launcher/launcher_harness.h"
+#include "tests/support/text.h"
 
 namespace flotilla::testing {
 namespace {
+
+using test_text::contains;
 
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 // Generous: CI runs on two slow cores; a passing run takes a fraction of this.
 constexpr milliseconds kRunTimeout = seconds(60);
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 // A folder with fake binaries. Both scripts start with $dir set to that folder, print their
 // arguments ("args: ...") and write their pid ($$, which `exec sleep` keeps) to

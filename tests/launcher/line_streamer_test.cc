@@ -1,40 +1,20 @@
 #include "launcher/line_streamer.h"
 
 #include <gtest/gtest.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include <csignal>
 #include <string>
 #include <vector>
 
+#include "tests/launcher/memory_file.h"
+
 namespace flotilla {
 namespace {
 
-// An in-memory file standing in for the launcher's stdout.
-class Sink {
- public:
-  Sink() : fd_(::memfd_create("sink", MFD_CLOEXEC)) {}
-  ~Sink() { ::close(fd_); }
-  int fd() const { return fd_; }
-  std::string text() const {
-    std::string out;
-    char buffer[4096];
-    ssize_t n;
-    off_t offset = 0;
-    while ((n = ::pread(fd_, buffer, sizeof buffer, offset)) > 0) {
-      out.append(buffer, static_cast<std::size_t>(n));
-      offset += n;
-    }
-    return out;
-  }
-
- private:
-  int fd_;
-};
+using testing::MemoryFile;
 
 TEST(LineStreamer, PrefixesWholeLinesAcrossArbitraryChunks) {
-  Sink sink;
+  MemoryFile sink;
   std::vector<std::string> seen;
   LineStreamer streamer(sink.fd(), "[c] ", [&](std::string_view line) { seen.emplace_back(line); });
   streamer.feed("rou");
@@ -46,7 +26,7 @@ TEST(LineStreamer, PrefixesWholeLinesAcrossArbitraryChunks) {
 }
 
 TEST(LineStreamer, FinishWritesAnUnterminatedLastLine) {
-  Sink sink;
+  MemoryFile sink;
   LineStreamer streamer(sink.fd(), "[x] ");
   streamer.feed("a\nno newline");
   streamer.finish();
@@ -55,7 +35,7 @@ TEST(LineStreamer, FinishWritesAnUnterminatedLastLine) {
 }
 
 TEST(LineStreamer, SplitsOverlongLinesInsteadOfBufferingForever) {
-  Sink sink;
+  MemoryFile sink;
   std::size_t lines = 0;
   LineStreamer streamer(sink.fd(), "", [&](std::string_view) { ++lines; });
   const std::string chunk(LineStreamer::kMaxLine / 2 + 1, 'x');

@@ -15,13 +15,14 @@
 #include <thread>
 
 #include "tests/launcher/launcher_harness.h"
+#include "tests/support/text.h"
 
 namespace flotilla::testing {
 namespace {
 
-using namespace std::chrono_literals;
+using test_text::contains;
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+using namespace std::chrono_literals;
 
 // Runs flotilla-run with `args` on a new pseudo-terminal; returns everything it wrote there and
 // its exit status (-1 when it had to be killed after `timeout`).

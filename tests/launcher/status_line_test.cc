@@ -1,40 +1,19 @@
 #include "launcher/status_line.h"
 
 #include <gtest/gtest.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include "launcher/line_streamer.h"
+#include "tests/launcher/memory_file.h"
 
 namespace flotilla {
 namespace {
 
-// An in-memory file standing in for the terminal.
-class Sink {
- public:
-  Sink() : fd_(::memfd_create("terminal", MFD_CLOEXEC)) {}
-  ~Sink() { ::close(fd_); }
-  int fd() const { return fd_; }
-  std::string text() const {
-    std::string out;
-    char buffer[4096];
-    ssize_t n;
-    off_t offset = 0;
-    while ((n = ::pread(fd_, buffer, sizeof buffer, offset)) > 0) {
-      out.append(buffer, static_cast<std::size_t>(n));
-      offset += n;
-    }
-    return out;
-  }
-
- private:
-  int fd_;
-};
+using testing::MemoryFile;
 
 constexpr const char* kErase = "\r\x1b[K";
 
 TEST(StatusLine, RedrawsInPlaceOnlyWhenTheTextChanges) {
-  Sink terminal;
+  MemoryFile terminal("terminal");
   StatusLine line(terminal.fd());
   line.show("round 1/3");
   line.show("round 1/3");
@@ -46,7 +25,7 @@ TEST(StatusLine, RedrawsInPlaceOnlyWhenTheTextChanges) {
 }
 
 TEST(StatusLine, OutputGoesAboveTheLine) {
-  Sink terminal;
+  MemoryFile terminal("terminal");
   StatusLine line(terminal.fd());
   LineStreamer streamer(terminal.fd(), "[coordinator] ", nullptr, &line);
   streamer.feed("before any line\n");
