@@ -47,20 +47,20 @@ StatusOr<TensorDataset> load_files(const std::vector<std::string>& paths) {
   return d;
 }
 
-std::string trim(const std::string& s) {
+std::string trim_name(const std::string& s) {
   const char* space = " \t\r\n";
   const size_t begin = s.find_first_not_of(space);
   return begin == std::string::npos ? "" : s.substr(begin, s.find_last_not_of(space) - begin + 1);
 }
 
-std::vector<std::string> class_names(const fs::path& folder) {
+std::vector<std::string> cifar_class_names(const fs::path& folder) {
   const std::vector<std::string> standard = {"airplane", "automobile", "bird",  "cat",  "deer",
                                              "dog",      "frog",       "horse", "ship", "truck"};
   std::ifstream in(folder / "batches.meta.txt");
   if (!in) return standard;
   std::vector<std::string> names;
   for (std::string line; std::getline(in, line);) {
-    if (std::string name = trim(line); !name.empty()) names.push_back(std::move(name));
+    if (std::string name = trim_name(line); !name.empty()) names.push_back(std::move(name));
   }
   if (names.size() == 10) return names;
   FLOTILLA_LOG(Warning) << (folder / "batches.meta.txt").string() << " lists " << names.size()
@@ -68,7 +68,7 @@ std::vector<std::string> class_names(const fs::path& folder) {
   return standard;
 }
 
-Status check_labels(const std::string& path, const std::string& bytes) {
+Status check_cifar_labels(const std::string& path, const std::string& bytes) {
   for (size_t i = 0; i < bytes.size(); i += kCifarRecordBytes) {
     const unsigned label = static_cast<unsigned char>(bytes[i]);
     if (label > 9) {
@@ -94,7 +94,7 @@ StatusOr<CifarRecords> parse_cifar10_bin(std::string bytes, const std::string& n
       return data_loss_error(name + ": " + std::to_string(bytes.size()) + " bytes is not a positive multiple of the " +
                              std::to_string(kCifarRecordBytes) + "-byte CIFAR-10 record");
     }
-    RETURN_IF_ERROR(check_labels(name, bytes));
+    RETURN_IF_ERROR(check_cifar_labels(name, bytes));
     const int64_t n = static_cast<int64_t>(bytes.size()) / kCifarRecordBytes;
     const at::Tensor records = byte_tensor(std::move(bytes), 0, {n, kCifarRecordBytes});
     CifarRecords r;
@@ -127,7 +127,7 @@ StatusOr<DatasetSplits> load_cifar10_dir(const std::string& dir) {
     s.name = "cifar10";
     ASSIGN_OR_RETURN(s.train, load_files(train_files));
     ASSIGN_OR_RETURN(s.test, load_files({test_file}));
-    s.class_names = class_names(folder);
+    s.class_names = cifar_class_names(folder);
     return s;
   });
 }

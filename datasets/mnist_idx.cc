@@ -118,7 +118,7 @@ StatusOr<TensorDataset> load_split(const std::string& dir, const std::string& pr
   return d;
 }
 
-std::vector<std::string> class_names(const Normalization& norm) {
+std::vector<std::string> mnist_class_names(const Normalization& norm) {
   if (std::string(norm.name) == kFashionMnist.name) {
     return {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"};
   }
@@ -199,7 +199,7 @@ StatusOr<DatasetSplits> load_mnist_dir(const std::string& dir, const std::string
                              std::to_string(s.width()) + " but t10k images are " +
                              std::to_string(s.test.images.size(2)) + "x" + std::to_string(s.test.images.size(3)));
     }
-    s.class_names = class_names(*norm);
+    s.class_names = mnist_class_names(*norm);
     return s;
   });
 }

@@ -11,7 +11,7 @@ namespace {
 // Back to the line's start and erase it (ECMA-48 EL): what every redraw and erase begins with.
 constexpr std::string_view kEraseLine = "\r\x1b[K";
 
-bool write_all(int fd, std::string_view data) {
+bool write_to_terminal(int fd, std::string_view data) {
   while (!data.empty()) {
     const ssize_t n = ::write(fd, data.data(), data.size());
     if (n >= 0) {
@@ -33,19 +33,19 @@ StatusLine::StatusLine(int fd) : fd_(fd) {}
 void StatusLine::show(std::string text) {
   if (shown_ && text == text_) return;
   text_ = std::move(text);
-  shown_ = write_all(fd_, std::string(kEraseLine) + text_);
+  shown_ = write_to_terminal(fd_, std::string(kEraseLine) + text_);
 }
 
 void StatusLine::clear() {
   if (!shown_) return;
-  write_all(fd_, kEraseLine);
+  write_to_terminal(fd_, kEraseLine);
   shown_ = false;
 }
 
 bool StatusLine::write_above(int fd, std::string_view data) {
   const bool was_shown = shown_;
   clear();
-  const bool written = write_all(fd, data);
+  const bool written = write_to_terminal(fd, data);
   if (was_shown) show(text_);
   return written;
 }

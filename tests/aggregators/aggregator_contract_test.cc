@@ -24,7 +24,7 @@ AggregatorRegistry& registry() {
   return *r;
 }
 
-ModelState random_state(int seed) {
+ModelState contract_state(int seed) {
   at::manual_seed(seed);
   ModelState s;
   s.add("conv.weight", at::randn({4, 2, 3, 3}));
@@ -95,8 +95,8 @@ class AggregatorContractTest : public ::testing::TestWithParam<std::string> {
 };
 
 TEST_P(AggregatorContractTest, AllEqualInputsGiveThatInput) {
-  ModelState global = random_state(1);
-  ModelState client = random_state(2);
+  ModelState global = contract_state(1);
+  ModelState client = contract_state(2);
   std::vector<ClientUpdate> ups;
   for (int k = 0; k < 5; ++k) ups.push_back(update_of(k, 10 + k, client));
   auto out = run_round(*make(global), 1, global, ups, /*identical_clients=*/true);
@@ -106,8 +106,8 @@ TEST_P(AggregatorContractTest, AllEqualInputsGiveThatInput) {
 }
 
 TEST_P(AggregatorContractTest, OneClientIsIdentity) {
-  ModelState global = random_state(1);
-  std::vector<ClientUpdate> ups{update_of(3, 7, random_state(4))};
+  ModelState global = contract_state(1);
+  std::vector<ClientUpdate> ups{update_of(3, 7, contract_state(4))};
   auto out = run_round(*make(global), 1, global, ups);
   ASSERT_TRUE(out.ok()) << out.status();
   EXPECT_TRUE(out->check_same_layout(global).ok());
@@ -116,9 +116,9 @@ TEST_P(AggregatorContractTest, OneClientIsIdentity) {
 }
 
 TEST_P(AggregatorContractTest, OrderOfUpdatesDoesNotMatter) {
-  ModelState global = random_state(1);
+  ModelState global = contract_state(1);
   std::vector<ClientUpdate> ups;
-  for (int k = 0; k < 6; ++k) ups.push_back(update_of(k, 5 + 3 * k, random_state(10 + k)));
+  for (int k = 0; k < 6; ++k) ups.push_back(update_of(k, 5 + 3 * k, contract_state(10 + k)));
   // Two rounds, so stateful rules are checked with state.
   auto a = make(global), b = make(global);
   std::vector<ClientUpdate> reversed(ups.rbegin(), ups.rend());
@@ -138,7 +138,7 @@ TEST_P(AggregatorContractTest, OrderOfUpdatesDoesNotMatter) {
 
 // A model with an integer counter (as BatchNorm has) and a float64 tensor besides float32 ones.
 ModelState mixed_state(int seed) {
-  ModelState s = random_state(seed);
+  ModelState s = contract_state(seed);
   s.add("head.weight", at::randn({3}, at::kDouble));
   s.add("bn.num_batches_tracked", at::tensor(int64_t{seed % 17}));
   return s;

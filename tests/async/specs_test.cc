@@ -23,7 +23,7 @@ DelayModel delay(const std::string& spec) {
   return d.ok() ? *d : DelayModel();
 }
 
-void expect_error(const Status& s, const std::string& fragment) {
+void expect_spec_error(const Status& s, const std::string& fragment) {
   EXPECT_FALSE(s.ok());
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << s;
   EXPECT_NE(s.message().find(fragment), std::string::npos) << "'" << s.message() << "' lacks '" << fragment << "'";
@@ -57,15 +57,15 @@ TEST(StalenessTest, DefaultsAndCanonicalSpecs) {
 }
 
 TEST(StalenessTest, BadSpecsNameTheProblem) {
-  expect_error(Staleness::parse("exponential").status(), "unknown kind 'exponential'");
-  expect_error(Staleness::parse("polynomial:a=-1").status(), "a must be >= 0");
-  expect_error(Staleness::parse("hinge:a=10,b=-4").status(), "b must be >= 0");
-  expect_error(Staleness::parse("hinge:a=ten").status(), "a='ten' is not a finite number");
-  expect_error(Staleness::parse("polynomial:a=nan").status(), "not a finite number");
-  expect_error(Staleness::parse("polynomial:alpha=1").status(), "unknown parameter(s) for 'polynomial': alpha");
-  expect_error(Staleness::parse("hinge:a=1,a=2").status(), "given twice");
-  expect_error(Staleness::parse("").status(), "no kind");
-  expect_error(Staleness::parse("hinge:a").status(), "not key=value");
+  expect_spec_error(Staleness::parse("exponential").status(), "unknown kind 'exponential'");
+  expect_spec_error(Staleness::parse("polynomial:a=-1").status(), "a must be >= 0");
+  expect_spec_error(Staleness::parse("hinge:a=10,b=-4").status(), "b must be >= 0");
+  expect_spec_error(Staleness::parse("hinge:a=ten").status(), "a='ten' is not a finite number");
+  expect_spec_error(Staleness::parse("polynomial:a=nan").status(), "not a finite number");
+  expect_spec_error(Staleness::parse("polynomial:alpha=1").status(), "unknown parameter(s) for 'polynomial': alpha");
+  expect_spec_error(Staleness::parse("hinge:a=1,a=2").status(), "given twice");
+  expect_spec_error(Staleness::parse("").status(), "no kind");
+  expect_spec_error(Staleness::parse("hinge:a").status(), "not key=value");
   EXPECT_NE(Staleness::parse("hinge:a=x").status().message().find("staleness"), std::string::npos);
 }
 
@@ -134,16 +134,16 @@ TEST(DelayModelTest, CanonicalSpecs) {
 }
 
 TEST(DelayModelTest, BadSpecsNameTheProblem) {
-  expect_error(DelayModel::parse("uniform:a=1").status(), "unknown distribution 'uniform'");
-  expect_error(DelayModel::parse("gaussian:mean=1,std=-1").status(), "std must be >= 0");
-  expect_error(DelayModel::parse("gaussian:mean=-1,std=1").status(), "mean must be >= 0");
-  expect_error(DelayModel::parse("constant:value=-2").status(), "value must be >= 0");
-  expect_error(DelayModel::parse("constant:value=1,per=epoch").status(), "per='epoch' must be update or batch");
-  expect_error(DelayModel::parse("constant:mean=1").status(), "unknown parameter(s) for 'constant': mean");
-  expect_error(DelayModel::parse("constant;fast=3:factor=2").status(), "is not slow=<client ids>:factor=<f>");
-  expect_error(DelayModel::parse("constant;slow=3,x:factor=2").status(), "'x' is not an id");
-  expect_error(DelayModel::parse("constant;slow=3:factor=0.5").status(), "factor must be >= 1");
-  expect_error(DelayModel::parse("constant;slow=3:speed=2").status(), "unknown parameter(s)");
+  expect_spec_error(DelayModel::parse("uniform:a=1").status(), "unknown distribution 'uniform'");
+  expect_spec_error(DelayModel::parse("gaussian:mean=1,std=-1").status(), "std must be >= 0");
+  expect_spec_error(DelayModel::parse("gaussian:mean=-1,std=1").status(), "mean must be >= 0");
+  expect_spec_error(DelayModel::parse("constant:value=-2").status(), "value must be >= 0");
+  expect_spec_error(DelayModel::parse("constant:value=1,per=epoch").status(), "per='epoch' must be update or batch");
+  expect_spec_error(DelayModel::parse("constant:mean=1").status(), "unknown parameter(s) for 'constant': mean");
+  expect_spec_error(DelayModel::parse("constant;fast=3:factor=2").status(), "is not slow=<client ids>:factor=<f>");
+  expect_spec_error(DelayModel::parse("constant;slow=3,x:factor=2").status(), "'x' is not an id");
+  expect_spec_error(DelayModel::parse("constant;slow=3:factor=0.5").status(), "factor must be >= 1");
+  expect_spec_error(DelayModel::parse("constant;slow=3:speed=2").status(), "unknown parameter(s)");
 }
 
 TEST(AsyncOptionsTest, DefaultsAreValidAndRoundTrip) {
@@ -168,18 +168,19 @@ TEST(AsyncOptionsTest, BadValuesNameTheOption) {
     edit(o);
     return AsyncConfig::create(o).status();
   };
-  expect_error(with([](AsyncOptions& o) { o.concurrency = 0; }), "concurrency must be >= 1");
-  expect_error(with([](AsyncOptions& o) { o.buffer_size = 0; }), "buffer_size must be >= 1");
-  expect_error(with([](AsyncOptions& o) { o.alpha = 0; }), "alpha must be in (0, 1]");
-  expect_error(with([](AsyncOptions& o) { o.alpha = 1.5; }), "alpha must be in (0, 1]");
-  expect_error(with([](AsyncOptions& o) { o.server_lr = -1; }), "server_lr must be finite and > 0");
-  expect_error(with([](AsyncOptions& o) { o.dc_lambda = -0.1; }), "dc_lambda must be finite and >= 0");
-  expect_error(with([](AsyncOptions& o) { o.dc_client_lr = 0; }), "dc_client_lr");
-  expect_error(with([](AsyncOptions& o) { o.step_cost = NAN; }), "step_cost");
-  expect_error(with([](AsyncOptions& o) { o.staleness = "linear"; }), "async option staleness");
-  expect_error(with([](AsyncOptions& o) { o.delay = "gaussian:std=-1"; }), "async option delay");
-  expect_error(async_config_from_options(Options{{"mode", "fedsync"}}).status(), "mode must be fedasync or fedbuff");
-  expect_error(async_config_from_options(Options{{"clock", "wall"}}).status(), "clock must be virtual or real");
+  expect_spec_error(with([](AsyncOptions& o) { o.concurrency = 0; }), "concurrency must be >= 1");
+  expect_spec_error(with([](AsyncOptions& o) { o.buffer_size = 0; }), "buffer_size must be >= 1");
+  expect_spec_error(with([](AsyncOptions& o) { o.alpha = 0; }), "alpha must be in (0, 1]");
+  expect_spec_error(with([](AsyncOptions& o) { o.alpha = 1.5; }), "alpha must be in (0, 1]");
+  expect_spec_error(with([](AsyncOptions& o) { o.server_lr = -1; }), "server_lr must be finite and > 0");
+  expect_spec_error(with([](AsyncOptions& o) { o.dc_lambda = -0.1; }), "dc_lambda must be finite and >= 0");
+  expect_spec_error(with([](AsyncOptions& o) { o.dc_client_lr = 0; }), "dc_client_lr");
+  expect_spec_error(with([](AsyncOptions& o) { o.step_cost = NAN; }), "step_cost");
+  expect_spec_error(with([](AsyncOptions& o) { o.staleness = "linear"; }), "async option staleness");
+  expect_spec_error(with([](AsyncOptions& o) { o.delay = "gaussian:std=-1"; }), "async option delay");
+  expect_spec_error(async_config_from_options(Options{{"mode", "fedsync"}}).status(),
+                    "mode must be fedasync or fedbuff");
+  expect_spec_error(async_config_from_options(Options{{"clock", "wall"}}).status(), "clock must be virtual or real");
   EXPECT_FALSE(async_config_from_options(Options{{"buffer", "3"}}).ok());  // unknown key
 }
 

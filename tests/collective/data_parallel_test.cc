@@ -63,7 +63,7 @@ void sgd_step(const std::vector<at::Tensor>& params, std::vector<at::Tensor>& ve
   }
 }
 
-at::Tensor flat(const std::vector<at::Tensor>& params) {
+at::Tensor flat_parameters(const std::vector<at::Tensor>& params) {
   return at::cat({params[0].detach().reshape({-1}), params[1].detach().reshape({-1})});
 }
 
@@ -96,7 +96,7 @@ TEST_P(DataParallelTest, MatchesSingleProcessSgdOnTheWholeBatch) {
       if (!stats.ok()) return "step " + std::to_string(step) + ": " + stats.status().to_string();
       sgd_step(params, velocity, momentum);
     }
-    write_floats(dir.file("params-" + std::to_string(rank)), flat(params));
+    write_floats(dir.file("params-" + std::to_string(rank)), flat_parameters(params));
     return "";
   });
   ASSERT_EQ(testing::failures(outcomes), "");
@@ -108,8 +108,8 @@ TEST_P(DataParallelTest, MatchesSingleProcessSgdOnTheWholeBatch) {
     backward(params, batch.x, batch.y);
     sgd_step(params, velocity, momentum);
   }
-  const at::Tensor expected = flat(params);
-  const at::Tensor start = flat(initial_parameters());
+  const at::Tensor expected = flat_parameters(params);
+  const at::Tensor start = flat_parameters(initial_parameters());
   // The shard gradients' mean equals the batch gradient up to float32 rounding in the matmuls and
   // sums (relative ~1e-6 per step); K = 15 contracting steps keep the drift near that: 1e-4
   // absolute is ~100x the rounding and ~1000x below the distance the parameters travel.
