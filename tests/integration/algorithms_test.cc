@@ -14,13 +14,15 @@
 namespace flotilla {
 namespace {
 
+using flotilla::testing::final_model_sha;
+
 using namespace std::chrono_literals;
 using flotilla::testing::LocalCluster;
 using flotilla::testing::RogueClient;
 using flotilla::testing::small_experiment_flags;
 using nlohmann::json;
 
-constexpr int kClients = 2, kRounds = 3;
+constexpr int kAlgorithmClients = 2, kAlgorithmRounds = 3;
 
 // Replaces the value of `flag` in `args` (a flag may be given once).
 void set_flag(std::vector<std::string>& args, const std::string& flag, const std::string& value) {
@@ -29,9 +31,9 @@ void set_flag(std::vector<std::string>& args, const std::string& flag, const std
   *std::next(it) = value;
 }
 
-std::vector<std::string> run_flags(const std::string& aggregator, int clients = kClients) {
+std::vector<std::string> algorithm_flags(const std::string& aggregator, int clients = kAlgorithmClients) {
   std::vector<std::string> args = {
-      "--clients", std::to_string(clients), "--rounds", std::to_string(kRounds), "--aggregator", aggregator};
+      "--clients", std::to_string(clients), "--rounds", std::to_string(kAlgorithmRounds), "--aggregator", aggregator};
   // The synthetic problem is IID; a Dirichlet split gives the client halves drift to act on.
   auto experiment = small_experiment_flags(2);
   set_flag(experiment, "--partitioner", "dirichlet");
@@ -41,20 +43,16 @@ std::vector<std::string> run_flags(const std::string& aggregator, int clients = 
 }
 
 // One run of `aggregator`; its metrics.
-std::vector<json> run(const std::string& aggregator, const std::string& name) {
+std::vector<json> algorithm_run(const std::string& aggregator, const std::string& name) {
   LocalCluster cluster(name);
-  EXPECT_TRUE(cluster.start_coordinator(run_flags(aggregator)));
-  for (int k = 0; k < kClients; ++k) cluster.start_client(std::to_string(k));
+  EXPECT_TRUE(cluster.start_coordinator(algorithm_flags(aggregator)));
+  for (int k = 0; k < kAlgorithmClients; ++k) cluster.start_client(std::to_string(k));
   EXPECT_EQ(cluster.wait_coordinator(180s), 0) << cluster.coordinator_log();
   return cluster.rounds();
 }
 
-std::string final_sha(const std::vector<json>& rounds) {
-  return rounds.empty() ? "" : rounds.back()["model_sha256"].get<std::string>();
-}
-
 const std::vector<json>& fedavg_run() {
-  static const std::vector<json> rounds = run("fedavg", "algorithms-fedavg");
+  static const std::vector<json> rounds = algorithm_run("fedavg", "algorithms-fedavg");
   return rounds;
 }
 
@@ -62,17 +60,17 @@ class AlgorithmRunTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(AlgorithmRunTest, TwoRunsWithOneSeedEndWithTheSameModelUnlikeFedAvgs) {
   const std::string algorithm = GetParam();
-  const auto first = run(algorithm, "algorithms-" + algorithm + "-a");
-  const auto second = run(algorithm, "algorithms-" + algorithm + "-b");
-  ASSERT_EQ(first.size(), static_cast<size_t>(kRounds));
-  ASSERT_EQ(second.size(), static_cast<size_t>(kRounds));
+  const auto first = algorithm_run(algorithm, "algorithms-" + algorithm + "-a");
+  const auto second = algorithm_run(algorithm, "algorithms-" + algorithm + "-b");
+  ASSERT_EQ(first.size(), static_cast<size_t>(kAlgorithmRounds));
+  ASSERT_EQ(second.size(), static_cast<size_t>(kAlgorithmRounds));
   for (const auto& round : first) {
     EXPECT_EQ(round["status"], "ok");
     EXPECT_TRUE(std::isfinite(round["test_accuracy"].get<double>()));
     for (const auto& c : round["clients"]) EXPECT_GT(c["local_steps"].get<int64_t>(), 0) << c;
   }
-  EXPECT_EQ(final_sha(first), final_sha(second)) << algorithm << " is not reproducible";
-  EXPECT_NE(final_sha(first), final_sha(fedavg_run())) << algorithm << "'s client half changed nothing";
+  EXPECT_EQ(final_model_sha(first), final_model_sha(second)) << algorithm << " is not reproducible";
+  EXPECT_NE(final_model_sha(first), final_model_sha(fedavg_run())) << algorithm << "'s client half changed nothing";
 }
 
 INSTANTIATE_TEST_SUITE_P(Builtins, AlgorithmRunTest,
@@ -83,7 +81,7 @@ int64_t bytes_of_round(const json& round, const char* key) { return round[key].g
 // SCAFFOLD's control variates are model-sized (the MLP has no buffers) and travel both ways: each
 // direction carries about twice FedAvg's bytes, every frame counted.
 TEST(AlgorithmTrafficTest, ScaffoldsControlVariatesCountInBothDirections) {
-  const auto scaffold = run("scaffold", "algorithms-traffic");
+  const auto scaffold = algorithm_run("scaffold", "algorithms-traffic");
   const auto& fedavg = fedavg_run();
   ASSERT_EQ(scaffold.size(), fedavg.size());
   for (size_t r = 0; r < scaffold.size(); ++r) {
@@ -97,7 +95,7 @@ TEST(AlgorithmTrafficTest, ScaffoldsControlVariatesCountInBothDirections) {
 
 TEST(ClientHalfPluginTest, AClientWithoutThePluginRefusesTheTaskNamingIt) {
   LocalCluster cluster("algorithms-missing-plugin");
-  auto args = run_flags("fedcm", 1);
+  auto args = algorithm_flags("fedcm", 1);
   set_flag(args, "--momentum", "0");  // FedCM's global direction replaces local momentum
   args.insert(args.end(), {"--plugin", FEDCM_PLUGIN, "--round-timeout", "5"});
   ASSERT_TRUE(cluster.start_coordinator(args));
@@ -112,13 +110,13 @@ TEST(ClientHalfPluginTest, AClientWithoutThePluginRefusesTheTaskNamingIt) {
 
 TEST(ClientHalfPluginTest, WithThePluginOnBothSidesThePluginsHalfTrains) {
   LocalCluster cluster("algorithms-plugin");
-  auto args = run_flags("fedcm", 1);
+  auto args = algorithm_flags("fedcm", 1);
   set_flag(args, "--momentum", "0");
   args.insert(args.end(), {"--plugin", FEDCM_PLUGIN});
   ASSERT_TRUE(cluster.start_coordinator(args));
   cluster.start_client("0", {"--plugin", FEDCM_PLUGIN});
   EXPECT_EQ(cluster.wait_coordinator(120s), 0) << cluster.coordinator_log();
-  EXPECT_EQ(cluster.rounds().size(), static_cast<size_t>(kRounds));
+  EXPECT_EQ(cluster.rounds().size(), static_cast<size_t>(kAlgorithmRounds));
 }
 
 // A hand-driven client 1 that answers every SCAFFOLD task with a good model but bad extras: a
@@ -126,7 +124,7 @@ TEST(ClientHalfPluginTest, WithThePluginOnBothSidesThePluginsHalfTrains) {
 // client 0's updates carry every round.
 TEST(ExtrasValidationTest, UpdatesWithBadExtrasAreRejectedForTheirRoundAndTheRunGoesOn) {
   LocalCluster cluster("algorithms-bad-extras");
-  auto args = run_flags("scaffold");
+  auto args = algorithm_flags("scaffold");
   args.insert(args.end(), {"--min-fit", "1"});
   ASSERT_TRUE(cluster.start_coordinator(args));
   cluster.start_client("0");
@@ -156,9 +154,9 @@ TEST(ExtrasValidationTest, UpdatesWithBadExtrasAreRejectedForTheirRoundAndTheRun
   }
   ASSERT_EQ(code, 0) << cluster.coordinator_log();
   const auto rounds = cluster.rounds();
-  ASSERT_EQ(rounds.size(), static_cast<size_t>(kRounds));
+  ASSERT_EQ(rounds.size(), static_cast<size_t>(kAlgorithmRounds));
   const char* expected[] = {"delta_c/bogus", "NaN", "shape"};
-  for (int r = 0; r < kRounds; ++r) {
+  for (int r = 0; r < kAlgorithmRounds; ++r) {
     EXPECT_EQ(rounds[r]["answered"], 1) << rounds[r];
     for (const auto& c : rounds[r]["clients"]) {
       if (c["client_id"] != 1) continue;

@@ -24,6 +24,8 @@
 namespace flotilla {
 namespace {
 
+using flotilla::testing::kClientLiveness;
+
 using namespace std::chrono_literals;
 using flotilla::testing::ChildProcess;
 using flotilla::testing::count_of;
@@ -34,11 +36,9 @@ using flotilla::testing::RogueClient;
 using flotilla::testing::small_experiment_flags;
 using nlohmann::json;
 
-const std::vector<std::string> kClientLiveness = {"--peer-timeout", "3", "--heartbeat-interval", "0.5"};
-
 // A run of `clients` logical clients for `rounds` versions, one local epoch per task; `more` last.
-std::vector<std::string> run_flags(int clients, int rounds, const std::vector<std::string>& more,
-                                   const std::string& round_timeout_s = "60") {
+std::vector<std::string> async_flags(int clients, int rounds, const std::vector<std::string>& more,
+                                     const std::string& round_timeout_s = "60") {
   std::vector<std::string> args = {"--clients",
                                    std::to_string(clients),
                                    "--rounds",
@@ -69,10 +69,10 @@ std::vector<std::string> async_flags(const std::vector<std::string>& async_opts,
 }
 
 // Runs to the end with clients hosted as `processes` says; the run's metrics.jsonl.
-std::vector<json> run(const std::string& name, int clients, int rounds, const std::vector<std::string>& more,
-                      const std::vector<std::string>& processes) {
+std::vector<json> async_run(const std::string& name, int clients, int rounds, const std::vector<std::string>& more,
+                            const std::vector<std::string>& processes) {
   LocalCluster cluster(name);
-  EXPECT_TRUE(cluster.start_coordinator(run_flags(clients, rounds, more)));
+  EXPECT_TRUE(cluster.start_coordinator(async_flags(clients, rounds, more)));
   for (const auto& ids : processes) cluster.start_client(ids, kClientLiveness);
   EXPECT_EQ(cluster.wait_coordinator(120s), 0) << cluster.coordinator_log();
   return cluster.rounds();
@@ -105,8 +105,8 @@ std::vector<std::pair<int, std::string>> applications(const json& round) {
 TEST(AsyncTest, VirtualClockRunRepeatsBitForBit) {
   constexpr int kRounds = 6;
   const auto flags = async_flags({"mode=fedbuff", "buffer_size=2"}, {"--concurrency", "3", "--checkpoint-every", "0"});
-  const auto first = run("async-repeat-a", 4, kRounds, flags, {"0-1", "2-3"});
-  const auto second = run("async-repeat-b", 4, kRounds, flags, {"0-1", "2-3"});
+  const auto first = async_run("async-repeat-a", 4, kRounds, flags, {"0-1", "2-3"});
+  const auto second = async_run("async-repeat-b", 4, kRounds, flags, {"0-1", "2-3"});
   expect_rounds_numbered(first, kRounds);
   expect_rounds_numbered(second, kRounds);
   if (first.size() != second.size()) return;
@@ -152,10 +152,10 @@ TEST(AsyncTest, VirtualClockRunRepeatsBitForBit) {
 // synchronous FedAvg's round 1 does from the same clients, bit for bit.
 TEST(AsyncTest, FedBuffWithKEqualToNIsSynchronousFedAvg) {
   const auto async_rounds =
-      run("async-fedbuff-k4", 4, 1, async_flags({"buffer_size=4"}, {"--concurrency", "4", "--checkpoint-every", "0"}),
-          {"0-1", "2-3"});
-  const auto sync_rounds =
-      run("async-sync-ref", 4, 1, {"--mode", "sync", "--fraction", "1", "--checkpoint-every", "0"}, {"0-1", "2-3"});
+      async_run("async-fedbuff-k4", 4, 1,
+                async_flags({"buffer_size=4"}, {"--concurrency", "4", "--checkpoint-every", "0"}), {"0-1", "2-3"});
+  const auto sync_rounds = async_run("async-sync-ref", 4, 1,
+                                     {"--mode", "sync", "--fraction", "1", "--checkpoint-every", "0"}, {"0-1", "2-3"});
   ASSERT_EQ(async_rounds.size(), 1u);
   ASSERT_EQ(sync_rounds.size(), 1u);
   EXPECT_EQ(policy_of(async_rounds[0], "updates_applied"), 4) << async_rounds[0].dump();
@@ -170,11 +170,11 @@ TEST(AsyncTest, FedBuffWithKEqualToNIsSynchronousFedAvg) {
 // times as long as the others.
 TEST(AsyncTest, FedAsyncPolynomialStalenessWithRealDelays) {
   constexpr int kRounds = 8;
-  const auto rounds = run("async-fedasync-real", 4, kRounds,
-                          async_flags({"mode=fedasync", "staleness=polynomial:a=0.5", "clock=real",
-                                       "delay=constant:value=0.3;slow=1:factor=4"},
-                                      {"--checkpoint-every", "0"}),
-                          {"0-1", "2-3"});
+  const auto rounds = async_run("async-fedasync-real", 4, kRounds,
+                                async_flags({"mode=fedasync", "staleness=polynomial:a=0.5", "clock=real",
+                                             "delay=constant:value=0.3;slow=1:factor=4"},
+                                            {"--checkpoint-every", "0"}),
+                                {"0-1", "2-3"});
   expect_rounds_numbered(rounds, kRounds);
   std::string previous_model;
   for (const auto& round : rounds) {
@@ -207,7 +207,7 @@ TEST(AsyncTest, FedAsyncPolynomialStalenessWithRealDelays) {
 TEST(AsyncTest, HostileUpdatesEndTheirTaskOnly) {
   constexpr int kRounds = 5;
   LocalCluster cluster("async-hostile");
-  ASSERT_TRUE(cluster.start_coordinator(run_flags(
+  ASSERT_TRUE(cluster.start_coordinator(async_flags(
       3, kRounds, async_flags({"mode=fedbuff", "buffer_size=2"}, {"--concurrency", "3", "--checkpoint-every", "0"}))));
   cluster.start_client("0-1", kClientLiveness);
   int code = -1;
@@ -276,9 +276,9 @@ TEST(AsyncTest, KilledClientsTaskIsLostAndTheRunGoesOn) {
   constexpr int kRounds = 14;
   LocalCluster cluster("async-lost");
   ASSERT_TRUE(cluster.start_coordinator(
-      run_flags(4, kRounds,
-                async_flags({"mode=fedbuff", "buffer_size=2", "clock=real", "delay=constant:value=0.8"},
-                            {"--concurrency", "4", "--checkpoint-every", "0"}))));
+      async_flags(4, kRounds,
+                  async_flags({"mode=fedbuff", "buffer_size=2", "clock=real", "delay=constant:value=0.8"},
+                              {"--concurrency", "4", "--checkpoint-every", "0"}))));
   cluster.start_client("0-1", kClientLiveness);
   cluster.start_client("2", kClientLiveness);
   cluster.start_client("3", kClientLiveness);
@@ -322,9 +322,9 @@ TEST(AsyncTest, KilledRunResumesWithVersionsNumberedOn) {
                                                  "--reconnect-timeout", "60"};
   LocalCluster cluster("async-resume");
   ASSERT_TRUE(cluster.start_coordinator(
-      run_flags(3, kRounds,
-                async_flags({"mode=fedbuff", "buffer_size=2", "clock=real", "delay=constant:value=0.3"},
-                            {"--concurrency", "3", "--checkpoint-every", "1"}))));
+      async_flags(3, kRounds,
+                  async_flags({"mode=fedbuff", "buffer_size=2", "clock=real", "delay=constant:value=0.3"},
+                              {"--concurrency", "3", "--checkpoint-every", "1"}))));
   cluster.start_client("0", client_flags);
   cluster.start_client("1-2", client_flags);
   const size_t killed_after = cluster.wait_for_rounds(3, 60s);
@@ -352,7 +352,7 @@ TEST(AsyncTest, KilledRunResumesWithVersionsNumberedOn) {
 // coordinator's task id) is dropped before it counts; the task times out and the run goes on.
 TEST(AsyncTest, AnswerNamingAnotherTaskIsDropped) {
   // A short --round-timeout: the rogue's task can only end by timing out.
-  const auto flags = run_flags(
+  const auto flags = async_flags(
       3, 3, async_flags({"mode=fedbuff", "buffer_size=2"}, {"--concurrency", "3", "--checkpoint-every", "0"}), "4");
   LocalCluster cluster("async-other-task");
   ASSERT_TRUE(cluster.start_coordinator(flags));

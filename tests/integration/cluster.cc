@@ -13,9 +13,7 @@ namespace flotilla::testing {
 
 using namespace std::chrono_literals;
 
-namespace {
-const std::string kBin = FLOTILLA_BIN_DIR;
-}
+namespace {}
 
 std::vector<std::string> small_experiment_flags(int epochs) {
   return {"--dataset",    "synthetic", "--model", "mlp",  "--partitioner", "iid", "--epochs", std::to_string(epochs),
@@ -29,7 +27,7 @@ bool LocalCluster::start_coordinator(const std::vector<std::string>& args, std::
   const std::string endpoint_file = tmp_ + "/endpoint";
   std::remove(endpoint_file.c_str());
   if (bind.empty()) bind = endpoint_.empty() ? "tcp://127.0.0.1:*" : endpoint_;
-  std::vector<std::string> argv = {kBin + "/flotilla-coordinator", "--bind", bind, "--endpoint-file", endpoint_file};
+  std::vector<std::string> argv = {kBinDir + "/flotilla-coordinator", "--bind", bind, "--endpoint-file", endpoint_file};
   if (std::find(args.begin(), args.end(), "--resume") == args.end()) {
     argv.push_back("--out");
     argv.push_back(run_dir());
@@ -50,7 +48,7 @@ ChildProcess& LocalCluster::start_client(const std::string& ids, const std::vect
                                          const std::string& name) {
   const std::string key = name.empty() ? ids : name;
   std::vector<std::string> argv = {
-      kBin + "/flotilla-client", "--connect", endpoint_, "--client-ids", ids, "--threads", "1"};
+      kBinDir + "/flotilla-client", "--connect", endpoint_, "--client-ids", ids, "--threads", "1"};
   argv.insert(argv.end(), args.begin(), args.end());
   if (auto it = clients_.find(key); it != clients_.end()) retired_.push_back(std::move(it->second));
   auto child =
@@ -75,7 +73,7 @@ ClusterKeys make_keys(const LocalCluster& cluster, const std::vector<std::string
   keys.dir = cluster.dir() + "/keys";
   keys.allowlist = cluster.dir() + "/allowlist.txt";
   auto run_tool = [&](std::vector<std::string> args, const std::string& log) {
-    args.insert(args.begin(), kBin + "/flotilla-keys");
+    args.insert(args.begin(), kBinDir + "/flotilla-keys");
     ChildProcess tool(args, cluster.dir() + "/" + log);
     const int code = tool.wait_for(std::chrono::seconds(30));
     EXPECT_EQ(code, 0) << tool.log();
@@ -110,6 +108,10 @@ double policy_of(const nlohmann::json& row, const char* key) {
     return std::numeric_limits<double>::quiet_NaN();
   }
   return row["policy"][key].get<double>();
+}
+
+std::string final_model_sha(const std::vector<nlohmann::json>& rounds) {
+  return rounds.empty() ? "" : rounds.back()["model_sha256"].get<std::string>();
 }
 
 std::vector<nlohmann::json> read_jsonl(const std::string& path) {

@@ -14,6 +14,11 @@
 
 namespace flotilla::testing {
 
+// Where the programs under test are (flotilla-coordinator, flotilla-client...).
+inline const std::string kBinDir = FLOTILLA_BIN_DIR;
+// Liveness quick enough for a test to see a process lost in seconds.
+inline const std::vector<std::string> kClientLiveness = {"--peer-timeout", "3", "--heartbeat-interval", "0.5"};
+
 // The small experiment every resilience test runs: synthetic data, the MLP, IID, seed 7.
 std::vector<std::string> small_experiment_flags(int epochs = 2);
 
@@ -74,6 +79,8 @@ ClusterKeys make_keys(const LocalCluster& cluster, const std::vector<std::string
                       const std::vector<std::string>& unlisted = {});
 
 std::vector<nlohmann::json> read_jsonl(const std::string& path);
+// The model SHA-256 of the last round in `rounds` (metrics.jsonl rows); empty when there is none.
+std::string final_model_sha(const std::vector<nlohmann::json>& rounds);
 // row["policy"][key] (a round's or a client's row), or NaN and a test failure when it is missing.
 double policy_of(const nlohmann::json& row, const char* key);
 // How many times `needle` occurs in `text`.

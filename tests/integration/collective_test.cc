@@ -24,7 +24,7 @@ using flotilla::testing::policy_of;
 using flotilla::testing::small_experiment_flags;
 using nlohmann::json;
 
-std::vector<std::string> run_flags(int clients, int rounds, const std::vector<std::string>& more) {
+std::vector<std::string> collective_flags(int clients, int rounds, const std::vector<std::string>& more) {
   std::vector<std::string> args = {
       "--clients", std::to_string(clients), "--rounds", std::to_string(rounds), "--registration-timeout",
       "90",        "--round-timeout",       "90",       "--checkpoint-every",   "0"};
@@ -41,10 +41,10 @@ ChildProcess& start_member(LocalCluster& cluster, int id, std::vector<std::strin
 }
 
 // Runs `clients` members to the end; the run's metrics.jsonl (empty, with a failure, otherwise).
-std::vector<json> run(const std::string& name, int clients, int rounds, const std::vector<std::string>& more,
-                      std::string* coordinator_log = nullptr) {
+std::vector<json> collective_run(const std::string& name, int clients, int rounds, const std::vector<std::string>& more,
+                                 std::string* coordinator_log = nullptr) {
   LocalCluster cluster(name);
-  if (!cluster.start_coordinator(run_flags(clients, rounds, more))) return {};
+  if (!cluster.start_coordinator(collective_flags(clients, rounds, more))) return {};
   for (int id = 0; id < clients; ++id) start_member(cluster, id);
   EXPECT_EQ(cluster.wait_coordinator(180s), 0) << cluster.coordinator_log();
   if (coordinator_log) *coordinator_log = cluster.coordinator_log();
@@ -61,12 +61,12 @@ void expect_traffic_matches_formula(const json& round, double slack) {
 }
 
 // 1. The ring's weighted mean of the same trained models is FedAvg's, to float rounding: round 1
-// of a ring run and of a star run (same seed, same clients, same local training) end with models
+// of a ring run and of a star collective_run (same seed, same clients, same local training) end with models
 // of the same test loss and accuracy. Each member sends 2(N-1)/N x the model, and all end equal.
 TEST(CollectiveTest, RingAllReduceAveragesAsFedAvgDoes) {
-  const auto ring = run("ring-model", 3, 2, {"--topology", "ring-allreduce"});
+  const auto ring = collective_run("ring-model", 3, 2, {"--topology", "ring-allreduce"});
   LocalCluster star_cluster("ring-star-reference");
-  ASSERT_TRUE(star_cluster.start_coordinator(run_flags(3, 1, {})));
+  ASSERT_TRUE(star_cluster.start_coordinator(collective_flags(3, 1, {})));
   for (int id = 0; id < 3; ++id) star_cluster.start_client(std::to_string(id));
   ASSERT_EQ(star_cluster.wait_coordinator(180s), 0) << star_cluster.coordinator_log();
   const auto star = star_cluster.rounds();
@@ -92,7 +92,8 @@ TEST(CollectiveTest, RingAllReduceAveragesAsFedAvgDoes) {
 // members take the same steps and never part (the coordinator checks their models bit for bit),
 // and the loss falls as training goes on. The traffic is the ring's per step.
 TEST(CollectiveTest, GradientSyncKeepsEveryReplicaEqual) {
-  const auto rounds = run("ring-gradient", 3, 2, {"--topology", "ring-allreduce", "--collective-sync", "gradient"});
+  const auto rounds =
+      collective_run("ring-gradient", 3, 2, {"--topology", "ring-allreduce", "--collective-sync", "gradient"});
   ASSERT_EQ(rounds.size(), 2u);
   for (const auto& round : rounds) {
     SCOPED_TRACE("round " + round["round"].dump());
@@ -119,7 +120,8 @@ TEST(CollectiveTest, GradientSyncKeepsEveryReplicaEqual) {
 // 3. Gossip on a ring of 4: each member sends its model to its 2 neighbours only, each member's
 // own accuracy is recorded beside the average's, and the models stay close but distinct.
 TEST(CollectiveTest, GossipMixesWithNeighboursOnly) {
-  const auto rounds = run("gossip-ring", 4, 3, {"--topology", "gossip", "--graph", "ring", "--mixing", "metropolis"});
+  const auto rounds =
+      collective_run("gossip-ring", 4, 3, {"--topology", "gossip", "--graph", "ring", "--mixing", "metropolis"});
   ASSERT_EQ(rounds.size(), 3u);
   for (const auto& round : rounds) {
     SCOPED_TRACE("round " + round["round"].dump());
@@ -142,7 +144,7 @@ TEST(CollectiveTest, GossipMixesWithNeighboursOnly) {
 // coordinator says so before training, and the run still does what it was asked.
 TEST(CollectiveTest, DisconnectedGraphIsWarnedAbout) {
   std::string log;
-  const auto rounds = run("gossip-split", 4, 1, {"--topology", "gossip", "--graph", "random-k:k=1"}, &log);
+  const auto rounds = collective_run("gossip-split", 4, 1, {"--topology", "gossip", "--graph", "random-k:k=1"}, &log);
   EXPECT_EQ(rounds.size(), 1u);
   EXPECT_NE(log.find("will not reach consensus"), std::string::npos) << log;
   EXPECT_NE(log.find("2 components"), std::string::npos) << log;
@@ -153,9 +155,9 @@ TEST(CollectiveTest, DisconnectedGraphIsWarnedAbout) {
 // non-zero.
 TEST(CollectiveTest, DeadMemberFailsTheRoundInsteadOfHangingIt) {
   LocalCluster cluster("ring-dead");
-  ASSERT_TRUE(cluster.start_coordinator(run_flags(3, 3,
-                                                  {"--topology", "ring-allreduce", "--collective-timeout", "3",
-                                                   "--peer-timeout", "3", "--heartbeat-interval", "0.5"})));
+  ASSERT_TRUE(cluster.start_coordinator(collective_flags(3, 3,
+                                                         {"--topology", "ring-allreduce", "--collective-timeout", "3",
+                                                          "--peer-timeout", "3", "--heartbeat-interval", "0.5"})));
   start_member(cluster, 0);
   start_member(cluster, 1, {"--crash-at-round", "2"});
   start_member(cluster, 2);
@@ -176,9 +178,9 @@ TEST(CollectiveTest, RingRunsWithCurveKeysBetweenPeers) {
   LocalCluster cluster("ring-curve");
   const ClusterKeys keys = make_keys(cluster, {"site-a", "site-b"});
   ASSERT_TRUE(keys.ok);
-  ASSERT_TRUE(cluster.start_coordinator(run_flags(2, 2,
-                                                  {"--topology", "ring-allreduce", "--curve-secret-key",
-                                                   keys.coordinator_secret(), "--allowlist", keys.allowlist})));
+  ASSERT_TRUE(cluster.start_coordinator(collective_flags(2, 2,
+                                                         {"--topology", "ring-allreduce", "--curve-secret-key",
+                                                          keys.coordinator_secret(), "--allowlist", keys.allowlist})));
   start_member(cluster, 0, keys.client_flags("site-a"));
   start_member(cluster, 1, keys.client_flags("site-b"));
   ASSERT_EQ(cluster.wait_coordinator(180s), 0) << cluster.coordinator_log();

@@ -7,6 +7,7 @@
 #include <numeric>
 #include <sstream>
 
+#include "cluster.h"
 #include "datasets/synthetic.h"
 #include "models/model_registry.h"
 #include "process.h"
@@ -16,11 +17,11 @@
 namespace flotilla {
 namespace {
 
+using flotilla::testing::read_jsonl;
+
 using namespace std::chrono_literals;
 using flotilla::testing::ChildProcess;
 using nlohmann::json;
-
-const std::string kBin = FLOTILLA_BIN_DIR;
 
 struct RunSpec {
   int clients = 3;
@@ -52,20 +53,12 @@ TrainConfig expected_train_config() {
   return t;
 }
 
-std::vector<json> read_jsonl(const std::string& path) {
-  std::vector<json> rows;
-  std::istringstream in(flotilla::testing::read_file(path));
-  for (std::string line; std::getline(in, line);)
-    if (!line.empty()) rows.push_back(json::parse(line));
-  return rows;
-}
-
 RunResult run_federated(const RunSpec& spec, const std::string& name) {
   RunResult result;
   const std::string tmp = flotilla::testing::make_temp_dir("flotilla-" + name);
   result.dir = tmp + "/run";
   const std::string endpoint_file = tmp + "/endpoint";
-  std::vector<std::string> argv = {kBin + "/flotilla-coordinator",
+  std::vector<std::string> argv = {testing::kBinDir + "/flotilla-coordinator",
                                    "--bind",
                                    "tcp://127.0.0.1:*",
                                    "--endpoint-file",
@@ -109,8 +102,13 @@ RunResult run_federated(const RunSpec& spec, const std::string& name) {
 
   std::vector<std::unique_ptr<ChildProcess>> clients;
   for (int k = 0; k < spec.clients; ++k) {
-    const std::vector<std::string> cargs = {kBin + "/flotilla-client", "--connect", endpoint, "--client-id",
-                                            std::to_string(k),         "--threads", "1"};
+    const std::vector<std::string> cargs = {testing::kBinDir + "/flotilla-client",
+                                            "--connect",
+                                            endpoint,
+                                            "--client-id",
+                                            std::to_string(k),
+                                            "--threads",
+                                            "1"};
     clients.push_back(std::make_unique<ChildProcess>(cargs, tmp + "/client" + std::to_string(k) + ".log"));
   }
   result.coordinator_exit = coordinator.wait_for(240s);
@@ -223,7 +221,7 @@ namespace {
 // 100 logical clients in 4 processes, 10% sampled per round, as in the FedAvg paper's setups.
 TEST(FederatedRunTest, HundredLogicalClientsInFourProcesses) {
   const std::string tmp = flotilla::testing::make_temp_dir("flotilla-hundred");
-  std::vector<std::string> argv = {kBin + "/flotilla-run",
+  std::vector<std::string> argv = {testing::kBinDir + "/flotilla-run",
                                    "--clients",
                                    "100",
                                    "--processes",

@@ -33,7 +33,7 @@ int64_t rss_kb(int pid) {
   return -1;
 }
 
-std::vector<std::string> run_flags() {
+std::vector<std::string> flood_flags() {
   std::vector<std::string> args = {
       "--clients", "2", "--rounds", "4", "--peer-timeout", "3", "--heartbeat-interval", "0.5", "--registration-timeout",
       "120"};
@@ -42,9 +42,9 @@ std::vector<std::string> run_flags() {
   return args;
 }
 
-std::string run(bool flood, std::string* report) {
+std::string flood_run(bool flood, std::string* report) {
   LocalCluster cluster(flood ? "flood" : "flood-clean");
-  EXPECT_TRUE(cluster.start_coordinator(run_flags()));
+  EXPECT_TRUE(cluster.start_coordinator(flood_flags()));
   cluster.start_client("0");
   if (flood) {
     // Once client 0 is registered (the flood's registrations claim its id), measure and flood.
@@ -94,8 +94,8 @@ std::string run(bool flood, std::string* report) {
 
 TEST(FloodTest, FloodsLeaveMemoryFlatAndTheResultUnchanged) {
   std::string report;
-  const std::string clean = run(false, &report);
-  const std::string flooded = run(true, &report);
+  const std::string clean = flood_run(false, &report);
+  const std::string flooded = flood_run(true, &report);
   ASSERT_EQ(clean.size(), 64u);
   EXPECT_EQ(flooded, clean);
   std::printf("flood: %s\n", report.c_str());

@@ -21,11 +21,11 @@ using flotilla::testing::RogueClient;
 using flotilla::testing::small_experiment_flags;
 using nlohmann::json;
 
-constexpr int kRounds = 3;
+constexpr int kPerformanceRounds = 3;
 
-std::vector<std::string> run_flags(int clients, std::vector<std::string> more = {}) {
+std::vector<std::string> performance_flags(int clients, std::vector<std::string> more = {}) {
   std::vector<std::string> args = {
-      "--clients", std::to_string(clients), "--rounds", std::to_string(kRounds), "--checkpoint-every", "0"};
+      "--clients", std::to_string(clients), "--rounds", std::to_string(kPerformanceRounds), "--checkpoint-every", "0"};
   const auto experiment = small_experiment_flags(1);
   args.insert(args.end(), experiment.begin(), experiment.end());
   args.insert(args.end(), more.begin(), more.end());
@@ -33,10 +33,10 @@ std::vector<std::string> run_flags(int clients, std::vector<std::string> more = 
 }
 
 // A run with clients hosted as `processes` says (each entry: one process's --client-ids).
-std::vector<json> run(const std::string& name, int clients, const std::vector<std::string>& processes,
-                      const std::vector<std::string>& more = {}) {
+std::vector<json> performance_run(const std::string& name, int clients, const std::vector<std::string>& processes,
+                                  const std::vector<std::string>& more = {}) {
   LocalCluster cluster(name);
-  EXPECT_TRUE(cluster.start_coordinator(run_flags(clients, more)));
+  EXPECT_TRUE(cluster.start_coordinator(performance_flags(clients, more)));
   for (const auto& ids : processes) cluster.start_client(ids);
   EXPECT_EQ(cluster.wait_coordinator(180s), 0) << cluster.coordinator_log();
   return cluster.rounds();
@@ -49,7 +49,7 @@ int64_t sum_of(const json& round, const char* field) {
 }
 
 const std::vector<json>& four_processes() {
-  static const std::vector<json> rounds = run("perf-four-processes", 4, {"0", "1", "2", "3"});
+  static const std::vector<json> rounds = performance_run("perf-four-processes", 4, {"0", "1", "2", "3"});
   return rounds;
 }
 
@@ -57,11 +57,11 @@ const std::vector<json>& four_processes() {
 // wire once, not four times. Each client's bytes_sent still says what its task alone moves, and
 // the model is bit-for-bit the one four processes train (and fold in another order).
 TEST(BroadcastTest, OneProcessReceivesTheModelOncePerRound) {
-  const auto shared = run("perf-one-process", 4, {"0-3"});
+  const auto shared = performance_run("perf-one-process", 4, {"0-3"});
   const auto& separate = four_processes();
-  ASSERT_EQ(shared.size(), static_cast<size_t>(kRounds));
-  ASSERT_EQ(separate.size(), static_cast<size_t>(kRounds));
-  for (int r = 0; r < kRounds; ++r) {
+  ASSERT_EQ(shared.size(), static_cast<size_t>(kPerformanceRounds));
+  ASSERT_EQ(separate.size(), static_cast<size_t>(kPerformanceRounds));
+  for (int r = 0; r < kPerformanceRounds; ++r) {
     EXPECT_EQ(shared[r]["answered"], 4);
     const int64_t logical = shared[r]["bytes_sent"], wire = shared[r]["wire_bytes_sent"];
     EXPECT_EQ(logical, separate[r]["bytes_sent"].get<int64_t>());  // per-client traffic unchanged
@@ -80,10 +80,10 @@ TEST(BroadcastTest, OneProcessReceivesTheModelOncePerRound) {
 // four clients of one process upload one at a time, in turn, and the run ends with bit-for-bit
 // the model of four processes with room for all. The rows say what was in transit at most.
 TEST(UploadFlowTest, OneUploadAtATimeGivesTheSameModel) {
-  const auto one_at_a_time = run("perf-one-upload", 4, {"0-3"}, {"--upload-memory", "0.001"});
+  const auto one_at_a_time = performance_run("perf-one-upload", 4, {"0-3"}, {"--upload-memory", "0.001"});
   const auto& roomy = four_processes();
-  ASSERT_EQ(one_at_a_time.size(), static_cast<size_t>(kRounds));
-  for (int r = 0; r < kRounds; ++r) {
+  ASSERT_EQ(one_at_a_time.size(), static_cast<size_t>(kPerformanceRounds));
+  for (int r = 0; r < kPerformanceRounds; ++r) {
     EXPECT_EQ(one_at_a_time[r]["answered"], 4);
     EXPECT_EQ(one_at_a_time[r]["model_sha256"], roomy[r]["model_sha256"]) << "round " << r + 1;
     // At most one update in transit: no more than the largest client's answer.
@@ -112,13 +112,13 @@ TEST(CompressionTest, CompressedUpdatesAreSmallerAndTrain) {
   for (const auto& c : cases) {
     SCOPED_TRACE(c.spec);
     LocalCluster cluster(std::string("perf-") + c.spec);
-    ASSERT_TRUE(cluster.start_coordinator(run_flags(4, {"--compression", c.spec})));
+    ASSERT_TRUE(cluster.start_coordinator(performance_flags(4, {"--compression", c.spec})));
     cluster.start_client("0-1");
     cluster.start_client("2-3");
     ASSERT_EQ(cluster.wait_coordinator(180s), 0) << cluster.coordinator_log();
     const auto rounds = cluster.rounds();
-    ASSERT_EQ(rounds.size(), static_cast<size_t>(kRounds));
-    for (int r = 0; r < kRounds; ++r) {
+    ASSERT_EQ(rounds.size(), static_cast<size_t>(kPerformanceRounds));
+    for (int r = 0; r < kPerformanceRounds; ++r) {
       EXPECT_EQ(rounds[r]["answered"], 4) << rounds[r];
       const double ratio = static_cast<double>(rounds[r]["bytes_received"].get<int64_t>()) /
                            static_cast<double>(plain[r]["bytes_received"].get<int64_t>());
@@ -136,7 +136,7 @@ TEST(CompressionTest, CompressedUpdatesAreSmallerAndTrain) {
 // problem; client 0 carries the run.
 TEST(CompressionTest, HostilePayloadsAreRejectedForTheirRound) {
   LocalCluster cluster("perf-hostile");
-  ASSERT_TRUE(cluster.start_coordinator(run_flags(2, {"--compression", "topk:ratio=0.1", "--min-fit", "1"})));
+  ASSERT_TRUE(cluster.start_coordinator(performance_flags(2, {"--compression", "topk:ratio=0.1", "--min-fit", "1"})));
   cluster.start_client("0");
   int code = -1;
   {
@@ -170,8 +170,8 @@ TEST(CompressionTest, HostilePayloadsAreRejectedForTheirRound) {
   }
   ASSERT_EQ(code, 0) << cluster.coordinator_log();
   const auto rounds = cluster.rounds();
-  ASSERT_EQ(rounds.size(), static_cast<size_t>(kRounds));
-  for (int r = 0; r < kRounds; ++r) {
+  ASSERT_EQ(rounds.size(), static_cast<size_t>(kPerformanceRounds));
+  for (int r = 0; r < kPerformanceRounds; ++r) {
     EXPECT_EQ(rounds[r]["answered"], 1) << rounds[r];
     for (const auto& c : rounds[r]["clients"]) {
       if (c["client_id"] != 1) continue;
@@ -189,8 +189,8 @@ TEST(CompressionTest, HostilePayloadsAreRejectedForTheirRound) {
 // --eval-every 2 over 3 rounds evaluates rounds 2 and 3 (the last always); round 1 records no
 // accuracy. A rule that needs the whole round says so.
 TEST(EvaluationTest, EvalEveryEvaluatesTheRoundsItNamesAndTheLast) {
-  const auto rounds = run("perf-eval-every", 2, {"0-1"}, {"--eval-every", "2", "--aggregator", "median"});
-  ASSERT_EQ(rounds.size(), static_cast<size_t>(kRounds));
+  const auto rounds = performance_run("perf-eval-every", 2, {"0-1"}, {"--eval-every", "2", "--aggregator", "median"});
+  ASSERT_EQ(rounds.size(), static_cast<size_t>(kPerformanceRounds));
   EXPECT_TRUE(rounds[0]["test_accuracy"].is_null()) << rounds[0];
   EXPECT_TRUE(rounds[1]["test_accuracy"].is_number()) << rounds[1];
   EXPECT_TRUE(rounds[2]["test_accuracy"].is_number()) << rounds[2];

@@ -13,6 +13,8 @@
 namespace flotilla {
 namespace {
 
+using flotilla::testing::kClientLiveness;
+
 using namespace std::chrono_literals;
 using flotilla::testing::count_of;
 using flotilla::testing::LocalCluster;
@@ -42,8 +44,6 @@ std::vector<std::string> coordinator_flags(int clients, int rounds, int min_fit,
   args.insert(args.end(), more.begin(), more.end());
   return args;
 }
-
-const std::vector<std::string> kClientLiveness = {"--peer-timeout", "3", "--heartbeat-interval", "0.5"};
 
 // The chaos test of the reliability issue: 5 client processes over 40 rounds; a seeded schedule
 // SIGKILLs processes at random moments and restarts some of them. Every round completes (enough

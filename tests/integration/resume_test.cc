@@ -15,6 +15,8 @@
 namespace flotilla {
 namespace {
 
+using flotilla::testing::final_model_sha;
+
 using namespace std::chrono_literals;
 using flotilla::testing::LocalCluster;
 using flotilla::testing::small_experiment_flags;
@@ -22,7 +24,7 @@ using nlohmann::json;
 
 constexpr int kClients = 3, kRounds = 6;
 
-std::vector<std::string> run_flags(const std::string& aggregator) {
+std::vector<std::string> resume_flags(const std::string& aggregator) {
   std::vector<std::string> args = {
       "--clients", std::to_string(kClients), "--rounds", std::to_string(kRounds), "--peer-timeout",
       "3",         "--heartbeat-interval",   "0.5",      "--aggregator",          aggregator};
@@ -38,16 +40,12 @@ std::vector<std::string> run_flags(const std::string& aggregator) {
 const std::vector<std::string> kClientFlags = {"--peer-timeout",      "3", "--heartbeat-interval", "0.5",
                                                "--reconnect-timeout", "90"};
 
-std::string final_sha(const std::vector<json>& rounds) {
-  return rounds.empty() ? "" : rounds.back()["model_sha256"].get<std::string>();
-}
-
 std::string uninterrupted_sha(const std::string& aggregator) {
   LocalCluster cluster("resume-ref-" + aggregator);
-  EXPECT_TRUE(cluster.start_coordinator(run_flags(aggregator)));
+  EXPECT_TRUE(cluster.start_coordinator(resume_flags(aggregator)));
   for (int k = 0; k < kClients; ++k) cluster.start_client(std::to_string(k), kClientFlags);
   EXPECT_EQ(cluster.wait_coordinator(180s), 0) << cluster.coordinator_log();
-  return final_sha(cluster.rounds());
+  return final_model_sha(cluster.rounds());
 }
 
 size_t rounds_recorded(const LocalCluster& cluster) { return cluster.rounds().size(); }
@@ -57,7 +55,7 @@ size_t rounds_recorded(const LocalCluster& cluster) { return cluster.rounds().si
 std::vector<json> interrupted_run(const std::string& aggregator, int kill_after, bool corrupt_newest,
                                   std::string* log) {
   LocalCluster cluster("resume-" + aggregator);
-  EXPECT_TRUE(cluster.start_coordinator(run_flags(aggregator)));
+  EXPECT_TRUE(cluster.start_coordinator(resume_flags(aggregator)));
   for (int k = 0; k < kClients; ++k) cluster.start_client(std::to_string(k), kClientFlags);
   const auto deadline = std::chrono::steady_clock::now() + 120s;
   while (rounds_recorded(cluster) < static_cast<size_t>(kill_after) && std::chrono::steady_clock::now() < deadline)
@@ -93,7 +91,7 @@ TEST_P(ResumeTest, KilledAtARandomRoundAndResumedEndsWithTheSameModel) {
   std::string log;
   const auto rounds = interrupted_run(aggregator, kill_after, false, &log);
   expect_each_round_once(rounds);
-  EXPECT_EQ(final_sha(rounds), reference) << "killed after round " << kill_after << "\n" << log;
+  EXPECT_EQ(final_model_sha(rounds), reference) << "killed after round " << kill_after << "\n" << log;
   EXPECT_NE(log.find("resuming"), std::string::npos) << log;
 }
 
@@ -106,7 +104,7 @@ TEST(ResumeCorruptionTest, ACorruptNewestCheckpointFallsBackToThePreviousOne) {
   std::string log;
   const auto rounds = interrupted_run("fedadam", 3, true, &log);
   expect_each_round_once(rounds);
-  EXPECT_EQ(final_sha(rounds), reference) << log;
+  EXPECT_EQ(final_model_sha(rounds), reference) << log;
   EXPECT_NE(log.find("skipping checkpoint"), std::string::npos) << log;
 }
 
@@ -114,7 +112,7 @@ TEST(ResumeCorruptionTest, ACorruptNewestCheckpointFallsBackToThePreviousOne) {
 // client started, instead of waiting --registration-timeout for clients only to dismiss them.
 TEST(ResumeFinishedTest, ResumingAFinishedRunWritesTheFinalModelWithoutClients) {
   LocalCluster cluster("resume-finished");
-  ASSERT_TRUE(cluster.start_coordinator(run_flags("fedavg")));
+  ASSERT_TRUE(cluster.start_coordinator(resume_flags("fedavg")));
   for (int k = 0; k < kClients; ++k) cluster.start_client(std::to_string(k), kClientFlags);
   ASSERT_EQ(cluster.wait_coordinator(180s), 0) << cluster.coordinator_log();
   const std::string final_model = cluster.run_dir() + "/model_final.pt";

@@ -20,9 +20,7 @@ using flotilla::testing::read_file;
 using flotilla::testing::small_experiment_flags;
 using nlohmann::json;
 
-const std::string kBin = FLOTILLA_BIN_DIR;
-
-std::vector<std::string> run_flags(int rounds, std::vector<std::string> more) {
+std::vector<std::string> security_flags(int rounds, std::vector<std::string> more) {
   std::vector<std::string> args = {"--clients", "2", "--rounds", std::to_string(rounds), "--registration-timeout",
                                    "90"};
   const auto experiment = small_experiment_flags(2);
@@ -36,7 +34,7 @@ TEST(SecurityTest, OnlyAllowedKeysRegisterOnlyTheirIds) {
   const ClusterKeys keys = make_keys(cluster, {"site-a", "site-b"}, {"rogue"});
   ASSERT_TRUE(keys.ok);
   ASSERT_TRUE(cluster.start_coordinator(
-      run_flags(2, {"--curve-secret-key", keys.coordinator_secret(), "--allowlist", keys.allowlist})));
+      security_flags(2, {"--curve-secret-key", keys.coordinator_secret(), "--allowlist", keys.allowlist})));
   const std::vector<std::string> give_up = {"--reconnect-timeout", "4"};
 
   // No key at all: the CURVE handshake fails, nothing reaches the coordinator.
@@ -72,7 +70,7 @@ TEST(SecurityTest, OnlyAllowedKeysRegisterOnlyTheirIds) {
 
 TEST(SecurityTest, NonLoopbackBindWithoutKeysRefusesToStart) {
   LocalCluster cluster("no-keys");
-  ChildProcess coordinator({kBin + "/flotilla-coordinator", "--bind", "tcp://*:0", "--clients", "1"},
+  ChildProcess coordinator({testing::kBinDir + "/flotilla-coordinator", "--bind", "tcp://*:0", "--clients", "1"},
                            cluster.dir() + "/coordinator.log");
   EXPECT_EQ(coordinator.wait_for(60s), 2) << coordinator.log();
   EXPECT_NE(coordinator.log().find("--curve-secret-key"), std::string::npos) << coordinator.log();
@@ -81,7 +79,7 @@ TEST(SecurityTest, NonLoopbackBindWithoutKeysRefusesToStart) {
 
 TEST(SecurityTest, AnInsecureRunIsMarkedAsSuch) {
   LocalCluster cluster("insecure");
-  ASSERT_TRUE(cluster.start_coordinator(run_flags(1, {"--insecure"}), "tcp://0.0.0.0:*"));
+  ASSERT_TRUE(cluster.start_coordinator(security_flags(1, {"--insecure"}), "tcp://0.0.0.0:*"));
   // The endpoint file names the wildcard address; clients reach it on loopback.
   const std::string port = cluster.endpoint().substr(cluster.endpoint().rfind(':') + 1);
   cluster.use_endpoint("tcp://127.0.0.1:" + port);
