@@ -11,12 +11,15 @@
 
 #include "models/mlp.h"
 #include "models/model_registry.h"
+#include "tests/support/model_states.h"
 #include "training/client_algorithm.h"
 #include "training/evaluator.h"
 #include "training/local_trainer.h"
 
 namespace flotilla {
 namespace {
+
+using test_states::same_state;
 
 constexpr int64_t kClasses = 4;
 
@@ -37,13 +40,6 @@ std::shared_ptr<Model> fresh_model() {
   auto model = create_model("mlp", {1, 8, 8, kClasses});
   EXPECT_TRUE(model.ok()) << model.status();
   return *model;
-}
-
-bool same_state(const ModelState& a, const ModelState& b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (!at::equal(a[i].tensor, b[i].tensor)) return false;
-  return true;
 }
 
 TrainConfig config_with(int threads) {

@@ -4,9 +4,12 @@
 #include <gtest/gtest.h>
 
 #include "models/model_registry.h"
+#include "tests/support/model_states.h"
 
 namespace flotilla {
 namespace {
+
+using test_states::same_state;
 
 TensorDataset small_images() {
   at::manual_seed(0);
@@ -25,12 +28,6 @@ ModelState train(const TrainConfig& config, uint64_t seed) {
   auto result = train_local(**model, small_images(), config, at::kCPU, seed);
   EXPECT_TRUE(result.ok()) << result.status();
   return model_state(**model).clone();
-}
-
-bool same_state(const ModelState& a, const ModelState& b) {
-  for (size_t i = 0; i < a.size(); ++i)
-    if (!at::equal(a[i].tensor, b[i].tensor)) return false;
-  return a.size() == b.size();
 }
 
 TEST(LocalTrainerTest, AugmentedTrainingIsReproducibleAndDiffersFromPlain) {
