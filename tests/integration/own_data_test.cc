@@ -410,5 +410,29 @@ TEST(OwnDataTest, AResumedRunKeepsItsNormalisationAndEndsAsTheUninterruptedOne) 
   EXPECT_EQ(cluster.rounds().back()["model_sha256"].get<std::string>(), reference);
 }
 
+// flotilla-run --resume starts its clients on the run's own --data-dir (issue 22): a run whose
+// sites lie outside the default place goes on, here extended by a round, without --data-dir given
+// again. Before, every client of the resumed run looked for its data in the default folder.
+TEST(OwnDataTest, FlotillaRunResumesOnTheRunsOwnDataDir) {
+  LocalCluster cluster("own-data-run-resume");
+  const Sites sites = make_sites(cluster, 2);
+  const std::string run_dir = cluster.dir() + "/run";
+  std::vector<std::string> argv = {
+      testing::kBinDir + "/flotilla-run", "--processes", "1", "--data-dir", sites.root, "--out", run_dir};
+  const auto flags = local_flags(sites, 2, 2);
+  argv.insert(argv.end(), flags.begin(), flags.end());
+  ChildProcess first(argv, cluster.dir() + "/first.log");
+  ASSERT_EQ(first.wait_for(180s), 0) << first.log();
+  ASSERT_EQ(flotilla::testing::read_jsonl(run_dir + "/metrics.jsonl").size(), 2u);
+
+  ChildProcess resumed({testing::kBinDir + "/flotilla-run", "--resume", run_dir, "--rounds", "3"},
+                       cluster.dir() + "/resumed.log");
+  ASSERT_EQ(resumed.wait_for(180s), 0) << resumed.log();
+  const auto rounds = flotilla::testing::read_jsonl(run_dir + "/metrics.jsonl");
+  ASSERT_EQ(rounds.size(), 3u) << resumed.log();
+  EXPECT_EQ(rounds.back()["round"], 3);
+  EXPECT_EQ(rounds.back()["status"], "ok");
+}
+
 }  // namespace
 }  // namespace flotilla

@@ -22,12 +22,19 @@ using flotilla::testing::LocalCluster;
 using flotilla::testing::small_experiment_flags;
 using nlohmann::json;
 
-constexpr int kClients = 3, kRounds = 6;
+constexpr int kResumeClients = 3, kResumeRounds = 6;
 
 std::vector<std::string> resume_flags(const std::string& aggregator) {
-  std::vector<std::string> args = {
-      "--clients", std::to_string(kClients), "--rounds", std::to_string(kRounds), "--peer-timeout",
-      "3",         "--heartbeat-interval",   "0.5",      "--aggregator",          aggregator};
+  std::vector<std::string> args = {"--clients",
+                                   std::to_string(kResumeClients),
+                                   "--rounds",
+                                   std::to_string(kResumeRounds),
+                                   "--peer-timeout",
+                                   "3",
+                                   "--heartbeat-interval",
+                                   "0.5",
+                                   "--aggregator",
+                                   aggregator};
   if (aggregator == "fedadam") {
     args.push_back("--aggregator-opt");
     args.push_back("server_lr=0.05");
@@ -43,7 +50,7 @@ const std::vector<std::string> kClientFlags = {"--peer-timeout",      "3", "--he
 std::string uninterrupted_sha(const std::string& aggregator) {
   LocalCluster cluster("resume-ref-" + aggregator);
   EXPECT_TRUE(cluster.start_coordinator(resume_flags(aggregator)));
-  for (int k = 0; k < kClients; ++k) cluster.start_client(std::to_string(k), kClientFlags);
+  for (int k = 0; k < kResumeClients; ++k) cluster.start_client(std::to_string(k), kClientFlags);
   EXPECT_EQ(cluster.wait_coordinator(180s), 0) << cluster.coordinator_log();
   return final_model_sha(cluster.rounds());
 }
@@ -56,7 +63,7 @@ std::vector<json> interrupted_run(const std::string& aggregator, int kill_after,
                                   std::string* log) {
   LocalCluster cluster("resume-" + aggregator);
   EXPECT_TRUE(cluster.start_coordinator(resume_flags(aggregator)));
-  for (int k = 0; k < kClients; ++k) cluster.start_client(std::to_string(k), kClientFlags);
+  for (int k = 0; k < kResumeClients; ++k) cluster.start_client(std::to_string(k), kClientFlags);
   const auto deadline = std::chrono::steady_clock::now() + 120s;
   while (rounds_recorded(cluster) < static_cast<size_t>(kill_after) && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(20ms);
@@ -76,8 +83,8 @@ std::vector<json> interrupted_run(const std::string& aggregator, int kill_after,
 }
 
 void expect_each_round_once(const std::vector<json>& rounds) {
-  ASSERT_EQ(rounds.size(), static_cast<size_t>(kRounds));
-  for (int r = 0; r < kRounds; ++r) EXPECT_EQ(rounds[r]["round"], r + 1);
+  ASSERT_EQ(rounds.size(), static_cast<size_t>(kResumeRounds));
+  for (int r = 0; r < kResumeRounds; ++r) EXPECT_EQ(rounds[r]["round"], r + 1);
 }
 
 class ResumeTest : public ::testing::TestWithParam<std::string> {};
@@ -87,7 +94,7 @@ TEST_P(ResumeTest, KilledAtARandomRoundAndResumedEndsWithTheSameModel) {
   const std::string reference = uninterrupted_sha(aggregator);
   ASSERT_EQ(reference.size(), 64u);
   std::mt19937 rng(std::hash<std::string>()(aggregator));
-  const int kill_after = 1 + static_cast<int>(rng() % (kRounds - 2));
+  const int kill_after = 1 + static_cast<int>(rng() % (kResumeRounds - 2));
   std::string log;
   const auto rounds = interrupted_run(aggregator, kill_after, false, &log);
   expect_each_round_once(rounds);
@@ -113,7 +120,7 @@ TEST(ResumeCorruptionTest, ACorruptNewestCheckpointFallsBackToThePreviousOne) {
 TEST(ResumeFinishedTest, ResumingAFinishedRunWritesTheFinalModelWithoutClients) {
   LocalCluster cluster("resume-finished");
   ASSERT_TRUE(cluster.start_coordinator(resume_flags("fedavg")));
-  for (int k = 0; k < kClients; ++k) cluster.start_client(std::to_string(k), kClientFlags);
+  for (int k = 0; k < kResumeClients; ++k) cluster.start_client(std::to_string(k), kClientFlags);
   ASSERT_EQ(cluster.wait_coordinator(180s), 0) << cluster.coordinator_log();
   const std::string final_model = cluster.run_dir() + "/model_final.pt";
   std::ifstream written(final_model, std::ios::binary);
@@ -127,7 +134,7 @@ TEST(ResumeFinishedTest, ResumingAFinishedRunWritesTheFinalModelWithoutClients) 
   EXPECT_LT(std::chrono::steady_clock::now() - start, 30s) << "it waited for clients";
   std::ifstream rewritten(final_model, std::ios::binary);
   EXPECT_EQ(std::string((std::istreambuf_iterator<char>(rewritten)), {}), before);
-  EXPECT_EQ(cluster.rounds().size(), static_cast<size_t>(kRounds));  // no round recorded twice
+  EXPECT_EQ(cluster.rounds().size(), static_cast<size_t>(kResumeRounds));  // no round recorded twice
   EXPECT_NE(cluster.coordinator_log().find("without clients"), std::string::npos) << cluster.coordinator_log();
 }
 
