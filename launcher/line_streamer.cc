@@ -1,32 +1,8 @@
 #include "launcher/line_streamer.h"
 
-#include <poll.h>
-#include <unistd.h>
-
-#include <cerrno>
+#include "launcher/write_fully.h"
 
 namespace flotilla {
-namespace {
-
-// False when the reader is gone (EPIPE) or the descriptor is unusable.
-bool write_all(int fd, const std::string& data) {
-  std::size_t done = 0;
-  while (done < data.size()) {
-    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n >= 0) {
-      done += static_cast<std::size_t>(n);
-    } else if (errno == EAGAIN) {
-      // Our stdout may be non-blocking if a parent shell made it so; wait for room.
-      pollfd p{fd, POLLOUT, 0};
-      ::poll(&p, 1, 1000);
-    } else if (errno != EINTR) {
-      return false;
-    }
-  }
-  return true;
-}
-
-}  // namespace
 
 LineStreamer::LineStreamer(int out_fd, std::string prefix, LineCallback on_line, StatusLine* status_line)
     : out_fd_(out_fd), prefix_(std::move(prefix)), on_line_(std::move(on_line)), status_line_(status_line) {}
@@ -64,7 +40,7 @@ void LineStreamer::emit(std::string_view line) {
     std::string buffer;
     buffer.reserve(prefix_.size() + line.size() + 1);
     buffer.append(prefix_).append(line).push_back('\n');
-    out_closed_ = status_line_ ? !status_line_->write_above(out_fd_, buffer) : !write_all(out_fd_, buffer);
+    out_closed_ = status_line_ ? !status_line_->write_above(out_fd_, buffer) : !write_fully(out_fd_, buffer);
   }
   if (on_line_) on_line_(line);
 }
