@@ -2,9 +2,10 @@
 # parsing them as instantiating and optimising the same templates (torch::nn's module holders,
 # at::Tensor's operators, std::function) again in every file that uses them: models/mnist_cnn.cc
 # alone takes 25 s on a 2-core machine. Compiling a target's files in batches pays for that once
-# per batch: the 12 files of models/ take 36 s of CPU as one unit against ~200 s one by one.
-# Files keep the names in their anonymous namespaces distinct for this (helpers two files share
-# live in a header).
+# per batch: the 12 files of models/ take 36 s of CPU as one unit.
+# Files of one target keep the names in their anonymous namespaces distinct for this, overloads
+# included (a call could otherwise pick another file's overload silently); helpers two files share
+# live in a header.
 #
 # Precompiled headers were measured too and are not used: GCC still instantiates and compiles a
 # precompiled LibTorch's pending templates in every file that includes it, so a small test file
