@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "coordinator/measure.h"
+#include "core/json_number.h"
 
 namespace flotilla {
 namespace {
@@ -19,13 +20,11 @@ double seconds_between(LiveStatus::Clock::time_point from, LiveStatus::Clock::ti
   return std::chrono::duration<double>(to - from).count();
 }
 
-// NaN and infinities have no JSON form; null says "not known".
-json number_or_null(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
-json optional_number(const std::optional<double>& v) { return v ? number_or_null(*v) : json(nullptr); }
+json optional_number(const std::optional<double>& v) { return v ? json_number(*v) : json(nullptr); }
 
 json policy_json(const std::map<std::string, double>& policy) {
   json out = json::object();
-  for (const auto& [key, value] : policy) out[key] = number_or_null(value);
+  for (const auto& [key, value] : policy) out[key] = json_number(value);
   return out;
 }
 
@@ -45,20 +44,20 @@ std::string round_entry(const RoundMetrics& m, bool committed) {
       {"answered", m.answered},
       {"lost", m.lost},
       {"client_statuses", statuses},
-      {"test_accuracy", committed ? number_or_null(m.test_accuracy) : json(nullptr)},
-      {"test_loss", committed ? number_or_null(m.test_loss) : json(nullptr)},
-      {"mean_train_loss", m.answered > 0 ? number_or_null(m.mean_train_loss) : json(nullptr)},
+      {"test_accuracy", committed ? json_number(m.test_accuracy) : json(nullptr)},
+      {"test_loss", committed ? json_number(m.test_loss) : json(nullptr)},
+      {"mean_train_loss", m.answered > 0 ? json_number(m.mean_train_loss) : json(nullptr)},
       {"bytes_sent", m.bytes_sent},
       {"bytes_received", m.bytes_received},
       {"wire_bytes_sent", m.wire_bytes_sent},
       {"upload_peak_bytes", m.upload_peak_bytes},
-      {"mean_divergence", m.answered > 0 ? number_or_null(m.mean_divergence) : json(nullptr)},
-      {"max_divergence", m.answered > 0 ? number_or_null(m.max_divergence) : json(nullptr)},
-      {"round_seconds", number_or_null(m.round_seconds)},
-      {"wait_seconds", number_or_null(m.wait_seconds)},
-      {"aggregate_seconds", number_or_null(m.aggregate_seconds)},
-      {"eval_seconds", committed ? number_or_null(m.eval_seconds) : json(nullptr)},
-      {"finished_unix", number_or_null(m.finished_unix)},
+      {"mean_divergence", m.answered > 0 ? json_number(m.mean_divergence) : json(nullptr)},
+      {"max_divergence", m.answered > 0 ? json_number(m.max_divergence) : json(nullptr)},
+      {"round_seconds", json_number(m.round_seconds)},
+      {"wait_seconds", json_number(m.wait_seconds)},
+      {"aggregate_seconds", json_number(m.aggregate_seconds)},
+      {"eval_seconds", committed ? json_number(m.eval_seconds) : json(nullptr)},
+      {"finished_unix", json_number(m.finished_unix)},
       {"policy", policy_json(m.policy)},
   };
   if (m.federated) {
@@ -68,13 +67,13 @@ std::string round_entry(const RoundMetrics& m, bool committed) {
       clients.push_back({{"id", c.client_id},
                          {"status", c.status},
                          {"samples", c.num_samples},
-                         {"accuracy", c.status == "ok" ? number_or_null(c.accuracy) : json(nullptr)},
-                         {"loss", c.status == "ok" ? number_or_null(c.loss) : json(nullptr)}});
-    entry["federated"] = {{"accuracy", f.answered > 0 ? number_or_null(f.accuracy) : json(nullptr)},
-                          {"loss", f.answered > 0 ? number_or_null(f.loss) : json(nullptr)},
+                         {"accuracy", c.status == "ok" ? json_number(c.accuracy) : json(nullptr)},
+                         {"loss", c.status == "ok" ? json_number(c.loss) : json(nullptr)}});
+    entry["federated"] = {{"accuracy", f.answered > 0 ? json_number(f.accuracy) : json(nullptr)},
+                          {"loss", f.answered > 0 ? json_number(f.loss) : json(nullptr)},
                           {"answered", f.answered},
                           {"bytes_sent", f.bytes_sent},
-                          {"seconds", number_or_null(f.seconds)},
+                          {"seconds", json_number(f.seconds)},
                           {"clients", std::move(clients)}};
   }
   return entry.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -489,15 +488,15 @@ std::string LiveStatus::state_json() const {
         {"process", r.process ? json(*r.process) : json(nullptr)},
         {"note", r.note},
         {"samples", r.samples},
-        {"loss", number_or_null(r.loss)},
+        {"loss", json_number(r.loss)},
         {"bytes_sent", r.bytes_sent},
         {"bytes_received", r.bytes_received},
         {"bytes_sent_total", r.bytes_sent_total},
         {"bytes_received_total", r.bytes_received_total},
         {"rounds_answered", r.rounds_answered},
         {"last_heard_seconds", r.last_heard ? json(seconds_between(*r.last_heard, now)) : json(nullptr)},
-        {"eval_accuracy", number_or_null(r.eval_accuracy)},
-        {"eval_loss", number_or_null(r.eval_loss)},
+        {"eval_accuracy", json_number(r.eval_accuracy)},
+        {"eval_loss", json_number(r.eval_loss)},
     });
   }
   json out = {

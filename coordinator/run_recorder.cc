@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/atomic_file.h"
+#include "core/json_number.h"
 #include "partitioners/partition_report.h"
 
 namespace flotilla {
@@ -18,9 +19,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-
-// NaN and Inf are not JSON: they become null.
-json number(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
 
 std::string csv_number(double v) {
   if (!std::isfinite(v)) return "";
@@ -80,25 +78,25 @@ StatusOr<KeptRows> keep_rounds_up_to(const std::string& path, int last_round, bo
 
 json numbers(const std::map<std::string, double>& values) {
   json object = json::object();
-  for (const auto& [k, v] : values) object[k] = number(v);
+  for (const auto& [k, v] : values) object[k] = json_number(v);
   return object;
 }
 
 json client_json(const ClientRoundMetrics& c) {
   json extra = json::object();
-  for (const auto& [k, v] : c.extra) extra[k] = number(v);
+  for (const auto& [k, v] : c.extra) extra[k] = json_number(v);
   return {{"client_id", c.client_id},
           {"status", c.status},
           {"bytes_sent", c.bytes_sent},
           {"bytes_received", c.bytes_received},
           {"num_samples", c.num_samples},
-          {"train_loss", number(c.train_loss)},
-          {"train_seconds", number(c.train_seconds)},
-          {"total_seconds", number(c.total_seconds)},
+          {"train_loss", json_number(c.train_loss)},
+          {"train_seconds", json_number(c.train_seconds)},
+          {"total_seconds", json_number(c.total_seconds)},
           {"local_steps", c.local_steps},
-          {"divergence_to_previous", number(c.divergence_to_previous)},
-          {"divergence_to_new", number(c.divergence_to_new)},
-          {"cosine_to_update", number(c.cosine_to_update)},
+          {"divergence_to_previous", json_number(c.divergence_to_previous)},
+          {"divergence_to_new", json_number(c.divergence_to_new)},
+          {"cosine_to_update", json_number(c.cosine_to_update)},
           {"label_histogram", c.label_histogram},
           {"metrics", extra},
           {"policy", numbers(c.policy)}};
@@ -169,17 +167,21 @@ namespace {
 json federated_json(const FederatedEvalMetrics& f) {
   json clients = json::array();
   for (const auto& c : f.clients) {
-    json row = {{"client_id", c.client_id},       {"status", c.status},
-                {"num_samples", c.num_samples},   {"loss", number(c.loss)},
-                {"accuracy", number(c.accuracy)}, {"bytes_received", c.bytes_received}};
+    json row = {{"client_id", c.client_id},
+                {"status", c.status},
+                {"num_samples", c.num_samples},
+                {"loss", json_number(c.loss)},
+                {"accuracy", json_number(c.accuracy)},
+                {"bytes_received", c.bytes_received}};
     if (!c.class_total.empty()) {
       row["class_total"] = c.class_total;
       row["class_correct"] = c.class_correct;
     }
     clients.push_back(std::move(row));
   }
-  return {{"accuracy", number(f.accuracy)}, {"loss", number(f.loss)},     {"num_samples", f.num_samples},
-          {"answered", f.answered},         {"bytes_sent", f.bytes_sent}, {"seconds", f.seconds},
+  return {{"accuracy", json_number(f.accuracy)}, {"loss", json_number(f.loss)},
+          {"num_samples", f.num_samples},        {"answered", f.answered},
+          {"bytes_sent", f.bytes_sent},          {"seconds", f.seconds},
           {"clients", std::move(clients)}};
 }
 
@@ -189,7 +191,7 @@ Status RunRecorder::record_round(const RoundMetrics& m) {
   json clients = json::array();
   for (const auto& c : m.clients) clients.push_back(client_json(c));
   json class_acc = json::array();
-  for (double a : m.class_accuracy) class_acc.push_back(number(a));
+  for (double a : m.class_accuracy) class_acc.push_back(json_number(a));
   json row = {{"round", m.round},
               {"status", m.status},
               {"sampled", m.sampled},
@@ -200,11 +202,11 @@ Status RunRecorder::record_round(const RoundMetrics& m) {
               {"wire_bytes_sent", m.wire_bytes_sent},
               {"upload_peak_bytes", m.upload_peak_bytes},
               {"uploads_waiting_peak", m.uploads_waiting_peak},
-              {"mean_train_loss", number(m.mean_train_loss)},
-              {"mean_divergence", number(m.mean_divergence)},
-              {"max_divergence", number(m.max_divergence)},
-              {"test_accuracy", number(m.test_accuracy)},
-              {"test_loss", number(m.test_loss)},
+              {"mean_train_loss", json_number(m.mean_train_loss)},
+              {"mean_divergence", json_number(m.mean_divergence)},
+              {"max_divergence", json_number(m.max_divergence)},
+              {"test_accuracy", json_number(m.test_accuracy)},
+              {"test_loss", json_number(m.test_loss)},
               {"class_accuracy", class_acc},
               {"aggregation", m.aggregation},
               {"inexact_elements", m.inexact_elements},

@@ -8,14 +8,12 @@
 #include <sstream>
 
 #include "core/check.h"
+#include "core/json_number.h"
 
 namespace flotilla {
 namespace {
 
 using nlohmann::json;
-
-// NaN is not JSON: it becomes null.
-json number(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
 
 std::string fixed(double v, int decimals) {
   if (std::isnan(v)) return "n/a";
@@ -106,7 +104,7 @@ std::string partition_json(const PartitionStats& stats) {
                        {"class_counts", client.class_counts},
                        {"total", client.total},
                        {"classes", client.num_classes_held},
-                       {"emd", number(client.emd)}});
+                       {"emd", json_number(client.emd)}});
   }
   const PartitionSummary& s = stats.summary;
   json summary = {
@@ -122,7 +120,7 @@ std::string partition_json(const PartitionStats& stats) {
         {"std", s.samples_std}}},
       {"classes_per_client",
        {{"min", s.classes_min}, {"median", s.classes_median}, {"max", s.classes_max}, {"mean", s.classes_mean}}},
-      {"emd", {{"min", number(s.emd_min)}, {"mean", number(s.emd_mean)}, {"max", number(s.emd_max)}}}};
+      {"emd", {{"min", json_number(s.emd_min)}, {"mean", json_number(s.emd_mean)}, {"max", json_number(s.emd_max)}}}};
   return json{{"clients", clients}, {"summary", summary}}.dump(1) + "\n";
 }
 
