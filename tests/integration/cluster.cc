@@ -102,6 +102,15 @@ size_t LocalCluster::wait_for_rounds(size_t count, std::chrono::seconds timeout)
   return rounds().size();
 }
 
+bool LocalCluster::wait_for_log(const std::string& needle, std::chrono::seconds timeout) const {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (coordinator_log().find(needle) == std::string::npos) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return true;
+}
+
 double policy_of(const nlohmann::json& row, const char* key) {
   if (!row.contains("policy") || !row["policy"].contains(key)) {
     ADD_FAILURE() << "no policy." << key << " in " << row.dump();

@@ -51,6 +51,8 @@ class LocalCluster {
   std::vector<nlohmann::json> rounds() const;  // metrics.jsonl
   // Waits until metrics.jsonl holds at least `count` rounds or `timeout` passes; how many it holds.
   size_t wait_for_rounds(size_t count, std::chrono::seconds timeout) const;
+  // Waits until the coordinator's log contains `needle` or `timeout` passes; whether it does.
+  bool wait_for_log(const std::string& needle, std::chrono::seconds timeout) const;
   std::string coordinator_log() const { return coordinator_ ? coordinator_->log() : ""; }
 
  private:

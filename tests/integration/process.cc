@@ -7,9 +7,9 @@
 #include <unistd.h>
 
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <thread>
+
+#include "tests/support/text.h"
 
 extern char** environ;
 
@@ -56,12 +56,7 @@ void ChildProcess::kill_now() {
 
 std::string ChildProcess::log() const { return read_file(log_path_); }
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+std::string read_file(const std::string& path) { return test_text::slurp(path); }
 
 bool wait_for_file(const std::string& path, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
