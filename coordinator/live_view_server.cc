@@ -6,12 +6,12 @@
 
 #include <algorithm>
 #include <chrono>
-#include <fstream>
 #include <set>
 #include <thread>
 
 #include "coordinator/coordinator_config.h"
 #include "core/digest.h"
+#include "core/token_file.h"
 
 namespace flotilla {
 namespace {
@@ -217,20 +217,7 @@ int LiveViewServer::port() const { return impl_->port(); }
 std::string LiveViewServer::url() const { return impl_->url(); }
 
 StatusOr<std::string> read_live_view_token(const std::string& path) {
-  std::ifstream in(path);
-  std::string line;
-  if (!in || !std::getline(in, line))
-    return invalid_argument_error("--live-view-token-file " + path + ": cannot read it, or it is empty");
-  const auto first = line.find_first_not_of(" \t\r\n");
-  const auto last = line.find_last_not_of(" \t\r\n");
-  if (first == std::string::npos) return invalid_argument_error("--live-view-token-file " + path + " holds no token");
-  std::string token = line.substr(first, last - first + 1);
-  // Anyone who reaches the port may guess: a short token would be a password of a few tries.
-  if (token.size() < kMinTokenLength)
-    return invalid_argument_error("--live-view-token-file " + path + ": the token has " + std::to_string(token.size()) +
-                                  " characters, fewer than " + std::to_string(kMinTokenLength) +
-                                  " (make one with: openssl rand -hex 16 > " + path + ")");
-  return token;
+  return read_token_file(path, "--live-view-token-file", kMinTokenLength);
 }
 
 }  // namespace flotilla

@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "core/log.h"
+#include "core/token_file.h"
 #include "launcher/run_progress.h"
 
 namespace flotilla {
@@ -56,17 +57,16 @@ std::string make_temp_dir() {
   return pattern;
 }
 
-// The endpoint, once the coordinator wrote it (it renames the file into place, so a non-empty
-// file is a complete one); empty until then.
-// The token of --live-view-token-file (its first line, trimmed), for the progress line's polls.
+// The token of --live-view-token-file, for the progress line's polls; empty when there is none or
+// it is unusable (the coordinator refuses such a file at start-up, saying why).
 std::string read_token(const std::string& path) {
-  std::ifstream in(path);
-  std::string line;
-  if (path.empty() || !std::getline(in, line)) return "";
-  const auto first = line.find_first_not_of(" \t\r\n"), last = line.find_last_not_of(" \t\r\n");
-  return first == std::string::npos ? "" : line.substr(first, last - first + 1);
+  if (path.empty()) return "";
+  auto token = read_token_file(path, "--live-view-token-file", 1);
+  return token.ok() ? *token : "";
 }
 
+// The endpoint, once the coordinator wrote it (it renames the file into place, so a non-empty
+// file is a complete one); empty until then.
 std::string read_endpoint(const std::string& path) {
   std::ifstream in(path);
   std::string endpoint;
