@@ -2,17 +2,15 @@
 
 #include <httplib.h>
 
-#include <fstream>
+#include "launcher/published_file.h"
 
 namespace flotilla {
 namespace {
 
-// The URL once the coordinator wrote it (it renames the file into place: a non-empty file is
-// whole); empty until then. "http://127.0.0.1:8080/" -> "http://127.0.0.1:8080".
+// "http://127.0.0.1:8080/" -> "http://127.0.0.1:8080" (httplib::Client takes no path); empty
+// until the coordinator has written the file.
 std::string read_url(const std::string& path) {
-  std::ifstream in(path);
-  std::string url;
-  if (in) in >> url;
+  std::string url = read_published_word(path);
   while (!url.empty() && url.back() == '/') url.pop_back();
   return url;
 }

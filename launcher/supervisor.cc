@@ -10,11 +10,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 
 #include "core/log.h"
 #include "core/token_file.h"
+#include "launcher/published_file.h"
 #include "launcher/run_progress.h"
 
 namespace flotilla {
@@ -63,15 +63,6 @@ std::string read_token(const std::string& path) {
   if (path.empty()) return "";
   auto token = read_token_file(path, "--live-view-token-file", 1);
   return token.ok() ? *token : "";
-}
-
-// The endpoint, once the coordinator wrote it (it renames the file into place, so a non-empty
-// file is a complete one); empty until then.
-std::string read_endpoint(const std::string& path) {
-  std::ifstream in(path);
-  std::string endpoint;
-  if (in) in >> endpoint;
-  return endpoint;
 }
 
 }  // namespace
@@ -307,7 +298,7 @@ void Supervisor::on_exit(Child& child, const ExitStatus& status) {
 
 void Supervisor::check_endpoint() {
   if (children_.empty() || children_[0]->exit) return;
-  const std::string endpoint = read_endpoint(endpoint_file_);
+  const std::string endpoint = read_published_word(endpoint_file_);
   if (endpoint.empty()) return;
   phase_ = Phase::kRunning;
   deadline_.reset();
