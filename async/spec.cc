@@ -65,10 +65,4 @@ Status SpecReader::error(const std::string& message) const {
   return invalid_argument_error(option_ + " '" + text_ + "': " + message);
 }
 
-std::string canonical_number(double value) {
-  char buf[64];
-  const auto [ptr, ec] = std::to_chars(buf, buf + sizeof(buf), value);
-  return std::string(buf, ptr);
-}
-
 }  // namespace flotilla

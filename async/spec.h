@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/options.h"  // canonical_number, which the specs print with
 #include "core/status.h"
 
 namespace flotilla {
@@ -34,9 +35,5 @@ class SpecReader {
   std::vector<std::pair<std::string, std::string>> params_;
   std::vector<bool> read_;
 };
-
-// The shortest text that reads back as exactly `value` (std::to_chars), so that a canonical spec
-// printed into config.json parses to the same bits.
-std::string canonical_number(double value);
 
 }  // namespace flotilla

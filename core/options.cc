@@ -1,6 +1,7 @@
 #include "core/options.h"
 
 #include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <cstdlib>
 
@@ -66,6 +67,12 @@ StatusOr<bool> Options::get_bool(const std::string& key) const {
   if (text == "true" || text == "1" || text == "yes" || text == "on") return true;
   if (text == "false" || text == "0" || text == "no" || text == "off") return false;
   return invalid_argument_error("option '" + key + "' = '" + text + "' is not a boolean");
+}
+
+std::string canonical_number(double value) {
+  char buf[64];
+  const auto [ptr, ec] = std::to_chars(buf, buf + sizeof(buf), value);
+  return std::string(buf, ptr);
 }
 
 }  // namespace flotilla

@@ -45,4 +45,8 @@ class Options {
   std::map<std::string, std::string> values_;
 };
 
+// The shortest text that reads back as exactly `value` (std::to_chars), so that an option
+// printed into config.json parses to the same bits.
+std::string canonical_number(double value);
+
 }  // namespace flotilla
