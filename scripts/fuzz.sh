@@ -75,29 +75,51 @@ stats() {
        END {print n + 0, s + 0, (c == "" ? "-" : c), v + 0}' "$1"
 }
 
-printf '%-20s %12s %9s %15s %9s %8s %8s\n' target executions exec/s corpus coverage crashes time
-failed=0
-for t in "${targets[@]}"; do
-  bin=$build/fuzz/$t
-  [[ -x $bin ]] || { echo "fuzz: $bin was not built" >&2; exit 1; }
-  work=$probe/$t
+# One target, in the background: its table line goes to $work/line, its exit code to $work/rc.
+run_target() {
+  local t=$1 bin=$build/fuzz/$1 work=$probe/$1
   mkdir -p "$work/corpus" "$artifacts/$t"
   [[ -d $root/tests/fuzz/corpus/$t ]] && cp -r "$root/tests/fuzz/corpus/$t/." "$work/corpus/"
+  local before t0 rc=0 seconds crashes execs rate corpus cov
   before=$(find "$artifacts/$t" -type f | wc -l)
   t0=$EPOCHREALTIME
-  rc=0
   "$bin" "${libfuzzer_args[@]}" -print_final_stats=1 -timeout=10 -rss_limit_mb=2048 \
     -artifact_prefix="$artifacts/$t/" "$work/corpus" >"$work/log" 2>&1 || rc=$?
   seconds=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN {print b - a}')
   crashes=$(($(find "$artifacts/$t" -type f | wc -l) - before))
   ((rc != 0 && crashes == 0)) && crashes=1  # died without saving an input (out of memory, say)
   read -r execs rate corpus cov < <(stats "$work/log")
-  printf '%-20s %12s %9s %15s %9s %8s %7.1fs\n' "$t" "$execs" "$rate" "$corpus" "$cov" "$crashes" "$seconds"
+  printf '%-20s %12s %9s %15s %9s %8s %7.1fs\n' "$t" "$execs" "$rate" "$corpus" "$cov" "$crashes" "$seconds" >"$work/line"
+  echo "$rc" >"$work/rc"
+}
+
+for t in "${targets[@]}"; do
+  [[ -x $build/fuzz/$t ]] || { echo "fuzz: $build/fuzz/$t was not built" >&2; exit 1; }
+done
+# The targets run side by side, one per core: each is single-threaded, and the smoke's time is
+# then that of the slowest batch instead of the sum.
+running=0
+for t in "${targets[@]}"; do
+  if ((running >= jobs)); then
+    wait -n
+    running=$((running - 1))
+  fi
+  run_target "$t" &
+  running=$((running + 1))
+done
+wait
+
+printf '%-20s %12s %9s %15s %9s %8s %8s\n' target executions exec/s corpus coverage crashes time
+failed=0
+for t in "${targets[@]}"; do
+  work=$probe/$t
+  cat "$work/line"
+  rc=$(cat "$work/rc")
   if ((rc != 0)); then
     failed=1
     echo "---- $t failed (exit $rc); end of its log:" >&2
     tail -n 80 "$work/log" >&2
-    echo "---- inputs saved under $artifacts/$t/; replay one with: $bin INPUT" >&2
+    echo "---- inputs saved under $artifacts/$t/; replay one with: $build/fuzz/$t INPUT" >&2
   fi
 done
 exit $failed
