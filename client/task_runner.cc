@@ -16,6 +16,8 @@
 #include "datasets/dataset_loader.h"
 #include "models/model_registry.h"
 #include "partitioners/random.h"
+#include "privacy/gaussian_noise.h"
+#include "privacy/update_clipping.h"
 #include "protocol/codec.h"
 #include "training/evaluator.h"
 #include "training/experiment_setup.h"
@@ -255,6 +257,10 @@ class TaskRunner::Impl {
     // load_model_state() gives the model fresh storage if ZeroMQ still holds these bytes then. On
     // a GPU this is the one copy to the host.
     ModelState trained_state = model_state(*model_).to_cpu();
+    if (task.privacy.enabled()) {
+      auto privatised = privatise(task, trained_state, update);
+      if (!privatised.ok()) return task_error(task, client_id, privatised.with_context("--dp"));
+    }
     update.compression = task.compression;
     if (task.compression == "none") {
       update.state = std::move(trained_state);
@@ -380,6 +386,22 @@ class TaskRunner::Impl {
     ASSIGN_OR_RETURN(ModelState payload, codec.encode(delta, seed, &residual));
     RETURN_IF_ERROR(residuals_.save(client_id, task.round, residual));
     return payload;
+  }
+
+  // Differential privacy: the update leaves clipped (and, for local DP, noised; the noise's seed is
+  // secret, drawn here and never sent) in place of the trained model; adaptive clipping also
+  // gets to know whether it was within the clip norm.
+  static Status privatise(const msg::RoundTask& task, ModelState& trained, msg::ClientUpdate& update) {
+    uint64_t noise_seed = 0;
+    if (task.privacy.noise_stddev > 0) {
+      ASSIGN_OR_RETURN(noise_seed, secret_seed());
+    }
+    ASSIGN_OR_RETURN(PrivatisedUpdate privatised, privatise_update(task.state, trained, task.privacy.clip_norm,
+                                                                   task.privacy.noise_stddev, noise_seed));
+    trained = std::move(privatised.state);
+    if (task.privacy.report_unclipped)
+      update.extras.add(kUnclippedExtra, at::scalar_tensor(privatised.within_clip_norm ? 1.0 : 0.0, at::kFloat));
+    return Status();
   }
 
   // One instance per client half and options, built on first use and reused.

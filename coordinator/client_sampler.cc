@@ -17,4 +17,14 @@ std::vector<int> sample_clients(const std::vector<int>& candidates, int count, u
   return pool;
 }
 
+std::vector<int> poisson_sample_clients(const std::vector<int>& candidates, double rate, uint64_t seed, int round) {
+  std::vector<int> pool = candidates;
+  std::sort(pool.begin(), pool.end());
+  Rng rng(derive_seed(seed, 0x706f6973ULL + static_cast<uint64_t>(round)));
+  std::vector<int> picked;
+  for (int id : pool)
+    if (rng.uniform() < rate) picked.push_back(id);
+  return picked;
+}
+
 }  // namespace flotilla

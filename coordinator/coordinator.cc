@@ -19,6 +19,7 @@
 #include "coordinator/live_view_server.h"
 #include "coordinator/measure.h"
 #include "coordinator/own_data.h"
+#include "coordinator/privacy_stage.h"
 #include "coordinator/round_committer.h"
 #include "coordinator/run_recorder.h"
 #include "coordinator/sync_training.h"
@@ -33,6 +34,8 @@
 #include "models/model_check.h"
 #include "models/torchscript_archive.h"
 #include "models/torchscript_model.h"
+#include "privacy/dp_options.h"
+#include "privacy/gaussian_noise.h"
 #include "training/device.h"
 #include "training/experiment_setup.h"
 #include "transport/allowlist.h"
@@ -164,8 +167,9 @@ class Coordinator::Impl {
       if (status.ok() && model_archive_)
         status = save_torchscript_with_state(model_sha256_, global_, run_dir_ + "/model_final.torchscript.pt");
       if (rounds_left)
-        std::printf("done %d rounds, final accuracy %.4f, run directory %s\n", config_.rounds,
-                    committer_->last_accuracy(), run_dir_.c_str());
+        std::printf("done %d rounds, final accuracy %.4f, run directory %s\n",
+                    std::max(committer_->last_round(), first_round_ - 1), committer_->last_accuracy(),
+                    run_dir_.c_str());
       else
         std::printf("done %d rounds (all before this resume), run directory %s\n", first_round_ - 1, run_dir_.c_str());
       std::fflush(stdout);
@@ -231,6 +235,7 @@ class Coordinator::Impl {
                                        "features(x) and classify(z) methods (docs/bring_your_own.md)");
     global_ = model_state(*model_).clone();
     model_->to(device_);
+    RETURN_IF_ERROR(wrap_for_privacy());
     RETURN_IF_ERROR(prepare_algorithm());
     if (test.size() > 0) {
       test.images = test.images.to(device_);
@@ -419,6 +424,25 @@ class Coordinator::Impl {
     return Status();
   }
 
+  // --dp: the rule runs inside DP-FedAvg (clipping, noise; privacy/dp_fedavg.h), and the rounds get
+  // the privacy stage (Poisson sampling, task settings, epsilon). The noise key is secret and new;
+  // a resumed run takes the checkpoint's back with the rule's state.
+  Status wrap_for_privacy() {
+    if (config_.dp == "off") return Status();
+    ASSIGN_OR_RETURN(DpOptions options, dp_options_from(config_.dp, config_.dp_options));
+    ASSIGN_OR_RETURN(uint64_t noise_key, secret_seed());
+    const double expected_clients = config_.fraction * config_.experiment.num_clients;
+    auto rule =
+        std::make_unique<DpFedAvg>(std::move(aggregator_), config_.aggregator, options, expected_clients, noise_key);
+    privacy_ = std::make_unique<PrivacyStage>(*rule, config_.fraction);
+    aggregator_ = std::move(rule);
+    FLOTILLA_LOG(Info) << "differential privacy: " << config_.dp << ", noise multiplier " << options.noise_multiplier
+                       << ", clip norm " << options.clip_norm << (options.adaptive ? " (adaptive)" : "") << ", delta "
+                       << options.delta << "; epsilon after round 1 would be " << privacy_->epsilon_after(1)
+                       << ", after " << config_.rounds << " rounds " << privacy_->epsilon_after(config_.rounds);
+    return Status();
+  }
+
   // Before round 1 and before a checkpoint's aggregator state is restored: the server half learns
   // the run, and says what every update must carry beside the model.
   Status prepare_algorithm() {
@@ -516,7 +540,7 @@ class Coordinator::Impl {
   // The training policy of --mode and --topology over the one event loop.
   StatusOr<std::unique_ptr<TrainingPolicy>> make_policy() {
     TrainingContext ctx{config_, *hub_,        *aggregator_,         *intake_,        *committer_, *evaluator_,
-                        global_, client_half_, client_class_counts_, client_samples_, stop_};
+                        global_, client_half_, client_class_counts_, client_samples_, stop_,       privacy_.get()};
     if (config_.mode == "async") {
       ASSIGN_OR_RETURN(std::unique_ptr<AsyncTraining> policy, AsyncTraining::create(ctx, restored_policy_state_));
       return std::unique_ptr<TrainingPolicy>(std::move(policy));
@@ -530,6 +554,7 @@ class Coordinator::Impl {
 
   CoordinatorConfig config_;
   std::unique_ptr<Aggregator> aggregator_;
+  std::unique_ptr<PrivacyStage> privacy_;             // --dp: over aggregator_, a DpFedAvg; null otherwise
   bool client_half_needs_features_ = false;           // MOON: the model must define its representation
   std::shared_ptr<const std::string> model_archive_;  // a TorchScript model's archive; null: built-in
   std::string model_sha256_;                          // of model_archive_

@@ -9,6 +9,7 @@
 
 #include "async/async_options.h"
 #include "core/digest.h"
+#include "privacy/dp_options.h"
 
 namespace flotilla {
 namespace {
@@ -196,6 +197,14 @@ Status validate_training_shape(const CoordinatorConfig& c) {
     // Checked now, not after the clients have registered and loaded their data.
     if (auto async = async_config_from_options(c.async_options); !async.ok())
       return async.status().with_context("--async-opt");
+  }
+  if (c.dp != "off") {
+    if (auto dp = dp_options_from(c.dp, c.dp_options); !dp.ok()) return dp.status();
+    if (c.mode != "sync" || c.topology != "star")
+      return invalid_argument_error("--dp needs synchronous rounds through the coordinator, not --mode " + c.mode +
+                                    " --topology " + c.topology);
+  } else if (!c.dp_options.values().empty()) {
+    return invalid_argument_error("--dp-opt needs --dp central or --dp local");
   }
   if (c.mode == "async" && c.aggregator != "fedavg")
     return invalid_argument_error(
@@ -403,6 +412,8 @@ std::string to_json(const CoordinatorConfig& c) {
       {"collective_sync", c.collective_sync},
       {"collective_timeout", c.collective_timeout_s},
       {"async_options", c.async_options.values()},
+      {"dp", c.dp},
+      {"dp_options", c.dp_options.values()},
       {"checkpoint_every", c.checkpoint_every},
       {"security", security_mode(c)},
       {"curve_secret_key", c.curve_secret_key_file},
@@ -425,6 +436,7 @@ StatusOr<CoordinatorConfig> config_from_json(const std::string& text) {
   const JsonFields f(j);
   std::map<std::string, std::string> aggregator_options = c.aggregator_options.values();
   std::map<std::string, std::string> async_options = c.async_options.values();
+  std::map<std::string, std::string> dp_options = c.dp_options.values();
   for (Status s : {f.read("bind", &c.bind),
                    f.read("endpoint_file", &c.endpoint_file),
                    f.read("out_dir", &c.out_dir),
@@ -477,6 +489,8 @@ StatusOr<CoordinatorConfig> config_from_json(const std::string& text) {
                    f.read("collective_sync", &c.collective_sync),
                    f.read("collective_timeout", &c.collective_timeout_s),
                    f.read("async_options", &async_options),
+                   f.read("dp", &c.dp),
+                   f.read("dp_options", &dp_options),
                    f.read("checkpoint_every", &c.checkpoint_every),
                    f.read("curve_secret_key", &c.curve_secret_key_file),
                    f.read("allowlist", &c.allowlist_file),
@@ -488,6 +502,7 @@ StatusOr<CoordinatorConfig> config_from_json(const std::string& text) {
   }
   c.aggregator_options = Options(std::move(aggregator_options));
   c.async_options = Options(std::move(async_options));
+  c.dp_options = Options(std::move(dp_options));
   return c;
 }
 
@@ -531,6 +546,10 @@ std::string config_fingerprint(const CoordinatorConfig& c) {
   }
   if (c.topology == "ring-allreduce") counted["collective_sync"] = c.collective_sync;
   if (c.mode == "async") counted["async_options"] = c.async_options.values();
+  if (c.dp != defaults.dp) {
+    counted["dp"] = c.dp;
+    counted["dp_options"] = c.dp_options.values();
+  }
   // Clients' own data (protocol 8): counted only when used. The model's identity already names a
   // TorchScript archive by its digest; where the file lies (model_file, test_data) is not counted.
   if (!e.sample_shape.empty()) counted["input_shape"] = e.sample_shape;

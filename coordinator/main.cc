@@ -247,6 +247,14 @@ int main(int argc, char** argv) {
   app.add_option("--async-opt", async_opts,
                  "asynchronous option key=value (repeatable): mode=fedbuff|fedasync, buffer_size, alpha, server_lr, "
                  "staleness=constant|polynomial:a=0.5|hinge:a=10,b=4, dc_lambda, delay, clock=virtual|real, step_cost");
+  app.add_option("--dp", c.dp,
+                 "differential privacy (docs/privacy.md): off; central (DP-FedAvg: clients clip, the coordinator "
+                 "adds Gaussian noise, Poisson sampling at --fraction); local (each client noises its own update)")
+      ->capture_default_str();
+  std::vector<std::string> dp_opts;
+  app.add_option("--dp-opt", dp_opts,
+                 "DP option key=value (repeatable): noise_multiplier, clip_norm, delta, target_epsilon, adaptive, "
+                 "target_quantile, clip_lr, count_noise_multiplier");
   int concurrency = 0;
   app.add_option("--concurrency", concurrency, "async: clients training at once (= --async-opt concurrency=C)");
   app.add_option("--topology", c.topology,
@@ -456,5 +464,11 @@ int main(int argc, char** argv) {
     return 2;
   }
   c.async_options = *async_options;
+  auto dp_options = Options::parse(dp_opts);
+  if (!dp_options.ok()) {
+    std::cerr << "error: --dp-opt: " << dp_options.status().message() << "\n";
+    return 2;
+  }
+  c.dp_options = *dp_options;
   return run_coordinator(c, aggregators, client_halves);
 }

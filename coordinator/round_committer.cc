@@ -66,6 +66,7 @@ Status RoundCommitter::flush() {
     last_accuracy_ = eval.accuracy;
   }
   RETURN_IF_ERROR(recorder_.record_round(metrics));
+  last_round_ = round;
   if (options_.observer) options_.observer->on_round_committed(metrics);
   if (checkpoint_due(round) && !p.model.empty()) {
     RETURN_IF_ERROR(write_checkpoint(round, p.model, std::move(p.aggregator_state)));
@@ -80,8 +81,12 @@ Status RoundCommitter::flush() {
                   f.answered, f.clients.size(), f.seconds);
     if (!p.evaluated) last_accuracy_ = f.accuracy;
   }
-  std::printf("round %d/%d acc %s%s clients %d/%zu%s sent %s recv %s time %.2fs (wait %.2f agg %.2f eval %.2f)\n",
-              round, options_.rounds, accuracy, federated, metrics.answered, metrics.sampled.size(),
+  // Differentially private runs say what the round cost (--dp; coordinator/privacy_stage.h).
+  char privacy[48] = "";
+  if (auto epsilon = metrics.policy.find("epsilon"); epsilon != metrics.policy.end())
+    std::snprintf(privacy, sizeof privacy, " eps %.4f", epsilon->second);
+  std::printf("round %d/%d acc %s%s%s clients %d/%zu%s sent %s recv %s time %.2fs (wait %.2f agg %.2f eval %.2f)\n",
+              round, options_.rounds, accuracy, federated, privacy, metrics.answered, metrics.sampled.size(),
               metrics.lost ? (" (" + std::to_string(metrics.lost) + " lost)").c_str() : "",
               megabytes(metrics.bytes_sent).c_str(), megabytes(metrics.bytes_received).c_str(), metrics.round_seconds,
               metrics.wait_seconds, metrics.aggregate_seconds, metrics.eval_seconds);

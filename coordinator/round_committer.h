@@ -56,6 +56,9 @@ class RoundCommitter {
   Status write_checkpoint(int round, const ModelState& model, ModelState aggregator_state);
 
   double last_accuracy() const { return last_accuracy_; }
+  // The last round recorded (0 before any): below the run's rounds when it stopped early (--dp's
+  // target epsilon).
+  int last_round() const { return last_round_; }
 
  private:
   struct Pending {
@@ -70,6 +73,7 @@ class RoundCommitter {
   BackgroundEvaluator& evaluator_;
   std::optional<Pending> pending_;
   double last_accuracy_ = 0.0;
+  int last_round_ = 0;
 };
 
 }  // namespace flotilla

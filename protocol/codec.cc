@@ -323,6 +323,13 @@ struct BodyEncoder {
     for (const auto& [k, v] : m.algorithm.options) (*b->mutable_algorithm_options())[k] = v;
     b->set_delay_seconds(m.delay_seconds);
     b->set_task_id(m.task_id);
+    // Anything but the default travels, so that a bad value is refused by the receiver, not dropped here.
+    if (m.privacy.clip_norm != 0 || m.privacy.noise_stddev != 0 || m.privacy.report_unclipped) {
+      auto* privacy = b->mutable_privacy();
+      privacy->set_clip_norm(m.privacy.clip_norm);
+      privacy->set_noise_stddev(m.privacy.noise_stddev);
+      privacy->set_report_unclipped(m.privacy.report_unclipped);
+    }
     if (!m.collective.empty()) to_proto(m.collective, b->mutable_collective());
     encode_state(m.state, b->mutable_state(), frames);
     encode_state(m.extras, b->mutable_extras(), frames);
@@ -520,6 +527,16 @@ StatusOr<Message> decode_body(const pb::Envelope& env, const Frames& frames) {
       if (!std::isfinite(m.delay_seconds) || m.delay_seconds < 0 || m.delay_seconds > kMaxDelaySeconds)
         return invalid_argument_error("round task asks for a delay of " + std::to_string(m.delay_seconds) + " s; 0.." +
                                       std::to_string(static_cast<int>(kMaxDelaySeconds)) + " s are allowed");
+      if (b.has_privacy()) {
+        const auto& p = b.privacy();
+        m.privacy = {p.clip_norm(), p.noise_stddev(), p.report_unclipped()};
+        if (!std::isfinite(m.privacy.clip_norm) || m.privacy.clip_norm <= 0)
+          return invalid_argument_error("round task asks to clip updates to norm " +
+                                        std::to_string(m.privacy.clip_norm) + "; it must be > 0 and finite");
+        if (!std::isfinite(m.privacy.noise_stddev) || m.privacy.noise_stddev < 0)
+          return invalid_argument_error("round task asks for update noise of standard deviation " +
+                                        std::to_string(m.privacy.noise_stddev) + "; it must be >= 0 and finite");
+      }
       if (b.has_collective()) {
         ASSIGN_OR_RETURN(m.collective, from_proto(b.collective()));
       }

@@ -16,7 +16,7 @@ namespace flotilla {
 
 // Bumped on any incompatible change of messages.proto; checked at registration and on every
 // envelope.
-inline constexpr uint32_t kProtocolVersion = 8;
+inline constexpr uint32_t kProtocolVersion = 9;
 
 struct Capabilities {
   std::string hostname;
@@ -101,6 +101,15 @@ struct Welcome {
 
 // One task for all the logical clients of one process that train this round: the global model
 // travels once per process. Each client answers with its own ClientUpdate.
+// What a client does to its update before sending it (protocol 9; privacy/update_clipping.h).
+struct UpdatePrivacy {
+  double clip_norm = 0.0;         // clip trained - global to this L2 norm; 0: no privacy processing
+  double noise_stddev = 0.0;      // local DP: Gaussian noise per element after clipping; 0: none
+  bool report_unclipped = false;  // send the extra "dp.unclipped" (adaptive clipping)
+
+  bool enabled() const { return clip_norm > 0; }
+};
+
 struct RoundTask {
   int round = 0;
   std::vector<int> client_ids;
@@ -118,6 +127,7 @@ struct RoundTask {
   // an update a client computed for a coordinator that has restarted since is not taken for the
   // answer to the new coordinator's task of the same round and client.
   uint64_t task_id = 0;
+  UpdatePrivacy privacy;  // off unless the run is differentially private
 };
 
 struct ClientUpdate {

@@ -79,6 +79,21 @@ TEST(CoordinatorConfigTest, EachBadFieldIsNamed) {
          c.async_options = Options{{"mode", "fedbuff"}};
        },
        "--async-opt is for --mode async"},
+      {[](CoordinatorConfig& c) { c.dp = "strong"; }, "--dp must be off, central or local"},
+      {[](CoordinatorConfig& c) {
+         c.dp = "central";
+         c.dp_options = Options{{"noise_multiplier", "-1"}};
+       },
+       "--dp-opt noise_multiplier must be > 0"},
+      {[](CoordinatorConfig& c) {
+         c.dp_options = Options{{"clip_norm", "1"}};
+       },
+       "--dp-opt needs --dp"},
+      {[](CoordinatorConfig& c) {
+         c.dp = "central";
+         c.mode = "async";
+       },
+       "--dp needs synchronous rounds"},
   };
   for (const auto& tc : cases) {
     CoordinatorConfig c = valid();
@@ -231,6 +246,8 @@ CoordinatorConfig everything_set() {
   c.collective_sync = "gradient";
   c.collective_timeout_s = 12.5;
   c.async_options = Options{{"mode", "fedbuff"}, {"buffer_size", "4"}};
+  c.dp = "central";
+  c.dp_options = Options{{"noise_multiplier", "1.1"}};
   c.model_file = "/models/net.pt";
   c.test_data = "/data/test.pt";
   c.experiment.sample_shape = {3, 32, 32};
@@ -334,6 +351,8 @@ TEST(CoordinatorConfigTest, FingerprintCountsWhatDeterminesTheResult) {
       {"normalize", [](CoordinatorConfig& c) { c.normalize = "federated"; }},
       {"input_mean", [](CoordinatorConfig& c) { c.train.input_mean[0] = 0.5; }},
       {"input_std", [](CoordinatorConfig& c) { c.train.input_std[2] = 0.3; }},
+      {"dp", [](CoordinatorConfig& c) { c.dp = "local"; }},
+      {"dp_options", [](CoordinatorConfig& c) { c.dp_options.set("clip_norm", "0.1"); }},
   };
   for (const auto& [field, mutate] : counted) {
     CoordinatorConfig c = everything_set();

@@ -100,6 +100,31 @@ TEST(CodecTest, RoundTaskCarriesConfig) {
   EXPECT_EQ(out.config.augment, "crop_flip");
 }
 
+// Protocol 9: how the client clips and noises its update (--dp).
+TEST(CodecTest, RoundTaskCarriesUpdatePrivacy) {
+  msg::RoundTask task;
+  task.client_ids = {1};
+  task.state.add("w", at::ones({2}));
+  auto plain = decode(through_wire(encode(task)));
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_FALSE(std::get<msg::RoundTask>(*plain).privacy.enabled());
+  task.privacy = {0.75, 0.25, true};
+  auto decoded = decode(through_wire(encode(task)));
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  const msg::UpdatePrivacy& p = std::get<msg::RoundTask>(*decoded).privacy;
+  EXPECT_DOUBLE_EQ(p.clip_norm, 0.75);
+  EXPECT_DOUBLE_EQ(p.noise_stddev, 0.25);
+  EXPECT_TRUE(p.report_unclipped);
+  for (const msg::UpdatePrivacy& bad :
+       {msg::UpdatePrivacy{std::nan(""), 0, false}, msg::UpdatePrivacy{1.0, -1.0, false},
+        msg::UpdatePrivacy{1.0, INFINITY, false}}) {
+    task.privacy = bad;
+    auto refused = decode(through_wire(encode(task)));
+    ASSERT_FALSE(refused.ok());
+    EXPECT_NE(refused.status().message().find("round task asks"), std::string::npos) << refused.status();
+  }
+}
+
 TEST(CodecTest, ARoundTaskForNoClientIsRejected) {
   msg::RoundTask task;
   task.state.add("w", at::ones({2}));
@@ -240,26 +265,27 @@ TEST(CodecTest, RejectsOtherProtocolVersion) {
   Frames frames = encode(msg::Heartbeat{});
   std::string bytes(frames[0].view());
   ASSERT_EQ(bytes[0], 0x08);  // field 1, varint
-  bytes[1] = 0x09;            // version 9
+  bytes[1] = 0x0a;            // version 10
   auto d = decode(Frames{Frame::from_string(bytes)});
   ASSERT_FALSE(d.ok());
   EXPECT_EQ(d.status().code(), StatusCode::kFailedPrecondition);
-  EXPECT_NE(d.status().message().find("protocol version 9"), std::string::npos);
+  EXPECT_NE(d.status().message().find("protocol version 10"), std::string::npos);
 }
 
 // Older peers (version 1 before Register.instance_id, version 2 before client halves and extras,
 // version 3 before one task per process and compression, version 4 before asynchronous and
 // decentralised training, version 5 before task ids, version 6 before upload offers, version 7
-// before data reports, shipped models and federated evaluation) are refused by number, not misread.
+// before data reports, shipped models and federated evaluation, version 8 before differential
+// privacy) are refused by number, not misread.
 TEST(CodecTest, RejectsOlderProtocolVersions) {
-  for (char old_version : {'\x01', '\x02', '\x03', '\x04', '\x05', '\x06', '\x07'}) {
+  for (char old_version : {'\x01', '\x02', '\x03', '\x04', '\x05', '\x06', '\x07', '\x08'}) {
     Frames frames = encode(msg::Heartbeat{});
     std::string bytes(frames[0].view());
     bytes[1] = old_version;
     auto d = decode(Frames{Frame::from_string(bytes)});
     ASSERT_FALSE(d.ok());
     const std::string expected =
-        "protocol version " + std::to_string(static_cast<int>(old_version)) + ", this build speaks 8";
+        "protocol version " + std::to_string(static_cast<int>(old_version)) + ", this build speaks 9";
     EXPECT_NE(d.status().message().find(expected), std::string::npos) << d.status().message();
   }
 }
