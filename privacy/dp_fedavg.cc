@@ -93,9 +93,9 @@ class DpFedAvg::Fold final : public UpdateFold {
     ModelState next;
     for (size_t i = 0; i < global_.size(); ++i) {
       const at::Tensor g = global_[i].tensor.to(at::kCPU);
-      next.add(global_[i].name,
-               g.is_floating_point() ? at::add(g.to(at::kDouble), mean[i].tensor.to(at::kDouble)).to(g.scalar_type())
-                                     : g.clone());
+      next.add(global_[i].name, g.is_floating_point()
+                                    ? at::add(g.to(at::kDouble), mean[i].tensor.to(at::kDouble)).to(g.scalar_type())
+                                    : g.clone());
     }
     std::unique_ptr<UpdateFold> inner = owner_.inner_->begin_fold(global_);
     RETURN_IF_ERROR(inner->add(ClientUpdate(0, 1, std::move(next))).with_context("DP-FedAvg's noised mean"));
@@ -109,9 +109,9 @@ class DpFedAvg::Fold final : public UpdateFold {
     report.noise_stddev = noise_stddev;
     if (o.adaptive) {
       // Andrew et al. (2021), Algorithm 1: the noisy share of updates within C moves C geometrically.
-      const double unclipped = report.updates - clipped_ + gaussian_draw(owner_.count_noise_stddev_,
-                                                                         round_seed(owner_.noise_key_,
-                                                                                    kCountNoiseStream, round.round));
+      const double unclipped =
+          report.updates - clipped_ +
+          gaussian_draw(owner_.count_noise_stddev_, round_seed(owner_.noise_key_, kCountNoiseStream, round.round));
       report.unclipped_share = unclipped / owner_.expected_clients_;
       owner_.clip_norm_ = clip_norm * std::exp(-o.clip_lr * (report.unclipped_share - o.target_quantile));
     }

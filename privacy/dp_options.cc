@@ -69,8 +69,8 @@ StatusOr<DpOptions> dp_options_from(const std::string& mode, Options options) {
   RETURN_IF_ERROR(check_range(o.delta > 0 && o.delta < 1, "delta", "in (0, 1)", o.delta));
   RETURN_IF_ERROR(check_range(std::isfinite(o.target_epsilon) && o.target_epsilon >= 0, "target_epsilon",
                               ">= 0 and finite", o.target_epsilon));
-  RETURN_IF_ERROR(check_range(o.target_quantile > 0 && o.target_quantile < 1, "target_quantile", "in (0, 1)",
-                              o.target_quantile));
+  RETURN_IF_ERROR(
+      check_range(o.target_quantile > 0 && o.target_quantile < 1, "target_quantile", "in (0, 1)", o.target_quantile));
   RETURN_IF_ERROR(check_range(std::isfinite(o.clip_lr) && o.clip_lr > 0, "clip_lr", "> 0 and finite", o.clip_lr));
   RETURN_IF_ERROR(check_range(std::isfinite(o.count_noise_multiplier) && o.count_noise_multiplier >= 0,
                               "count_noise_multiplier", ">= 0 and finite", o.count_noise_multiplier));

@@ -78,8 +78,7 @@ double poisson_gaussian_rdp(double q, double sigma, double alpha) {
   if (sigma <= 0 || std::isinf(alpha)) return kInf;
   if (q >= 1) return alpha / (2 * sigma * sigma);  // the Gaussian mechanism itself
   const bool integer = alpha == std::floor(alpha) && alpha < 1e6;
-  const double log_a =
-      integer ? log_a_integer(q, sigma, static_cast<int>(alpha)) : log_a_fractional(q, sigma, alpha);
+  const double log_a = integer ? log_a_integer(q, sigma, static_cast<int>(alpha)) : log_a_fractional(q, sigma, alpha);
   return log_a / (alpha - 1);
 }
 

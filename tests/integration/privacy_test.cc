@@ -20,9 +20,9 @@ constexpr int kDpClients = 4;
 constexpr double kSamplingRate = 0.5, kNoiseMultiplier = 1.0;
 
 std::vector<std::string> dp_flags(const std::string& mode, const std::vector<std::string>& more) {
-  std::vector<std::string> args = {"--clients", std::to_string(kDpClients), "--fraction", "0.5", "--rounds", "8",
-                                   "--dp", mode, "--dp-opt", "noise_multiplier=1", "--dp-opt", "clip_norm=0.5",
-                                   "--checkpoint-every", "0"};
+  std::vector<std::string> args = {
+      "--clients", std::to_string(kDpClients), "--fraction", "0.5",           "--rounds",           "8", "--dp", mode,
+      "--dp-opt",  "noise_multiplier=1",       "--dp-opt",   "clip_norm=0.5", "--checkpoint-every", "0"};
   auto experiment = small_experiment_flags(1);
   args.insert(args.end(), experiment.begin(), experiment.end());
   args.insert(args.end(), more.begin(), more.end());
@@ -83,8 +83,13 @@ TEST(PrivacyRunTest, LocalDpTrainsAndReportsThePerClientEpsilon) {
 
 TEST(PrivacyRunTest, RulesThatNeedEveryUpdateAreRefusedAtStartUp) {
   LocalCluster cluster("privacy-median");
-  std::vector<std::string> argv = {flotilla::testing::kBinDir + "/flotilla-coordinator", "--bind", "tcp://127.0.0.1:*",
-                                   "--out", cluster.dir() + "/run", "--aggregator", "median"};
+  std::vector<std::string> argv = {flotilla::testing::kBinDir + "/flotilla-coordinator",
+                                   "--bind",
+                                   "tcp://127.0.0.1:*",
+                                   "--out",
+                                   cluster.dir() + "/run",
+                                   "--aggregator",
+                                   "median"};
   const auto flags = dp_flags("central", {});
   argv.insert(argv.end(), flags.begin(), flags.end());
   ChildProcess refused(argv, cluster.dir() + "/median.log");

@@ -1,6 +1,7 @@
+#include "privacy/dp_options.h"
+
 #include <gtest/gtest.h>
 
-#include "privacy/dp_options.h"
 #include "tests/support/text.h"
 
 namespace flotilla {

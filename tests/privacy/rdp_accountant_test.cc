@@ -3,13 +3,13 @@
 // (python/dp_accounting/dp_accounting/rdp/rdp_privacy_accountant_test.py); the unsampled Gaussian
 // has a closed form (RDP alpha / (2 sigma^2)) and an exact privacy curve (Balle and Wang 2018) that
 // any sound conversion must stay above.
+#include "privacy/rdp_accountant.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <limits>
 #include <vector>
-
-#include "privacy/rdp_accountant.h"
 
 namespace flotilla {
 namespace {
@@ -20,8 +20,7 @@ TEST(RdpAccountantTest, MatchesDpAccountingsDocumentedSubsampledGaussian) {
   // q = 0.01, sigma = 2.5, 50 releases, orders 1.5 (fractional series), 2.5, 5, 50 and 100 (integer
   // expansion); dp_accounting's expected values, which it checks to rtol 1e-4.
   const std::vector<double> orders = {1.5, 2.5, 5, 50, 100};
-  const std::vector<double> published = {6.70579741e-04, 1.08548710e-03, 2.18075656e-03, 2.38460375e-02,
-                                         1.67416308e02};
+  const std::vector<double> published = {6.70579741e-04, 1.08548710e-03, 2.18075656e-03, 2.38460375e-02, 1.67416308e02};
   RdpAccountant accountant(orders);
   accountant.compose(0.01, 2.5, 50);
   for (size_t i = 0; i < orders.size(); ++i)
@@ -95,8 +94,8 @@ TEST(RdpAccountantTest, FractionalOrdersBoundTheIntegralFromAboveAndClosely) {
   struct Case {
     double q, sigma, alpha;
   };
-  for (const Case& c : {Case{1e-3, 1.0, 2.5}, Case{0.01, 2.5, 1.5}, Case{0.1, 1.0, 7.3}, Case{0.05, 0.8, 3.7},
-                        Case{0.5, 2.0, 10.5}}) {
+  for (const Case& c :
+       {Case{1e-3, 1.0, 2.5}, Case{0.01, 2.5, 1.5}, Case{0.1, 1.0, 7.3}, Case{0.05, 0.8, 3.7}, Case{0.5, 2.0, 10.5}}) {
     const double rdp = poisson_gaussian_rdp(c.q, c.sigma, c.alpha);
     const double integrated = log_a_by_integration(c.q, c.sigma, c.alpha) / (c.alpha - 1);
     EXPECT_GE(rdp, integrated * (1 - 1e-6)) << "q " << c.q << " sigma " << c.sigma << " alpha " << c.alpha;

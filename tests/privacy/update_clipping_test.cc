@@ -1,8 +1,9 @@
+#include "privacy/update_clipping.h"
+
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
 #include "privacy/gaussian_noise.h"
-#include "privacy/update_clipping.h"
 
 namespace flotilla {
 namespace {
