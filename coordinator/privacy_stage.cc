@@ -19,13 +19,11 @@ std::vector<int> PrivacyStage::sample(const std::vector<int>& available, std::ve
   return poisson_sample_clients(available, sampling_rate_, rule_.sampling_seed(), round);
 }
 
-msg::UpdatePrivacy PrivacyStage::task_privacy() const {
+void PrivacyStage::prepare_task(msg::RoundTask& task) const {
   const DpOptions& o = rule_.options();
-  msg::UpdatePrivacy privacy;
-  privacy.clip_norm = rule_.clip_norm();
-  privacy.noise_stddev = o.mode == DpMode::kLocal ? o.noise_multiplier * rule_.clip_norm() : 0.0;
-  privacy.report_unclipped = o.adaptive;
-  return privacy;
+  task.privacy.clip_norm = rule_.clip_norm();
+  task.privacy.noise_stddev = o.mode == DpMode::kLocal ? o.noise_multiplier * rule_.clip_norm() : 0.0;
+  task.privacy.report_unclipped = o.adaptive;
 }
 
 double PrivacyStage::epsilon_after(int rounds) const {

@@ -17,11 +17,9 @@ using Clock = std::chrono::steady_clock;
 
 Status SyncTraining::run(int first_round) {
   for (int round = first_round; round <= ctx_.config.rounds; ++round) {
-    if (ctx_.privacy) {
-      if (auto why = ctx_.privacy->stop_before(round)) {
-        FLOTILLA_LOG(Warning) << *why;
-        return Status();
-      }
+    if (auto why = stage_.stop_before(round)) {
+      FLOTILLA_LOG(Warning) << *why;
+      return Status();
     }
     RETURN_IF_ERROR(run_round(round));
   }
@@ -46,7 +44,7 @@ void SyncTraining::send_tasks(const std::vector<int>& ids) {
   task.state = ctx_.global;  // shared tensors: encoding copies no tensor data
   task.extras = round_extras_;
   task.compression = ctx_.config.compression;
-  if (ctx_.privacy) task.privacy = ctx_.privacy->task_privacy();
+  stage_.prepare_task(task);
   const ClientHub::Dispatch dispatch = ctx_.hub.prepare(task, ids);
   for (int id : ids) {
     auto bytes = dispatch.task_bytes.find(id);
@@ -60,8 +58,7 @@ void SyncTraining::send_tasks(const std::vector<int>& ids) {
 // When every task ended with too few answers: tasks for live clients not yet tried this round,
 // picked with the run's seed (so a repeated failure pattern repeats the choice).
 void SyncTraining::send_replacements(int attempt) {
-  // Under --dp who takes part is the sampling's alone: a replacement would break its analysis.
-  if (ctx_.privacy) return;
+  if (!stage_.replaces_failed_clients()) return;
   std::vector<int> candidates;
   for (int id : sampleable_ids())
     if (!round_->was_tried(id)) candidates.push_back(id);
@@ -132,15 +129,13 @@ Status SyncTraining::run_round(int round_number) {
                                      std::to_string(available.size()) + " reachable clients, --min-fit is " +
                                      std::to_string(config.min_fit));
   }
-  std::vector<int> sampled = sample_clients(available, config.sample_size(static_cast<int>(available.size())),
-                                            config.experiment.seed, round_number);
-  // Under --dp a round goes on with however many of its sample answer, none included (the noise
-  // alone then moves the model): the mechanism the accountant counts is defined for any number.
-  const int min_fit = ctx_.privacy ? 0 : config.min_fit;
-  if (ctx_.privacy) {
-    sampled = ctx_.privacy->sample(available, std::move(sampled), round_number);
-    if (sampled.empty()) FLOTILLA_LOG(Info) << "round " << round_number << ": the Poisson sample is empty";
-  }
+  const std::vector<int> sampled =
+      stage_.sample(available,
+                    sample_clients(available, config.sample_size(static_cast<int>(available.size())),
+                                   config.experiment.seed, round_number),
+                    round_number);
+  if (sampled.empty()) FLOTILLA_LOG(Info) << "round " << round_number << ": no client was sampled";
+  const int min_fit = stage_.min_fit(config.min_fit);
   round_ = std::make_unique<SyncRound>(round_number, min_fit);
   aggregation_ = std::make_unique<RoundAggregation>(ctx_.aggregator, ctx_.global, round_number);
   round_extras_ = ctx_.aggregator.task_extras(round_number).to_cpu();
@@ -210,7 +205,7 @@ Status SyncTraining::run_round(int round_number) {
                              "on the order updates arrived in";
   metrics.fold_seconds = result.fold_seconds;
   ctx_.global = std::move(result.next);
-  if (ctx_.privacy) ctx_.privacy->record(metrics);
+  stage_.record(metrics);
   metrics.aggregate_seconds = seconds_since(agg_start);
   metrics.model_sha256 = model_sha256(ctx_.global);
   round_->fill(&metrics);

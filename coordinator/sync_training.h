@@ -19,7 +19,8 @@ namespace flotilla {
 
 class SyncTraining : public TrainingPolicy {
  public:
-  explicit SyncTraining(TrainingContext ctx) : ctx_(ctx), federated_(ctx.hub, *this) {}
+  explicit SyncTraining(TrainingContext ctx)
+      : ctx_(ctx), stage_(ctx.round_stage ? *ctx.round_stage : plain_rounds_), federated_(ctx.hub, *this) {}
 
   Status run(int first_round) override;
 
@@ -35,6 +36,8 @@ class SyncTraining : public TrainingPolicy {
   void send_replacements(int attempt);
 
   TrainingContext ctx_;
+  const RoundStage plain_rounds_;  // the stage when the run names none
+  const RoundStage& stage_;
   FederatedEvaluation federated_;                  // clients evaluate the evaluated rounds' models (--federated-eval)
   ModelState round_extras_;                        // the server half's extras sent with this round's tasks
   std::unique_ptr<SyncRound> round_;               // of the round in progress

@@ -14,8 +14,8 @@
 #include "aggregators/aggregator.h"
 #include "coordinator/client_hub.h"
 #include "coordinator/coordinator_config.h"
-#include "coordinator/privacy_stage.h"
 #include "coordinator/round_committer.h"
+#include "coordinator/round_stage.h"
 #include "coordinator/update_intake.h"
 #include "core/model_state.h"
 
@@ -36,9 +36,10 @@ struct TrainingContext {
   // unknown), what asynchronous training charges its virtual clock by.
   const std::vector<int64_t>& client_samples;
   const std::atomic<bool>* stop = nullptr;  // set by a signal: stop soon
-  // Differential privacy (--dp): sampling, task settings and accounting; null when off. Only
-  // synchronous rounds take it (config validation refuses --dp with the other modes).
-  const PrivacyStage* privacy = nullptr;
+  // What run options add around synchronous rounds (coordinator/round_stage.h): differential
+  // privacy's sampling, task settings and accounting. Null: plain rounds. Only synchronous rounds
+  // take one (config validation refuses --dp with the other modes).
+  const RoundStage* round_stage = nullptr;
 
   bool stopping() const { return stop && stop->load(); }
 };
