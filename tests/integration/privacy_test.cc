@@ -3,7 +3,9 @@
 // pass the target; local DP trains; rules that need individual updates are refused at start-up.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <filesystem>
 
 #include "cluster.h"
 #include "privacy/rdp_accountant.h"
@@ -61,6 +63,37 @@ TEST(PrivacyRunTest, CentralDpReportsEpsilonEveryRoundAndStopsBeforeTheTarget) {
   EXPECT_NE(log.find("stopping before round 4"), std::string::npos) << log;
   EXPECT_NE(log.find(" eps "), std::string::npos) << log;
   EXPECT_NE(log.find("done 3 rounds"), std::string::npos) << log;
+}
+
+// The noise key and the adaptive clip norm are in the checkpoints: a run resumed from round 2 adds
+// the same noise, samples the same clients and ends with the same model as the run it continues.
+TEST(PrivacyRunTest, AResumedCentralRunEndsWithTheSameModel) {
+  LocalCluster cluster("privacy-resume");
+  std::vector<std::string> flags =
+      dp_flags("central", {"--dp-opt", "adaptive=true", "--dp-opt", "count_noise_multiplier=1"});
+  flags[5] = "4";                                                                 // --rounds 4
+  *std::next(std::find(flags.begin(), flags.end(), "--checkpoint-every")) = "1";  // every round
+  ASSERT_TRUE(cluster.start_coordinator(flags));
+  for (int k = 0; k < kDpClients; ++k) cluster.start_client(std::to_string(k));
+  ASSERT_EQ(cluster.wait_coordinator(180s), 0) << cluster.coordinator_log();
+  const auto uninterrupted = cluster.rounds();
+  ASSERT_EQ(uninterrupted.size(), 4u);
+  // Back to the state after round 2: the later checkpoints go.
+  for (const auto& e : std::filesystem::directory_iterator(cluster.run_dir() + "/checkpoints")) {
+    const std::string name = e.path().filename().string();
+    if (name.find("round_0003") == 0 || name.find("round_0004") == 0) std::filesystem::remove(e.path());
+  }
+  ASSERT_TRUE(cluster.start_coordinator({"--resume", cluster.run_dir()}));
+  for (int k = 0; k < kDpClients; ++k) cluster.start_client(std::to_string(k), {}, "again-" + std::to_string(k));
+  ASSERT_EQ(cluster.wait_coordinator(180s), 0) << cluster.coordinator_log();
+  const auto resumed = cluster.rounds();
+  ASSERT_EQ(resumed.size(), 4u);
+  EXPECT_NE(cluster.coordinator_log().find("resuming"), std::string::npos) << cluster.coordinator_log();
+  for (size_t r = 2; r < 4; ++r) {
+    EXPECT_EQ(resumed[r]["sampled"], uninterrupted[r]["sampled"]) << "round " << r + 1;
+    EXPECT_EQ(resumed[r]["policy"]["dp_clip_norm"], uninterrupted[r]["policy"]["dp_clip_norm"]) << "round " << r + 1;
+  }
+  EXPECT_EQ(flotilla::testing::final_model_sha(resumed), flotilla::testing::final_model_sha(uninterrupted));
 }
 
 TEST(PrivacyRunTest, LocalDpTrainsAndReportsThePerClientEpsilon) {
