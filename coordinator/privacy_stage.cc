@@ -28,10 +28,9 @@ void PrivacyStage::prepare_task(msg::RoundTask& task) const {
 
 double PrivacyStage::epsilon_after(int rounds) const {
   if (rounds <= 0) return 0.0;
-  RdpAccountant total(one_round_.orders());
-  std::vector<double> rdp = one_round_.rdp();
+  std::vector<double> rdp = one_round_.rdp();  // rounds compose by adding RDP
   for (double& r : rdp) r *= rounds;
-  return epsilon_from_rdp(total.orders(), rdp, rule_.options().delta).epsilon;
+  return epsilon_from_rdp(one_round_.orders(), rdp, rule_.options().delta).epsilon;
 }
 
 std::optional<std::string> PrivacyStage::stop_before(int round) const {
