@@ -158,7 +158,8 @@ Status CoordinatorConfig::validate() const {
   if (train.weight_decay < 0) return invalid_argument_error("--weight-decay must be >= 0");
   if (train.prox_mu < 0) return invalid_argument_error("--prox-mu must be >= 0");
   if (!is_known_augment(train.augment))
-    return invalid_argument_error("--augment must be none or crop_flip, got '" + train.augment + "'");
+    return invalid_argument_error("--augment must be none, crop_flip or crop_flip_reflect, got '" + train.augment +
+                                  "'");
   if (experiment.holdout_fraction < 0 || experiment.holdout_fraction >= 1)
     return invalid_argument_error("--holdout-fraction must be in [0, 1)");
   if (eval_batch_size < 1) return invalid_argument_error("--eval-batch-size must be >= 1");

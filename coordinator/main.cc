@@ -234,7 +234,9 @@ int main(int argc, char** argv) {
   app.add_option("--momentum", c.train.momentum, "client SGD momentum")->capture_default_str();
   app.add_option("--weight-decay", c.train.weight_decay, "client weight decay")->capture_default_str();
   app.add_option("--prox-mu", c.train.prox_mu, "FedProx proximal term mu (0 = off)")->capture_default_str();
-  app.add_option("--augment", c.train.augment, "training-batch augmentation: none | crop_flip (pad-4 crop + flip)")
+  app.add_option(
+         "--augment", c.train.augment,
+         "training-batch augmentation: none | crop_flip (pad-4 crop + flip) | crop_flip_reflect (reflection padding)")
       ->capture_default_str();
   app.add_option("--local-threads", c.train.local_threads,
                  "Hogwild: lock-free SGD threads per client on one model (CPU; 1 = the ordinary loop)")

@@ -61,7 +61,12 @@ inline constexpr std::string_view kAugmentNone = "none";
 // Random crop after zero padding by 4 pixels, then random horizontal flip (training/augment.h).
 // Meant for natural images such as CIFAR-10; flipping hurts digits and text.
 inline constexpr std::string_view kAugmentCropFlip = "crop_flip";
+// The same with reflection padding (the border mirrors the image), as NIID-Bench and torchvision's
+// RandomCrop(padding_mode="reflect") train CIFAR-10.
+inline constexpr std::string_view kAugmentCropFlipReflect = "crop_flip_reflect";
 
-inline bool is_known_augment(std::string_view name) { return name == kAugmentNone || name == kAugmentCropFlip; }
+inline bool is_known_augment(std::string_view name) {
+  return name == kAugmentNone || name == kAugmentCropFlip || name == kAugmentCropFlipReflect;
+}
 
 }  // namespace flotilla

@@ -3,6 +3,7 @@
 #include <ATen/ops/arange.h>
 #include <ATen/ops/constant_pad_nd.h>
 #include <ATen/ops/randint.h>
+#include <ATen/ops/reflection_pad2d.h>
 #include <ATen/ops/where.h>
 
 #include "core/check.h"
@@ -19,13 +20,16 @@ at::Tensor draw(int64_t high, int64_t b, at::Generator& generator, c10::Device d
 
 }  // namespace
 
-at::Tensor random_crop(const at::Tensor& x, int64_t pad, at::Generator& generator) {
+at::Tensor random_crop(const at::Tensor& x, int64_t pad, at::Generator& generator, CropPadding padding) {
   FLOTILLA_CHECK(x.dim() == 4) << "random_crop wants [B, C, H, W], got " << x.dim() << " dimensions";
   FLOTILLA_CHECK(pad >= 0) << "random_crop padding " << pad;
   const int64_t b = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
+  FLOTILLA_CHECK(padding == CropPadding::kZero || (pad < h && pad < w))
+      << "reflection padding of " << pad << " needs images larger than that, got " << h << "x" << w;
   const at::Tensor oy = draw(2 * pad + 1, b, generator, x.device());
   const at::Tensor ox = draw(2 * pad + 1, b, generator, x.device());
-  const at::Tensor padded = at::constant_pad_nd(x, {pad, pad, pad, pad}, 0);
+  const at::Tensor padded = padding == CropPadding::kReflect ? at::reflection_pad2d(x, {pad, pad, pad, pad})
+                                                             : at::constant_pad_nd(x, {pad, pad, pad, pad}, 0);
   // A crop is a per-sample shifted window: gather rows oy_b .. oy_b+H-1 for every sample, then
   // columns ox_b .. ox_b+W-1, with index tensors broadcast over channels. Two gathers replace a
   // loop over samples and stay one kernel each on CUDA.
@@ -46,7 +50,8 @@ at::Tensor random_horizontal_flip(const at::Tensor& x, at::Generator& generator)
 at::Tensor augment_batch(const at::Tensor& x, std::string_view augment, at::Generator& generator) {
   FLOTILLA_CHECK(is_known_augment(augment)) << "unknown augmentation '" << augment << "'";
   if (augment == kAugmentNone) return x;
-  return random_horizontal_flip(random_crop(x, kCropPadding, generator), generator);
+  const CropPadding padding = augment == kAugmentCropFlipReflect ? CropPadding::kReflect : CropPadding::kZero;
+  return random_horizontal_flip(random_crop(x, kCropPadding, generator, padding), generator);
 }
 
 }  // namespace flotilla

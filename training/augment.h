@@ -15,23 +15,28 @@
 
 namespace flotilla {
 
-// Pixels of zero padding on each side before cropping back to H x W, as in He et al. 2016.
+// Pixels of padding on each side before cropping back to H x W, as in He et al. 2016.
 inline constexpr int64_t kCropPadding = 4;
 
-// Each sample is zero-padded by `pad` pixels on every side and an H x W window is cut at a
-// uniformly drawn offset (oy, ox) in [0, 2*pad]^2: out[b] = padded(x)[b, :, oy_b : oy_b+H,
-// ox_b : ox_b+W]. Draws B row offsets, then B column offsets, from `generator`. The images are
-// usually already normalised, so the border is 0 in normalised space (the dataset mean), not
-// black; this is the common choice and keeps the step a pure tensor op. pad >= 0; x 4-D.
-at::Tensor random_crop(const at::Tensor& x, int64_t pad, at::Generator& generator);
+// How random_crop fills the border: zeros, or the image mirrored at its edge.
+enum class CropPadding { kZero, kReflect };
+
+// Each sample is padded by `pad` pixels on every side and an H x W window is cut at a uniformly
+// drawn offset (oy, ox) in [0, 2*pad]^2: out[b] = padded(x)[b, :, oy_b : oy_b+H, ox_b : ox_b+W].
+// Draws B row offsets, then B column offsets, from `generator`. With kZero the images are usually
+// already normalised, so the border is 0 in normalised space (the dataset mean), not black; with
+// kReflect it mirrors the image (pad < H and W). pad >= 0; x 4-D floating point.
+at::Tensor random_crop(const at::Tensor& x, int64_t pad, at::Generator& generator,
+                       CropPadding padding = CropPadding::kZero);
 
 // Each sample is mirrored left-right (last dimension) with probability 1/2; draws B coin flips.
 at::Tensor random_horizontal_flip(const at::Tensor& x, at::Generator& generator);
 
 // Applies the augmentation named by TrainConfig::augment (core/experiment.h): kAugmentNone
 // returns x itself; kAugmentCropFlip is random_crop(x, kCropPadding) then
-// random_horizontal_flip. The name must satisfy is_known_augment (checked; callers validate
-// user input first). Returns a tensor of x's shape, dtype and device; x is not modified.
+// random_horizontal_flip; kAugmentCropFlipReflect the same with reflection padding. The name must satisfy
+// is_known_augment (checked; callers validate user input first). Returns a tensor of x's shape, dtype and device; x is
+// not modified.
 at::Tensor augment_batch(const at::Tensor& x, std::string_view augment, at::Generator& generator);
 
 }  // namespace flotilla

@@ -29,7 +29,8 @@ Status check_train_config(int64_t num_samples, const TrainConfig& config) {
   if (!(config.lr > 0) || config.momentum < 0 || config.weight_decay < 0 || config.prox_mu < 0)
     return invalid_argument_error("lr must be > 0 and momentum, weight decay, prox mu >= 0");
   if (!is_known_augment(config.augment))
-    return invalid_argument_error("unknown augmentation '" + config.augment + "' (none | crop_flip)");
+    return invalid_argument_error("unknown augmentation '" + config.augment +
+                                  "' (none | crop_flip | crop_flip_reflect)");
   return Status();
 }
 

@@ -19,8 +19,12 @@ at::Tensor numbered_batch(int64_t b, int64_t c, int64_t h, int64_t w) {
   return at::arange(b * c * h * w, at::kFloat).add_(1).view({b, c, h, w});
 }
 
-// The H x W window of zero-padded sample `s` at offset (oy, ox), computed by explicit loops.
-at::Tensor window(const at::Tensor& sample, int64_t pad, int64_t oy, int64_t ox) {
+// The index a reflected border reads from: -1 -> 1, n -> n - 2 (the edge pixel is not repeated).
+int64_t reflect(int64_t i, int64_t n) { return i < 0 ? -i : (i >= n ? 2 * (n - 1) - i : i); }
+
+// The H x W window of sample `s` padded with zeros (or by reflection) at offset (oy, ox), computed
+// by explicit loops.
+at::Tensor window(const at::Tensor& sample, int64_t pad, int64_t oy, int64_t ox, bool reflected = false) {
   const int64_t c = sample.size(0), h = sample.size(1), w = sample.size(2);
   at::Tensor out = at::zeros({c, h, w});
   auto in_a = sample.accessor<float, 3>();
@@ -28,7 +32,11 @@ at::Tensor window(const at::Tensor& sample, int64_t pad, int64_t oy, int64_t ox)
   for (int64_t k = 0; k < c; ++k)
     for (int64_t i = 0; i < h; ++i)
       for (int64_t j = 0; j < w; ++j) {
-        const int64_t si = oy + i - pad, sj = ox + j - pad;  // source pixel in unpadded coordinates
+        int64_t si = oy + i - pad, sj = ox + j - pad;  // source pixel in unpadded coordinates
+        if (reflected) {
+          si = reflect(si, h);
+          sj = reflect(sj, w);
+        }
         if (si >= 0 && si < h && sj >= 0 && sj < w) out_a[k][i][j] = in_a[k][si][sj];
       }
   return out;
@@ -36,10 +44,11 @@ at::Tensor window(const at::Tensor& sample, int64_t pad, int64_t oy, int64_t ox)
 
 // The offset (oy, ox) whose window equals out_sample, or (-1, -1) when none does. Unique for
 // numbered inputs, whose values are all distinct and nonzero.
-std::pair<int64_t, int64_t> matching_offset(const at::Tensor& in_sample, const at::Tensor& out_sample, int64_t pad) {
+std::pair<int64_t, int64_t> matching_offset(const at::Tensor& in_sample, const at::Tensor& out_sample, int64_t pad,
+                                            bool reflected = false) {
   for (int64_t oy = 0; oy <= 2 * pad; ++oy)
     for (int64_t ox = 0; ox <= 2 * pad; ++ox)
-      if (at::equal(window(in_sample, pad, oy, ox), out_sample)) return {oy, ox};
+      if (at::equal(window(in_sample, pad, oy, ox, reflected), out_sample)) return {oy, ox};
   return {-1, -1};
 }
 
@@ -82,6 +91,26 @@ TEST(AugmentTest, CropIsAShiftedWindowOfTheZeroPaddedInput) {
   // 40 draws of 5 values each: a single value throughout has probability 5 * 5^-40.
   EXPECT_GT(rows.size(), 1u);
   EXPECT_GT(cols.size(), 1u);
+}
+
+TEST(AugmentTest, ReflectionCropIsAShiftedWindowOfTheMirroredInput) {
+  const int64_t pad = 2;
+  const at::Tensor x = numbered_batch(40, 3, 6, 7);
+  auto gen = seeded(6);
+  const at::Tensor out = random_crop(x, pad, gen, CropPadding::kReflect);
+  ASSERT_EQ(out.sizes(), x.sizes());
+  std::set<int64_t> rows;
+  for (int64_t b = 0; b < x.size(0); ++b) {
+    auto [oy, ox] = matching_offset(x[b], out[b], pad, /*reflected=*/true);
+    ASSERT_GE(oy, 0) << "sample " << b << " is no window of its mirrored input";
+    rows.insert(oy);
+  }
+  EXPECT_GT(rows.size(), 1u);
+  EXPECT_EQ(out.eq(0).sum().item<int64_t>(), 0);  // no zero border: every pixel is one of the image's
+  // Through augment_batch by name, the same draws as random_crop then a flip.
+  auto a = seeded(8), b = seeded(8);
+  EXPECT_TRUE(at::equal(augment_batch(x, kAugmentCropFlipReflect, a),
+                        random_horizontal_flip(random_crop(x, kCropPadding, b, CropPadding::kReflect), b)));
 }
 
 TEST(AugmentTest, CropWithoutPaddingIsTheIdentity) {
