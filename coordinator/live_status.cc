@@ -261,47 +261,18 @@ void LiveStatus::on_heard_from(const std::vector<int>& ids) {
 }
 
 void LiveStatus::on_tasks_prepared(int round, const std::vector<int>& ids) {
-  const auto now = now_();
-  std::lock_guard lock(mutex_);
-  begin_round(round, now);
-  for (int id : ids) {
-    Row* r = row(id);
-    if (!r) continue;
-    r->round = round;
-    r->note.clear();
-    set_state(*r, ClientState::kSampled, now);
-  }
+  enter_round(round, ids, ClientState::kSampled, /*clear_note=*/true);
 }
 
 void LiveStatus::on_tasks_sent(int round, const std::vector<int>& ids) {
-  const auto now = now_();
-  std::lock_guard lock(mutex_);
-  begin_round(round, now);
-  for (int id : ids) {
-    Row* r = row(id);
-    if (!r) continue;
-    r->round = round;
-    set_state(*r, ClientState::kTraining, now);
-  }
+  enter_round(round, ids, ClientState::kTraining, /*clear_note=*/false);
 }
 
-void LiveStatus::on_upload_offered(int id) {
-  const auto now = now_();
-  std::lock_guard lock(mutex_);
-  if (Row* r = row(id)) set_state(*r, ClientState::kOffered, now);
-}
+void LiveStatus::on_upload_offered(int id) { move_to(id, ClientState::kOffered); }
 
-void LiveStatus::on_upload_granted(int id) {
-  const auto now = now_();
-  std::lock_guard lock(mutex_);
-  if (Row* r = row(id)) set_state(*r, ClientState::kUploading, now);
-}
+void LiveStatus::on_upload_granted(int id) { move_to(id, ClientState::kUploading); }
 
-void LiveStatus::on_update_received(int id, int64_t wire_bytes) {
-  const auto now = now_();
-  std::lock_guard lock(mutex_);
-  if (Row* r = row(id)) set_state(*r, ClientState::kDone, now);
-}
+void LiveStatus::on_update_received(int id, int64_t wire_bytes) { move_to(id, ClientState::kDone); }
 
 void LiveStatus::on_client_error(int id, const std::string& message) {
   const auto now = now_();
@@ -319,10 +290,25 @@ void LiveStatus::on_evaluation_sent(int round, const std::vector<int>& ids) {
     if (Row* r = row(id)) set_state(*r, ClientState::kEvaluating, now);
 }
 
-void LiveStatus::on_evaluation_received(int id) {
+void LiveStatus::on_evaluation_received(int id) { move_to(id, ClientState::kEvaluated); }
+
+void LiveStatus::move_to(int id, ClientState state) {
   const auto now = now_();
   std::lock_guard lock(mutex_);
-  if (Row* r = row(id)) set_state(*r, ClientState::kEvaluated, now);
+  if (Row* r = row(id)) set_state(*r, state, now);
+}
+
+void LiveStatus::enter_round(int round, const std::vector<int>& ids, ClientState state, bool clear_note) {
+  const auto now = now_();
+  std::lock_guard lock(mutex_);
+  begin_round(round, now);
+  for (int id : ids) {
+    Row* r = row(id);
+    if (!r) continue;
+    r->round = round;
+    if (clear_note) r->note.clear();
+    set_state(*r, state, now);
+  }
 }
 
 void LiveStatus::on_upload_memory(int64_t in_use_bytes) {

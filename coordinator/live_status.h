@@ -100,6 +100,11 @@ class LiveStatus : public RunObserver {
   void set_state(Row& row, ClientState state, Clock::time_point now);
   // A new round's first task: rows still showing an earlier round's outcome become idle.
   void begin_round(int round, Clock::time_point now);
+  // Under the lock: client `id` (if it exists) moves to `state`.
+  void move_to(int id, ClientState state);
+  // Under the lock: the round begins if it had not, and the clients of `ids` take part in it in
+  // `state` (a fresh task clears the note of their last outcome).
+  void enter_round(int round, const std::vector<int>& ids, ClientState state, bool clear_note);
   std::optional<double> seconds_left(Clock::time_point now) const;
 
   std::function<Clock::time_point()> now_;
