@@ -36,6 +36,18 @@ std::string join(const std::vector<std::string>& items) {
 // clients load the same built-ins and plugins, so a typo or a missing --plugin shows here, at
 // start, and not as every client refusing round 1.
 // Returns whether the half trains on the model's representation (ClientAlgorithm::needs_features).
+// The key=value list of a repeatable flag (--async-opt, --dp-opt) into *out; false, after saying
+// why on stderr, when an entry is no key=value.
+bool parse_flag_options(const char* flag, const std::vector<std::string>& values, flotilla::Options* out) {
+  auto parsed = flotilla::Options::parse(values);
+  if (!parsed.ok()) {
+    std::cerr << "error: " << flag << ": " << parsed.status().message() << "\n";
+    return false;
+  }
+  *out = std::move(parsed).value();
+  return true;
+}
+
 flotilla::StatusOr<bool> check_client_half(const flotilla::Aggregator& aggregator, const std::string& name,
                                            const flotilla::ClientAlgorithmRegistry& halves) {
   using namespace flotilla;
@@ -460,17 +472,8 @@ int main(int argc, char** argv) {
   c.train.seed = ex.seed;  // one seed drives partition, initial model, sampling and client shuffling
   c.aggregator_options = *agg_options;
   if (concurrency > 0) async_opts.push_back("concurrency=" + std::to_string(concurrency));
-  auto async_options = Options::parse(async_opts);
-  if (!async_options.ok()) {
-    std::cerr << "error: --async-opt: " << async_options.status().message() << "\n";
+  if (!parse_flag_options("--async-opt", async_opts, &c.async_options) ||
+      !parse_flag_options("--dp-opt", dp_opts, &c.dp_options))
     return 2;
-  }
-  c.async_options = *async_options;
-  auto dp_options = Options::parse(dp_opts);
-  if (!dp_options.ok()) {
-    std::cerr << "error: --dp-opt: " << dp_options.status().message() << "\n";
-    return 2;
-  }
-  c.dp_options = *dp_options;
   return run_coordinator(c, aggregators, client_halves);
 }
