@@ -5,20 +5,12 @@ when matplotlib is there, OUT/accuracy.png and OUT/accuracy_vs_epsilon.png.
 Usage: summarize.py --out OUT RUN_DIR..."""
 import argparse
 import csv
-import json
 import math
 import os
+import sys
 
-
-def load(run_dir):
-    rounds = []
-    with open(os.path.join(run_dir, "metrics.jsonl")) as f:
-        for line in f:
-            if line.strip():
-                rounds.append(json.loads(line))
-    with open(os.path.join(run_dir, "config.json")) as f:
-        config = json.load(f)
-    return rounds, config
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
+from plot_metrics import load_run  # noqa: E402  (metrics.jsonl rows and config.json of a run)
 
 
 def accuracy(r):
@@ -33,7 +25,7 @@ def main():
     args = parser.parse_args()
     rows, curves = [], []
     for run in args.runs:
-        rounds, config = load(run)
+        rounds, config = load_run(run)
         accs = [a for a in (accuracy(r) for r in rounds) if a is not None]
         last = rounds[-1] if rounds else {}
         policy = last.get("policy", {})
