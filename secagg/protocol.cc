@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "secagg/little_endian.h"
 #include "secagg/neighbours.h"
 
 namespace flotilla::secagg {
@@ -38,8 +39,7 @@ Status apply_mask(std::vector<uint64_t>& words, const Bytes& seed, bool add) {
 
 Bytes pack_two(const Bytes& a, const Bytes& b) {
   Bytes out;
-  const uint32_t n = static_cast<uint32_t>(a.size());
-  for (int i = 0; i < 4; ++i) out.push_back(static_cast<uint8_t>(n >> (8 * i)));
+  put_u32(out, static_cast<uint32_t>(a.size()));
   out.insert(out.end(), a.begin(), a.end());
   out.insert(out.end(), b.begin(), b.end());
   return out;
@@ -47,9 +47,8 @@ Bytes pack_two(const Bytes& a, const Bytes& b) {
 
 StatusOr<std::pair<Share, Share>> unpack_two(const Bytes& packed) {
   if (packed.size() < 4) return invalid_argument_error("sealed shares too short");
-  uint32_t n = 0;
-  for (int i = 0; i < 4; ++i) n |= static_cast<uint32_t>(packed[static_cast<size_t>(i)]) << (8 * i);
-  if (packed.size() < 4 + static_cast<size_t>(n)) return invalid_argument_error("sealed shares truncated");
+  const size_t n = get_le(packed, 0, 4);
+  if (packed.size() < 4 + n) return invalid_argument_error("sealed shares truncated");
   const std::span<const uint8_t> all(packed);
   ASSIGN_OR_RETURN(Share first, deserialise_share(all.subspan(4, n)));
   ASSIGN_OR_RETURN(Share second, deserialise_share(all.subspan(4 + n)));

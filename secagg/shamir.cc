@@ -3,6 +3,8 @@
 #include <cstring>
 #include <set>
 
+#include "secagg/little_endian.h"
+
 namespace flotilla::secagg {
 namespace {
 
@@ -35,18 +37,6 @@ StatusOr<uint64_t> random_element() {
     v &= kShamirPrime;
     if (v < kShamirPrime) return v;
   }
-}
-
-void put_u32(Bytes& out, uint32_t v) {
-  for (int i = 0; i < 4; ++i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
-}
-void put_u64(Bytes& out, uint64_t v) {
-  for (int i = 0; i < 8; ++i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
-}
-uint64_t get_le(std::span<const uint8_t> bytes, size_t at, size_t width) {
-  uint64_t v = 0;
-  for (size_t i = 0; i < width; ++i) v |= static_cast<uint64_t>(bytes[at + i]) << (8 * i);
-  return v;
 }
 
 }  // namespace
