@@ -75,6 +75,7 @@ class ClientHost::Impl {
     runner_options.device = device;
     runner_options.crash_at_round = options_.crash_at_round;
     runner_options.hang_at_round = options_.hang_at_round;
+    runner_options.secagg_dropout = options_.secagg_dropout;
     runner_options.algorithms = options_.algorithms;
     runner_options.state = options_.state;
     runner_options.peer_endpoint = options_.peer_bind;
@@ -176,7 +177,8 @@ class ClientHost::Impl {
       return Status();
     }
     if (auto* grant = std::get_if<msg::UploadGrant>(&message)) return on_upload_grant(*grant);
-    if (std::holds_alternative<msg::RoundTask>(message) || std::holds_alternative<msg::EvaluateTask>(message)) {
+    if (std::holds_alternative<msg::RoundTask>(message) || std::holds_alternative<msg::EvaluateTask>(message) ||
+        std::holds_alternative<msg::SecAggStep>(message)) {
       post(std::move(message));
       return Status();
     }
@@ -290,7 +292,7 @@ class ClientHost::Impl {
           Frames update = runner_->run(*task, id, cancelled_);
           std::lock_guard<std::mutex> lock(mu_);
           if (stopping_) return;
-          outbox_.push_back({std::move(update), task->task_id, id});
+          if (!update.empty()) outbox_.push_back({std::move(update), task->task_id, id});
         }
       } else if (auto* eval = std::get_if<msg::EvaluateTask>(&job)) {
         for (int id : eval->client_ids) {
@@ -299,6 +301,11 @@ class ClientHost::Impl {
           if (stopping_) return;
           outbox_.push_back({std::move(result)});
         }
+      } else if (auto* step = std::get_if<msg::SecAggStep>(&job)) {
+        // Secure aggregation's steps are small, or a masked vector the coordinator sums as it
+        // arrives: sent at once, not offered.
+        reply = runner_->run(*step);
+        if (reply->empty()) reply.reset();
       }
       if (reply) {
         std::lock_guard<std::mutex> lock(mu_);

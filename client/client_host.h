@@ -16,6 +16,7 @@
 
 #include "client/client_state_store.h"
 #include "client/model_trust.h"
+#include "client/secure_aggregation_member.h"
 #include "core/status.h"
 #include "datasets/site_data.h"
 #include "training/client_algorithm.h"
@@ -51,6 +52,7 @@ struct ClientOptions {
   // Fault injection for tests; see TaskRunnerOptions. 0 = never.
   int crash_at_round = 0;
   int hang_at_round = 0;
+  SecAggDropout secagg_dropout;
   // Client halves (built-ins and --plugin libraries'); null: the built-ins. And where the logical
   // clients' algorithm state lives (client/client_state_store.h).
   std::shared_ptr<const ClientAlgorithmRegistry> algorithms;

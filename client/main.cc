@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 #include <iostream>
+#include <string>
 
 #include "aggregators/aggregator.h"
 #include "algorithms/builtin.h"
@@ -92,6 +93,12 @@ int main(int argc, char** argv) {
   app.add_option("--hang-at-round", options.hang_at_round,
                  "fault injection: never finish round R's task, while heartbeats go on")
       ->group("Testing");
+  std::string secagg_dropout;
+  app.add_option(
+         "--secagg-dropout", secagg_dropout,
+         "fault injection: ROUND:STAGE, stop answering round ROUND's (all: every round's) secure aggregation at "
+         "STAGE (0 keys, 1 shares, 2 masked input, 3 unmasking)")
+      ->group("Testing");
   app.add_option("--log-level", log_level, "debug | info | warning | error")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
@@ -131,6 +138,24 @@ int main(int argc, char** argv) {
       return 2;
     }
     options.model_trust.pinned_sha256 = pinned_sha;
+  }
+  if (!secagg_dropout.empty()) {
+    // ROUND:STAGE, or all:STAGE for every round (the bench's steady dropout rate).
+    const size_t colon = secagg_dropout.find(':');
+    int round = 0, stage = -1;
+    const std::string round_text = secagg_dropout.substr(0, colon);
+    try {
+      round = round_text == "all" ? SecAggDropout::kEveryRound : std::stoi(round_text);
+      stage = colon == std::string::npos ? -1 : std::stoi(secagg_dropout.substr(colon + 1));
+    } catch (const std::exception&) {
+      round = 0;
+    }
+    if (colon == std::string::npos || round == 0 || round < SecAggDropout::kEveryRound || stage < 0 || stage > 3) {
+      std::cerr << "error: --secagg-dropout '" << secagg_dropout
+                << "' must be ROUND:STAGE (ROUND >= 1 or all, STAGE 0..3)\n";
+      return 2;
+    }
+    options.secagg_dropout = {round, stage};
   }
   auto ms = [](double s) { return std::chrono::milliseconds(static_cast<int64_t>(s * 1000)); };
   options.peer_timeout = ms(peer_timeout_s);

@@ -9,6 +9,7 @@
 
 #include "algorithms/builtin.h"
 #include "client/collective_member.h"
+#include "client/secure_aggregation_member.h"
 #include "compression/codec_spec.h"
 #include "compression/delta.h"
 #include "core/log.h"
@@ -257,6 +258,7 @@ class TaskRunner::Impl {
     // load_model_state() gives the model fresh storage if ZeroMQ still holds these bytes then. On
     // a GPU this is the one copy to the host.
     ModelState trained_state = model_state(*model_).to_cpu();
+    if (task.secure_aggregation.enabled()) return answer_securely(task, client_id, trained_state, update);
     if (task.privacy.enabled()) {
       auto privatised = privatise(task, trained_state, update);
       if (!privatised.ok()) return task_error(task, client_id, privatised.with_context("--dp"));
@@ -321,6 +323,28 @@ class TaskRunner::Impl {
     if (task.collective.report_model) update.state = model_state(*model_).to_cpu().clone();
     update.total_seconds = std::chrono::duration<double>(Clock::now() - started).count();
     return encode(update);
+  }
+
+  // Secure aggregation: the update stays here; the task's answer is the client's keys and what it
+  // says of its training (its update's norm among them), and the protocol goes on in run(step).
+  Frames answer_securely(const msg::RoundTask& task, int client_id, const ModelState& trained,
+                         const msg::ClientUpdate& update) {
+    msg::SecAggReport report;
+    report.train_loss = update.train_loss;
+    report.train_seconds = update.train_seconds;
+    report.steps = update.steps;
+    report.metrics = update.metrics;
+    auto step = secure_.begin(task, client_id, trained, update.num_samples, std::move(report));
+    if (!step.ok()) return task_error(task, client_id, step.status().with_context("secure aggregation"));
+    if (!*step) return {};
+    return encode(**step);
+  }
+
+  Frames run(const msg::SecAggStep& step) {
+    auto answer = secure_.answer(step);
+    if (!answer.ok()) return error_reply(step.client_id, step.round, answer.status(), step.task_id);
+    if (!*answer) return {};
+    return encode(**answer);
   }
 
   // A failed collective leaves this member's model partly combined: it is no longer the group's.
@@ -462,6 +486,7 @@ class TaskRunner::Impl {
   std::map<int, LocalClientData> local_;
   std::shared_ptr<Model> model_;
   CollectiveMember collective_;
+  SecureAggregationMember secure_{options_.secagg_dropout};
   // Decentralised runs keep the model here between rounds: the round and client it is the
   // result of (0: none yet).
   int collective_round_ = 0;
@@ -477,6 +502,7 @@ Frames TaskRunner::run(const msg::RoundTask& task, int client_id, const std::ato
   return impl_->run(task, client_id, cancelled);
 }
 Frames TaskRunner::run(const msg::EvaluateTask& task, int client_id) { return impl_->run(task, client_id); }
+Frames TaskRunner::run(const msg::SecAggStep& step) { return impl_->run(step); }
 StatusOr<std::vector<msg::DataReport>> TaskRunner::load_local_data(const std::vector<int>& client_ids) {
   return impl_->load_local_data(client_ids);
 }

@@ -15,6 +15,7 @@
 #include "client/client_state_store.h"
 #include "client/local_data.h"
 #include "client/model_trust.h"
+#include "client/secure_aggregation_member.h"
 #include "core/status.h"
 #include "protocol/frame.h"
 #include "protocol/messages.h"
@@ -41,6 +42,8 @@ struct TaskRunnerOptions {
   // client, which only --round-timeout bounds).
   int crash_at_round = 0;
   int hang_at_round = 0;
+  // Secure aggregation's dropouts, for tests (client/secure_aggregation_member.h).
+  SecAggDropout secagg_dropout;
   // Decentralised rounds (client/collective_member.h): where this process listens for its peers
   // (empty: it takes no part in them) and its CURVE key pair (empty: peers talk in the clear).
   std::string peer_endpoint;
@@ -63,13 +66,18 @@ class TaskRunner {
   Status welcome(const msg::Welcome& welcome);
   bool ready() const;
 
-  // The reply to a task: the update or result, or an Error for that client (one bad task must not
+  // The reply to a task: the update or result (under secure aggregation the client's keys; no
+  // frames for a dropout injected at stage 0), or an Error for that client (one bad task must not
   // take the other logical clients down). A round task names several clients of this process:
   // each is run alone, by id. `cancelled` is polled by a hung task (fault injection).
   Frames run(const msg::RoundTask& task, int client_id, const std::atomic<bool>& cancelled);
   // Federated evaluation of task.state by `client_id` on its own test data (its test split, else
   // its held-out slice): an EvaluateResult, or an Error naming the client.
   Frames run(const msg::EvaluateTask& task, int client_id);
+  // Secure aggregation: the answer to the coordinator's step of a round's protocol (an Error
+  // naming the client when it refuses), or no frames when the client stays silent (a dropout
+  // injected for tests).
+  Frames run(const msg::SecAggStep& step);
 
  private:
   class Impl;

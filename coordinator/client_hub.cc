@@ -146,6 +146,16 @@ void ClientHub::handle(const Incoming& in, HubListener* listener) {
     if (options_.observer) options_.observer->on_update_received(update->client_id, in.wire_bytes);
     return listener->on_update(std::move(*update), in.wire_bytes);
   }
+  if (auto* step = std::get_if<msg::SecAggStep>(&*decoded)) {
+    if (!listener || !awaits_answer(in.peer, step->client_id, step->task_id)) {
+      misbehaved();
+      FLOTILLA_LOG(Info) << "dropping secure aggregation step of client " << step->client_id << " for round "
+                         << step->round << ": not from its live process, or not of the last task sent to it";
+      return;
+    }
+    if (step->stage == 0 && options_.observer) options_.observer->on_update_received(step->client_id, in.wire_bytes);
+    return listener->on_secagg_step(std::move(*step), in.wire_bytes);
+  }
   if (auto* error = std::get_if<msg::Error>(&*decoded)) {
     FLOTILLA_LOG(Warning) << "client " << error->client_id << " reports an error in round " << error->round << ": "
                           << error->message;
@@ -239,6 +249,20 @@ void ClientHub::grant_uploads(HubListener* listener) {
   if (options_.observer) options_.observer->on_upload_memory(uploads_.in_flight_bytes());
   // Each frees its grants and grants the next offers.
   for (const auto& [peer, why] : unreachable) peer_lost(peer, why, listener);
+}
+
+int64_t ClientHub::send_secagg(msg::SecAggStep step, HubListener* listener) {
+  const auto* owner = registry_.live_peer_of(step.client_id);
+  auto task = task_of_client_.find(step.client_id);
+  if (!owner || task == task_of_client_.end()) return 0;
+  step.task_id = task->second;
+  const Frames frames = encode(step);
+  const std::string peer = owner->peer;
+  if (Status sent = channel_->send(peer, frames); !sent.ok()) {
+    peer_lost(peer, "send failed: " + sent.message(), listener);
+    return 0;
+  }
+  return channel_->wire_bytes(frames);
 }
 
 bool ClientHub::answers_last_task(int client_id, uint64_t task_id) const {

@@ -59,6 +59,12 @@ class HubListener {
   virtual void on_evaluate_result(const msg::EvaluateResult& result, int64_t wire_bytes) {}
   // A client reported that its last evaluation task failed.
   virtual void on_evaluate_error(const msg::Error& error) {}
+  // A step of secure aggregation (coordinator/secure_round.h) from the live process hosting
+  // step.client_id, of the last task sent to that client. Policies without it ignore them.
+  virtual void on_secagg_step(msg::SecAggStep step, int64_t wire_bytes) {
+    (void)step;
+    (void)wire_bytes;
+  }
 };
 
 struct ClientHubOptions {
@@ -123,6 +129,10 @@ class ClientHub {
   std::vector<int> send_evaluation(const msg::EvaluateTask& task, const std::vector<int>& ids, HubListener* listener,
                                    int64_t* wire_bytes);
 
+  // Sends a step of secure aggregation to the live process hosting step.client_id, naming the last
+  // task sent to that client; returns the bytes on the wire (0: no live process hosts it, or the
+  // send failed and the process is lost, through listener->on_clients_lost).
+  int64_t send_secagg(msg::SecAggStep step, HubListener* listener);
   // Tells a live process's client `client_id` that something it sent was refused.
   void send_error(const std::string& peer, const Status& status, int client_id, int round);
   // Tells every live process to shut down with `reason`.

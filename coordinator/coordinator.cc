@@ -22,6 +22,7 @@
 #include "coordinator/privacy_stage.h"
 #include "coordinator/round_committer.h"
 #include "coordinator/run_recorder.h"
+#include "coordinator/secure_aggregation_stage.h"
 #include "coordinator/sync_training.h"
 #include "coordinator/update_intake.h"
 #include "core/atomic_file.h"
@@ -34,6 +35,7 @@
 #include "models/model_check.h"
 #include "models/torchscript_archive.h"
 #include "models/torchscript_model.h"
+#include "partitioners/random.h"
 #include "privacy/dp_options.h"
 #include "privacy/gaussian_noise.h"
 #include "training/device.h"
@@ -50,6 +52,7 @@ using Clock = std::chrono::steady_clock;
 // few frames more than any message of this protocol version carries.
 constexpr int64_t kEnvelopeAllowance = int64_t{1} << 20;
 constexpr int kExtraFramesAllowed = 8;
+constexpr uint64_t kSecAggGraphStream = 0x53414752ULL;  // "SAGR": the seed stream of secure aggregation's graphs
 
 std::string default_run_dir() {
   std::time_t now = std::time(nullptr);
@@ -237,6 +240,7 @@ class Coordinator::Impl {
     model_->to(device_);
     RETURN_IF_ERROR(wrap_for_privacy());
     RETURN_IF_ERROR(prepare_algorithm());
+    RETURN_IF_ERROR(check_secure_aggregation());
     if (test.size() > 0) {
       test.images = test.images.to(device_);
       test.labels = test.labels.to(device_);
@@ -435,12 +439,52 @@ class Coordinator::Impl {
     auto rule =
         std::make_unique<DpFedAvg>(std::move(aggregator_), config_.aggregator, options, expected_clients, noise_key);
     privacy_ = std::make_unique<PrivacyStage>(*rule, config_.fraction);
+    dp_rule_ = rule.get();
     aggregator_ = std::move(rule);
     FLOTILLA_LOG(Info) << "differential privacy: " << config_.dp << ", noise multiplier " << options.noise_multiplier
                        << ", clip norm " << options.clip_norm << (options.adaptive ? " (adaptive)" : "") << ", delta "
                        << options.delta << "; epsilon after round 1 would be " << privacy_->epsilon_after(1)
                        << ", after " << config_.rounds << " rounds " << privacy_->epsilon_after(config_.rounds);
     return Status();
+  }
+
+  bool secure_aggregation_on() const { return config_.secagg == "on"; }
+
+  // --secagg: only rules that fold updates into a sum and take nothing else from clients can run
+  // on the one sum the protocol reveals; the others are refused now, by name and reason.
+  Status check_secure_aggregation() {
+    if (!secure_aggregation_on() || dp_rule_) return Status();  // DP-FedAvg refused such rules already
+    const ModelState extras = aggregator_->expected_update_extras();
+    if (!extras.empty())
+      return failed_precondition_error("--secagg cannot run aggregator '" + config_.aggregator +
+                                       "': its clients send extras ('" + extras[0].name +
+                                       "') beside the model, which secure aggregation does not sum yet; use an "
+                                       "averaging rule (fedavg, fedavgm, fedadam, fedyogi, fedadagrad, fedprox)");
+    if (!aggregator_->begin_fold(global_))
+      return failed_precondition_error(
+          "--secagg cannot run aggregator '" + config_.aggregator +
+          "': it needs every client's update as it is (a median, a trimmed mean, Krum), and secure aggregation "
+          "reveals only their sum; use an averaging rule (fedavg, fedavgm, fedadam, fedyogi, fedadagrad, fedprox)");
+    return Status();
+  }
+
+  // The stage of --secagg (over the privacy stage under --dp central), once the clients' sample
+  // counts are known; null without secure aggregation.
+  StatusOr<std::unique_ptr<SecureAggregationStage>> make_secure_stage() const {
+    if (!secure_aggregation_on()) return std::unique_ptr<SecureAggregationStage>();
+    ASSIGN_OR_RETURN(SecAggOptions options, secagg_options_from(config_.secagg, config_.secagg_options));
+    int64_t max_weight = options.max_weight;
+    if (max_weight == 0)
+      for (int64_t samples : client_samples_) max_weight = std::max(max_weight, samples);
+    if (max_weight == 0) max_weight = int64_t{1} << 24;  // no client said: room for 16M samples each
+    FLOTILLA_LOG(Info) << "secure aggregation: threshold " << options.threshold << " of each client's "
+                       << (options.neighbours > 0 ? std::to_string(options.neighbours) + " neighbours (SecAgg+)"
+                                                  : std::string("neighbours (every other client: SecAgg)"))
+                       << (dp_rule_ ? ", DP noise added by the clients in shares"
+                                    : ", updates clipped to " + canonical_number(options.clip_norm) +
+                                          ", weights up to " + std::to_string(max_weight));
+    return std::make_unique<SecureAggregationStage>(options, dp_rule_, privacy_.get(), max_weight,
+                                                    derive_seed(config_.experiment.seed, kSecAggGraphStream));
   }
 
   // Before round 1 and before a checkpoint's aggregator state is restored: the server half learns
@@ -469,9 +513,21 @@ class Coordinator::Impl {
     // Slack over the largest tensor: under CURVE ZeroMQ checks the limit against the encrypted
     // frame, which is larger than the tensor (a limit of exactly the tensor's size dropped every
     // update of a model whose largest tensor is over the allowance).
+    int64_t message_bytes = global_.byte_size() + expected_extras.byte_size();
+    if (secure_aggregation_on()) {
+      // A masked input: a 64-bit word per element of the floating tensors, one tensor each, and a
+      // tail of two words at most.
+      int64_t words = 2;
+      for (const auto& e : global_.entries()) {
+        if (!e.tensor.is_floating_point()) continue;
+        largest = std::max<int64_t>(largest, static_cast<int64_t>(e.tensor.numel()) * 8);
+        words += static_cast<int64_t>(e.tensor.numel());
+      }
+      message_bytes = std::max(message_bytes, words * 8);
+    }
     options.max_frame_bytes = largest + kEnvelopeAllowance;
-    options.max_message_frames = static_cast<int>(global_.size() + expected_extras.size()) + 1 + kExtraFramesAllowed;
-    options.max_message_bytes = global_.byte_size() + expected_extras.byte_size() + kEnvelopeAllowance;
+    options.max_message_frames = static_cast<int>(global_.size() + expected_extras.size()) + 2 + kExtraFramesAllowed;
+    options.max_message_bytes = message_bytes + kEnvelopeAllowance;
     if (!config_.curve_secret_key_file.empty()) {
       ASSIGN_OR_RETURN(CurveKeyPair keys, read_secret_key_file(config_.curve_secret_key_file));
       ASSIGN_OR_RETURN(Allowlist allowlist, Allowlist::load(config_.allowlist_file));
@@ -539,8 +595,10 @@ class Coordinator::Impl {
 
   // The training policy of --mode and --topology over the one event loop.
   StatusOr<std::unique_ptr<TrainingPolicy>> make_policy() {
+    ASSIGN_OR_RETURN(secure_, make_secure_stage());
+    const RoundStage* stage = secure_ ? static_cast<const RoundStage*>(secure_.get()) : privacy_.get();
     TrainingContext ctx{config_, *hub_,        *aggregator_,         *intake_,        *committer_, *evaluator_,
-                        global_, client_half_, client_class_counts_, client_samples_, stop_,       privacy_.get()};
+                        global_, client_half_, client_class_counts_, client_samples_, stop_,       stage};
     if (config_.mode == "async") {
       ASSIGN_OR_RETURN(std::unique_ptr<AsyncTraining> policy, AsyncTraining::create(ctx, restored_policy_state_));
       return std::unique_ptr<TrainingPolicy>(std::move(policy));
@@ -555,6 +613,8 @@ class Coordinator::Impl {
   CoordinatorConfig config_;
   std::unique_ptr<Aggregator> aggregator_;
   std::unique_ptr<PrivacyStage> privacy_;             // --dp: over aggregator_, a DpFedAvg; null otherwise
+  DpFedAvg* dp_rule_ = nullptr;                       // --dp: aggregator_ itself; null otherwise
+  std::unique_ptr<SecureAggregationStage> secure_;    // --secagg on (over privacy_); null otherwise
   bool client_half_needs_features_ = false;           // MOON: the model must define its representation
   std::shared_ptr<const std::string> model_archive_;  // a TorchScript model's archive; null: built-in
   std::string model_sha256_;                          // of model_archive_

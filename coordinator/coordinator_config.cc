@@ -10,6 +10,7 @@
 #include "async/async_options.h"
 #include "core/digest.h"
 #include "privacy/dp_options.h"
+#include "secagg/secagg_options.h"
 
 namespace flotilla {
 namespace {
@@ -206,6 +207,19 @@ Status validate_training_shape(const CoordinatorConfig& c) {
                                     " --topology " + c.topology);
   } else if (!c.dp_options.values().empty()) {
     return invalid_argument_error("--dp-opt needs --dp central or --dp local");
+  }
+  if (auto secagg = secagg_options_from(c.secagg, c.secagg_options); !secagg.ok()) return secagg.status();
+  if (c.secagg != "off") {
+    if (c.mode != "sync" || c.topology != "star")
+      return invalid_argument_error("--secagg needs synchronous rounds through the coordinator, not --mode " + c.mode +
+                                    " --topology " + c.topology);
+    if (c.dp == "local")
+      return invalid_argument_error(
+          "--secagg with --dp local: local DP noises every update in full already; use --dp central, whose noise the "
+          "clients then add in shares");
+    if (c.compression != "none")
+      return invalid_argument_error("--secagg masks the update itself: --compression " + c.compression +
+                                    " cannot be combined with it");
   }
   if (c.mode == "async" && c.aggregator != "fedavg")
     return invalid_argument_error(
@@ -415,6 +429,8 @@ std::string to_json(const CoordinatorConfig& c) {
       {"async_options", c.async_options.values()},
       {"dp", c.dp},
       {"dp_options", c.dp_options.values()},
+      {"secagg", c.secagg},
+      {"secagg_options", c.secagg_options.values()},
       {"checkpoint_every", c.checkpoint_every},
       {"security", security_mode(c)},
       {"curve_secret_key", c.curve_secret_key_file},
@@ -438,6 +454,7 @@ StatusOr<CoordinatorConfig> config_from_json(const std::string& text) {
   std::map<std::string, std::string> aggregator_options = c.aggregator_options.values();
   std::map<std::string, std::string> async_options = c.async_options.values();
   std::map<std::string, std::string> dp_options = c.dp_options.values();
+  std::map<std::string, std::string> secagg_options = c.secagg_options.values();
   for (Status s : {f.read("bind", &c.bind),
                    f.read("endpoint_file", &c.endpoint_file),
                    f.read("out_dir", &c.out_dir),
@@ -492,6 +509,8 @@ StatusOr<CoordinatorConfig> config_from_json(const std::string& text) {
                    f.read("async_options", &async_options),
                    f.read("dp", &c.dp),
                    f.read("dp_options", &dp_options),
+                   f.read("secagg", &c.secagg),
+                   f.read("secagg_options", &secagg_options),
                    f.read("checkpoint_every", &c.checkpoint_every),
                    f.read("curve_secret_key", &c.curve_secret_key_file),
                    f.read("allowlist", &c.allowlist_file),
@@ -504,6 +523,7 @@ StatusOr<CoordinatorConfig> config_from_json(const std::string& text) {
   c.aggregator_options = Options(std::move(aggregator_options));
   c.async_options = Options(std::move(async_options));
   c.dp_options = Options(std::move(dp_options));
+  c.secagg_options = Options(std::move(secagg_options));
   return c;
 }
 
@@ -550,6 +570,10 @@ std::string config_fingerprint(const CoordinatorConfig& c) {
   if (c.dp != defaults.dp) {
     counted["dp"] = c.dp;
     counted["dp_options"] = c.dp_options.values();
+  }
+  if (c.secagg != defaults.secagg) {
+    counted["secagg"] = c.secagg;
+    counted["secagg_options"] = c.secagg_options.values();
   }
   // Clients' own data (protocol 8): counted only when used. The model's identity already names a
   // TorchScript archive by its digest; where the file lies (model_file, test_data) is not counted.

@@ -96,6 +96,11 @@ struct CoordinatorConfig {
   // options (noise_multiplier, clip_norm, delta, target_epsilon, adaptive...) by --dp-opt key=value.
   std::string dp = "off";
   Options dp_options;
+  // Secure aggregation (secagg/secagg_options.h, docs/privacy.md): "off" or "on" (the coordinator
+  // learns only the sum of each round's updates); its options (threshold, neighbours, clip_norm,
+  // stage_timeout...) by --secagg-opt key=value.
+  std::string secagg = "off";
+  Options secagg_options;
   int checkpoint_every = 1;  // write checkpoints/round_NNNN.{ckpt,pt} every N rounds; 0 = never
   // Continue the run in out_dir from its newest valid checkpoint instead of starting one. Not
   // part of config.json: it says how this process starts, not what the run is.
@@ -146,8 +151,9 @@ StatusOr<CoordinatorConfig> config_from_json(const std::string& text);
 // partitioner and its options, seed, holdout_fraction), the train config (epochs, batch_size, lr,
 // momentum, weight_decay, train seed, prox_mu, augment, local_threads), fraction, min_fit, the
 // aggregator name with its options as given (so "server_lr=1" and no option differ, though both
-// mean 1.0), compression, and mode, topology, graph, mixing, collective_sync, async_options, dp and
-// dp_options (these only when not their defaults, so that runs from before they existed resume).
+// mean 1.0), compression, and mode, topology, graph, mixing, collective_sync, async_options, dp,
+// dp_options, secagg and secagg_options (these only when not their defaults, so that runs from
+// before they existed resume).
 // Not counted, so a resumed run may change them: rounds (extend a run), checkpoint_every,
 // min_clients and the timeouts (when to start and stop waiting), bind, endpoint_file, out_dir,
 // data_dir (where the same dataset lies), device, eval_batch_size and eval_every (evaluation only), plugins

@@ -269,6 +269,14 @@ int main(int argc, char** argv) {
   app.add_option("--dp-opt", dp_opts,
                  "DP option key=value (repeatable): noise_multiplier, clip_norm, delta, target_epsilon, adaptive, "
                  "target_quantile, clip_lr, count_noise_multiplier");
+  app.add_option("--secagg", c.secagg,
+                 "secure aggregation (docs/privacy.md): on (the coordinator learns only each round's sum of updates; "
+                 "SecAgg, or SecAgg+ with --secagg-opt neighbours=K) or off")
+      ->capture_default_str();
+  std::vector<std::string> secagg_opts;
+  app.add_option("--secagg-opt", secagg_opts,
+                 "secure aggregation option key=value (repeatable): threshold, neighbours, clip_norm, stage_timeout, "
+                 "max_weight, record_masked_input");
   int concurrency = 0;
   app.add_option("--concurrency", concurrency, "async: clients training at once (= --async-opt concurrency=C)");
   app.add_option("--topology", c.topology,
@@ -473,7 +481,8 @@ int main(int argc, char** argv) {
   c.aggregator_options = *agg_options;
   if (concurrency > 0) async_opts.push_back("concurrency=" + std::to_string(concurrency));
   if (!parse_flag_options("--async-opt", async_opts, &c.async_options) ||
-      !parse_flag_options("--dp-opt", dp_opts, &c.dp_options))
+      !parse_flag_options("--dp-opt", dp_opts, &c.dp_options) ||
+      !parse_flag_options("--secagg-opt", secagg_opts, &c.secagg_options))
     return 2;
   return run_coordinator(c, aggregators, client_halves);
 }

@@ -1,14 +1,18 @@
 // RoundStage: what a run option adds around the fixed steps of a synchronous round (sample,
 // send tasks, collect, aggregate, record), so that such options are stages the loop calls, not
 // branches in it. The base class is plain rounds; differential privacy is one
-// (coordinator/privacy_stage.h).
+// (coordinator/privacy_stage.h), secure aggregation another (coordinator/secure_aggregation_stage.h),
+// which wraps the privacy stage when both are on.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "aggregators/aggregator.h"
 #include "coordinator/round_metrics.h"
+#include "coordinator/secure_round.h"
 #include "protocol/messages.h"
 
 namespace flotilla {
@@ -36,6 +40,25 @@ class RoundStage {
   virtual void prepare_task(msg::RoundTask& task) const { (void)task; }
   // Adds the stage's numbers to the aggregated round's metrics.
   virtual void record(RoundMetrics& metrics) const { (void)metrics; }
+  // Secure aggregation: the protocol the round's `participants` answer through, and what their
+  // tasks carry of it (*task). Null (the default): updates arrive in the clear.
+  virtual StatusOr<std::unique_ptr<SecureRound>> open_secure_round(int round, const std::vector<int>& participants,
+                                                                   const ModelState& global,
+                                                                   msg::SecureAggregationTask* task) const {
+    (void)round;
+    (void)participants;
+    (void)global;
+    (void)task;
+    return std::unique_ptr<SecureRound>();
+  }
+  // The next global model from a finished secure round's sum, through `rule`.
+  virtual StatusOr<ModelState> aggregate_secure_sum(const SecureRound& secure, const AggregationRound& round,
+                                                    Aggregator& rule) const {
+    (void)secure;
+    (void)round;
+    (void)rule;
+    return failed_precondition_error("this run has no secure aggregation");
+  }
 };
 
 }  // namespace flotilla

@@ -1,6 +1,8 @@
 #include "coordinator/sync_training.h"
 
+#include <algorithm>
 #include <chrono>
+#include <limits>
 
 #include "coordinator/client_sampler.h"
 #include "coordinator/measure.h"
@@ -44,6 +46,7 @@ void SyncTraining::send_tasks(const std::vector<int>& ids) {
   task.state = ctx_.global;  // shared tensors: encoding copies no tensor data
   task.extras = round_extras_;
   task.compression = ctx_.config.compression;
+  if (secure_) task.secure_aggregation = secure_->task();
   stage_.prepare_task(task);
   const ClientHub::Dispatch dispatch = ctx_.hub.prepare(task, ids);
   for (int id : ids) {
@@ -80,6 +83,7 @@ void SyncTraining::on_clients_lost(const std::vector<int>& ids, const std::strin
   int ended = 0;
   for (int id : ids) {
     overdue_.erase(id);
+    if (secure_) secure_->drop(id, Clock::now(), [this](msg::SecAggStep step) { send_secagg(std::move(step)); });
     if (!round_ || !round_->is_outstanding(id)) continue;
     round_->task_ended(id, "lost: " + why);
     ++ended;
@@ -90,6 +94,8 @@ void SyncTraining::on_clients_lost(const std::vector<int>& ids, const std::strin
 void SyncTraining::on_client_error(const msg::Error& error) {
   overdue_.erase(error.client_id);
   if (!round_ || error.round != round_->round()) return;
+  if (secure_)
+    secure_->drop(error.client_id, Clock::now(), [this](msg::SecAggStep step) { send_secagg(std::move(step)); });
   round_->task_ended(error.client_id, "error: " + error.message);
 }
 
@@ -118,6 +124,58 @@ void SyncTraining::on_update(msg::ClientUpdate update, int64_t bytes) {
   round_->accept(id, std::move(m));
 }
 
+void SyncTraining::send_secagg(msg::SecAggStep step) {
+  const int id = step.client_id;
+  step.round = round_->round();
+  const int64_t bytes = ctx_.hub.send_secagg(std::move(step), this);
+  round_->metrics_of(id).bytes_sent += bytes;
+}
+
+// Stage 0 answers (keys, and what the client says of its training) end the client's task like an
+// update; later steps go to the round's protocol.
+void SyncTraining::on_secagg_step(msg::SecAggStep step, int64_t bytes) {
+  const int id = step.client_id;
+  overdue_.erase(id);
+  if (!round_ || !secure_ || step.round != round_->round()) {
+    FLOTILLA_LOG(Info) << "dropping secure aggregation step of client " << id << " for round " << step.round;
+    return;
+  }
+  if (step.stage > 0) {
+    round_->metrics_of(id).bytes_received += bytes;
+    Status taken = secure_->on_step(step, Clock::now(), [this](msg::SecAggStep out) { send_secagg(std::move(out)); });
+    if (!taken.ok()) FLOTILLA_LOG(Warning) << "round " << round_->round() << ": " << taken.message();
+    return;
+  }
+  if (!round_->is_outstanding(id)) {
+    FLOTILLA_LOG(Warning) << "dropping keys of client " << id << ": its task is not outstanding";
+    return;
+  }
+  if (Status taken = secure_->add_keys(step); !taken.ok()) {
+    FLOTILLA_LOG(Warning) << "rejecting keys of client " << id << ": " << taken.message();
+    round_->task_ended(id, "error: " + taken.message());
+    return;
+  }
+  ClientRoundMetrics m;
+  m.bytes_received = bytes;
+  m.train_loss = step.report.train_loss;
+  m.train_seconds = step.report.train_seconds;
+  m.local_steps = step.report.steps;
+  m.extra = step.report.metrics;
+  m.extra["update_norm"] = step.report.update_norm;  // the coordinator cannot compute it: the client says
+  round_->accept(id, std::move(m));
+}
+
+Status SyncTraining::run_secure_stages() {
+  const auto send = [this](msg::SecAggStep step) { send_secagg(std::move(step)); };
+  secure_->start(Clock::now(), send);
+  while (!secure_->finished()) {
+    if (ctx_.stopping()) return aborted_error("stopped during round " + std::to_string(round_->round()));
+    RETURN_IF_ERROR(ctx_.hub.pump(this));
+    secure_->tick(Clock::now(), send);
+  }
+  return Status();
+}
+
 Status SyncTraining::run_round(int round_number) {
   const CoordinatorConfig& config = ctx_.config;
   const auto round_start = Clock::now();
@@ -140,6 +198,8 @@ Status SyncTraining::run_round(int round_number) {
   aggregation_ = std::make_unique<RoundAggregation>(ctx_.aggregator, ctx_.global, round_number);
   round_extras_ = ctx_.aggregator.task_extras(round_number).to_cpu();
   RETURN_IF_ERROR(round_extras_.check_finite().with_context("aggregator '" + config.aggregator + "' task extras"));
+  msg::SecureAggregationTask secure_task;
+  ASSIGN_OR_RETURN(secure_, stage_.open_secure_round(round_number, sampled, ctx_.global, &secure_task));
   send_tasks(sampled);
 
   // Collect until the round is complete or the timeout passed; lost clients end their tasks at
@@ -160,51 +220,89 @@ Status SyncTraining::run_round(int round_number) {
     for (int id : round_->outstanding_ids()) overdue_.insert(id);
     round_->time_out();
   }
-  if (round_->answered() < min_fit) {
+  // A failed round is recorded, and ends the run with `why`.
+  const auto fail_round = [&](const std::string& why) -> Status {
     aggregation_.reset();
-    const std::string shortfall = round_->shortfall();
+    secure_.reset();
     round_->fill(&metrics);
-    metrics.status = "failed: " + shortfall;
+    metrics.status = "failed: " + why;
     metrics.model_sha256 = model_sha256(ctx_.global);
     metrics.round_seconds = seconds_since(round_start);
     metrics.finished_unix = unix_now();
     record_upload_peaks(ctx_.hub.take_upload_peaks(), metrics);
     RETURN_IF_ERROR(ctx_.committer.record_failed(metrics));
     return deadline_exceeded_error("round " + std::to_string(round_number) + " failed after " +
-                                   std::to_string(static_cast<int>(metrics.wait_seconds)) + " s: " + shortfall + "; " +
+                                   std::to_string(static_cast<int>(seconds_since(wait_start))) + " s: " + why + "; " +
                                    std::to_string(ctx_.hub.live_size()) + " client(s) reachable");
-  }
+  };
+  if (round_->answered() < min_fit) return fail_round(round_->shortfall());
 
   // Aggregate: what was not folded in as updates arrived, then the server step.
   const auto agg_start = Clock::now();
-  const std::vector<int> failures = round_->failures();
-  metrics.aggregation = aggregation_->streaming() ? "streaming" : "whole round";
-  auto aggregated = aggregation_->finish(failures);
-  aggregation_.reset();
-  if (!aggregated.ok()) return aggregated.status();
-  RoundAggregation::Result& result = *aggregated;
-  double divergence_sum = 0, loss_sum = 0;
-  for (const auto& [id, d] : result.divergence) {
-    ClientRoundMetrics& m = round_->metrics_of(id);
-    m.divergence_to_previous = d.to_previous;
-    m.divergence_to_new = d.to_new;
-    m.cosine_to_update = d.cosine;
-    divergence_sum += d.to_previous;
-    metrics.max_divergence = std::max(metrics.max_divergence, d.to_previous);
-    loss_sum += m.train_loss;
+  std::vector<int> failures = round_->failures();
+  if (secure_) {
+    // The round's protocol runs once every task has ended; the rule gets the sum it yields.
+    const auto secure_start = Clock::now();
+    RETURN_IF_ERROR(run_secure_stages());
+    for (const auto& [id, missed] : secure_->dropouts()) {
+      round_->metrics_of(id).status = "dropped: " + missed;
+      failures.push_back(id);
+    }
+    std::sort(failures.begin(), failures.end());
+    record_secure_round(*secure_, seconds_since(secure_start), metrics);
+    AggregationRound summed;
+    summed.round = round_number;
+    summed.global = &ctx_.global;
+    summed.failures = failures;
+    auto next = stage_.aggregate_secure_sum(*secure_, summed, ctx_.aggregator);
+    if (!next.ok()) return fail_round(next.status().message());
+    // Divergence and cosine need each update: under secure aggregation they are left out (null),
+    // and each client's update norm is what it reported itself.
+    const double unknown = std::numeric_limits<double>::quiet_NaN();
+    metrics.mean_divergence = metrics.max_divergence = unknown;
+    double loss_sum = 0;
+    int survivors = 0;
+    for (int id : secure_->task().participants) {
+      ClientRoundMetrics& m = round_->metrics_of(id);
+      m.divergence_to_previous = m.divergence_to_new = m.cosine_to_update = unknown;
+      if (m.status != "ok") continue;
+      loss_sum += m.train_loss;
+      ++survivors;
+    }
+    if (survivors > 0) metrics.mean_train_loss = loss_sum / survivors;
+    aggregation_.reset();
+    secure_.reset();
+    metrics.aggregation = "secure sum";
+    ctx_.global = std::move(next).value();
+  } else {
+    metrics.aggregation = aggregation_->streaming() ? "streaming" : "whole round";
+    auto aggregated = aggregation_->finish(failures);
+    aggregation_.reset();
+    if (!aggregated.ok()) return aggregated.status();
+    RoundAggregation::Result& result = *aggregated;
+    double divergence_sum = 0, loss_sum = 0;
+    for (const auto& [id, d] : result.divergence) {
+      ClientRoundMetrics& m = round_->metrics_of(id);
+      m.divergence_to_previous = d.to_previous;
+      m.divergence_to_new = d.to_new;
+      m.cosine_to_update = d.cosine;
+      divergence_sum += d.to_previous;
+      metrics.max_divergence = std::max(metrics.max_divergence, d.to_previous);
+      loss_sum += m.train_loss;
+    }
+    const double answered = static_cast<double>(result.divergence.size());
+    if (answered > 0) {
+      metrics.mean_divergence = divergence_sum / answered;
+      metrics.mean_train_loss = loss_sum / answered;
+    }
+    metrics.inexact_elements = result.inexact_elements;
+    if (result.inexact_elements > 0)
+      FLOTILLA_LOG(Warning) << "round " << round_number << ": " << result.inexact_elements
+                            << " element(s) of the streaming sum could not be kept exact; their last bit may depend "
+                               "on the order updates arrived in";
+    metrics.fold_seconds = result.fold_seconds;
+    ctx_.global = std::move(result.next);
   }
-  const double answered = static_cast<double>(result.divergence.size());
-  if (answered > 0) {
-    metrics.mean_divergence = divergence_sum / answered;
-    metrics.mean_train_loss = loss_sum / answered;
-  }
-  metrics.inexact_elements = result.inexact_elements;
-  if (result.inexact_elements > 0)
-    FLOTILLA_LOG(Warning) << "round " << round_number << ": " << result.inexact_elements
-                          << " element(s) of the streaming sum could not be kept exact; their last bit may depend "
-                             "on the order updates arrived in";
-  metrics.fold_seconds = result.fold_seconds;
-  ctx_.global = std::move(result.next);
   stage_.record(metrics);
   metrics.aggregate_seconds = seconds_since(agg_start);
   metrics.model_sha256 = model_sha256(ctx_.global);

@@ -4,7 +4,9 @@
 // rules that need the whole round), close the round when every task ended and at least --min-fit
 // answered (sending replacement tasks, or waiting for rejoins, until --round-timeout otherwise),
 // aggregate, and submit the round for evaluation and recording. The bookkeeping of one round is
-// SyncRound's; this class connects it to the event loop.
+// SyncRound's; this class connects it to the event loop. Under secure aggregation a task's answer
+// is the client's keys, and the round's protocol (SecureRound, opened by the round's stage) runs
+// over the same loop before the stage aggregates the sum it yields.
 #pragma once
 
 #include <memory>
@@ -28,9 +30,14 @@ class SyncTraining : public TrainingPolicy {
   void on_client_error(const msg::Error& error) override;
   void on_clients_lost(const std::vector<int>& ids, const std::string& why) override;
   void on_clients_registered(const std::vector<int>& ids) override;
+  void on_secagg_step(msg::SecAggStep step, int64_t wire_bytes) override;
 
  private:
   Status run_round(int round_number);
+  // Secure aggregation's stages 1-3, once every task has ended: until the protocol finishes (each
+  // stage bounded by its own timeout) or the run is stopped.
+  Status run_secure_stages();
+  void send_secagg(msg::SecAggStep step);
   std::vector<int> sampleable_ids() const;
   void send_tasks(const std::vector<int>& ids);
   void send_replacements(int attempt);
@@ -42,6 +49,7 @@ class SyncTraining : public TrainingPolicy {
   ModelState round_extras_;                        // the server half's extras sent with this round's tasks
   std::unique_ptr<SyncRound> round_;               // of the round in progress
   std::unique_ptr<RoundAggregation> aggregation_;  // of the round in progress
+  std::unique_ptr<SecureRound> secure_;            // of the round in progress, under secure aggregation
   // Clients whose last task timed out while their process stayed alive (hung, or far slower than
   // --round-timeout): not sampled again until they answer that task, or their process re-registers
   // or is lost, so that one hung client does not cost every later round a timeout.

@@ -89,34 +89,18 @@ class DpFedAvg::Fold final : public UpdateFold {
       noise_stddev = owner_.update_noise_multiplier_ * clip_norm / owner_.expected_clients_;
       add_gaussian_noise(mean, noise_stddev, round_seed(owner_.noise_key_, kUpdateNoiseStream, round.round));
     }
-    // global + noised mean delta, as the round's one update to the wrapped rule.
-    ModelState next;
-    for (size_t i = 0; i < global_.size(); ++i) {
-      const at::Tensor g = global_[i].tensor.to(at::kCPU);
-      next.add(global_[i].name, g.is_floating_point()
-                                    ? at::add(g.to(at::kDouble), mean[i].tensor.to(at::kDouble)).to(g.scalar_type())
-                                    : g.clone());
-    }
-    std::unique_ptr<UpdateFold> inner = owner_.inner_->begin_fold(global_);
-    RETURN_IF_ERROR(inner->add(ClientUpdate(0, 1, std::move(next))).with_context("DP-FedAvg's noised mean"));
-    ASSIGN_OR_RETURN(ModelState stepped, inner->finish(round));
-
     RoundReport report;
     report.updates = static_cast<int>(sum_.count());
     report.clipped = clipped_;
     report.clipped_by_server = clipped_by_server_;
     report.clip_norm = clip_norm;
     report.noise_stddev = noise_stddev;
-    if (o.adaptive) {
-      // Andrew et al. (2021), Algorithm 1: the noisy share of updates within C moves C geometrically.
-      const double unclipped =
+    double noisy_unclipped = 0.0;
+    if (o.adaptive)
+      noisy_unclipped =
           report.updates - clipped_ +
           gaussian_draw(owner_.count_noise_stddev_, round_seed(owner_.noise_key_, kCountNoiseStream, round.round));
-      report.unclipped_share = unclipped / owner_.expected_clients_;
-      owner_.clip_norm_ = clip_norm * std::exp(-o.clip_lr * (report.unclipped_share - o.target_quantile));
-    }
-    owner_.last_round_ = report;
-    return stepped;
+    return owner_.step(round, mean, report, noisy_unclipped);
   }
 
  private:
@@ -143,6 +127,45 @@ DpFedAvg::DpFedAvg(std::unique_ptr<Aggregator> inner, std::string inner_name, Dp
     const double rest = 1.0 / (z * z) - 1.0 / (4.0 * count_noise_stddev_ * count_noise_stddev_);
     update_noise_multiplier_ = rest > 0 ? 1.0 / std::sqrt(rest) : std::numeric_limits<double>::infinity();
   }
+}
+
+StatusOr<ModelState> DpFedAvg::step(const AggregationRound& round, const ModelState& mean, RoundReport report,
+                                    double noisy_unclipped) {
+  const ModelState& global = *round.global;
+  // global + noised mean delta, as the round's one update to the wrapped rule.
+  ModelState next;
+  for (size_t i = 0; i < global.size(); ++i) {
+    const at::Tensor g = global[i].tensor.to(at::kCPU);
+    next.add(global[i].name, g.is_floating_point()
+                                 ? at::add(g.to(at::kDouble), mean[i].tensor.to(at::kDouble)).to(g.scalar_type())
+                                 : g.clone());
+  }
+  std::unique_ptr<UpdateFold> inner = inner_->begin_fold(global);
+  RETURN_IF_ERROR(inner->add(ClientUpdate(0, 1, std::move(next))).with_context("DP-FedAvg's noised mean"));
+  ASSIGN_OR_RETURN(ModelState stepped, inner->finish(round));
+  if (options_.adaptive) {
+    // Andrew et al. (2021), Algorithm 1: the noisy share of updates within C moves C geometrically.
+    report.unclipped_share = noisy_unclipped / expected_clients_;
+    clip_norm_ = report.clip_norm * std::exp(-options_.clip_lr * (report.unclipped_share - options_.target_quantile));
+  }
+  last_round_ = report;
+  return stepped;
+}
+
+StatusOr<ModelState> DpFedAvg::aggregate_noised_sum(const AggregationRound& round, const ModelState& delta_sum,
+                                                    int contributors, double noisy_unclipped) {
+  if (options_.mode != DpMode::kCentral)
+    return failed_precondition_error("a noised sum is DP-FedAvg's central mode under secure aggregation");
+  if (delta_sum.size() != round.global->size())
+    return invalid_argument_error("secure aggregation's sum has " + std::to_string(delta_sum.size()) +
+                                  " tensors, the model " + std::to_string(round.global->size()));
+  ModelState mean;
+  for (const auto& e : delta_sum.entries()) mean.add(e.name, at::div(e.tensor.to(at::kDouble), expected_clients_));
+  RoundReport report;
+  report.updates = contributors;
+  report.clip_norm = clip_norm_;
+  report.noise_stddev = update_noise_multiplier_ * clip_norm_ / expected_clients_;
+  return step(round, mean, report, noisy_unclipped);
 }
 
 Status DpFedAvg::prepare(const AlgorithmSetup& setup) {

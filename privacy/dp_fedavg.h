@@ -51,6 +51,14 @@ class DpFedAvg final : public Aggregator {
   ModelState save_state() const override;
   Status restore_state(const ModelState& state) override;
 
+  // Secure aggregation with central DP (coordinator/secure_aggregation_stage.h): the clients
+  // clipped their deltas and added the noise in shares, and `delta_sum` (float64, the global
+  // model's layout) is their sum over `contributors` clients, noise included; under adaptive
+  // clipping `noisy_unclipped` is the count of updates within C, its noise also added in shares.
+  // The same server step as a folded round: the sum over qN, the wrapped rule, C's update.
+  StatusOr<ModelState> aggregate_noised_sum(const AggregationRound& round, const ModelState& delta_sum,
+                                            int contributors, double noisy_unclipped);
+
   // The clip norm the next round's clients clip to (fixed, or as adaptive clipping moved it).
   double clip_norm() const { return clip_norm_; }
   // The noise multiplier of the update itself (below the options' z under adaptive clipping).
@@ -75,6 +83,10 @@ class DpFedAvg final : public Aggregator {
 
  private:
   class Fold;
+  // global + `mean` (the noised mean delta) through the wrapped rule's server step; records
+  // `report` and moves C under adaptive clipping.
+  StatusOr<ModelState> step(const AggregationRound& round, const ModelState& mean, RoundReport report,
+                            double noisy_unclipped);
 
   std::unique_ptr<Aggregator> inner_;
   std::string inner_name_;

@@ -284,6 +284,27 @@ Experiment from_proto(const pb::Experiment& p) {
   return e;
 }
 
+// Secure aggregation (protocol 10).
+void to_proto(const msg::SecureAggregationTask& t, pb::SecureAggregation* p) {
+  for (int id : t.participants) p->add_participants(id);
+  p->set_threshold(static_cast<uint32_t>(t.threshold));
+  p->set_neighbours(static_cast<uint32_t>(t.neighbours));
+  p->set_graph_seed(t.graph_seed);
+  p->set_fraction_bits(t.fraction_bits);
+  p->set_bound(t.bound);
+  p->set_clip_norm(t.clip_norm);
+  p->set_equal_weights(t.equal_weights);
+  p->set_noise_stddev(t.noise_stddev);
+  p->set_count_noise_stddev(t.count_noise_stddev);
+  p->set_report_unclipped(t.report_unclipped);
+}
+
+void to_proto(const msg::SecAggShare& share, pb::SecAggShare* p) {
+  p->set_owner(share.owner);
+  p->set_x(share.x);
+  for (uint64_t v : share.values) p->add_values(v);
+}
+
 // Sets the envelope body; returns the state to append as frames, if any.
 struct BodyEncoder {
   pb::Envelope* env;
@@ -331,6 +352,7 @@ struct BodyEncoder {
       privacy->set_report_unclipped(m.privacy.report_unclipped);
     }
     if (!m.collective.empty()) to_proto(m.collective, b->mutable_collective());
+    if (m.secure_aggregation.enabled()) to_proto(m.secure_aggregation, b->mutable_secure_aggregation());
     encode_state(m.state, b->mutable_state(), frames);
     encode_state(m.extras, b->mutable_extras(), frames);
   }
@@ -389,6 +411,36 @@ struct BodyEncoder {
     b->set_task_id(m.task_id);
     b->set_client_id(m.client_id);
     b->set_send(m.send);
+  }
+  void operator()(const msg::SecAggStep& m) const {
+    auto* b = env->mutable_secagg_step();
+    b->set_round(m.round);
+    b->set_task_id(m.task_id);
+    b->set_client_id(m.client_id);
+    b->set_stage(static_cast<uint32_t>(m.stage));
+    for (const auto& k : m.keys) {
+      auto* out = b->add_keys();
+      out->set_id(k.id);
+      out->set_cipher_public_key(k.cipher_public_key);
+      out->set_mask_public_key(k.mask_public_key);
+    }
+    for (const auto& s : m.sealed) {
+      auto* out = b->add_sealed();
+      out->set_from(s.from);
+      out->set_to(s.to);
+      out->set_sealed(s.sealed);
+    }
+    for (int id : m.survivors) b->add_survivors(id);
+    for (int id : m.dropped) b->add_dropped(id);
+    for (const auto& share : m.self_mask_shares) to_proto(share, b->add_self_mask_shares());
+    for (const auto& share : m.mask_key_shares) to_proto(share, b->add_mask_key_shares());
+    auto* report = b->mutable_report();
+    report->set_train_loss(m.report.train_loss);
+    report->set_train_seconds(m.report.train_seconds);
+    report->set_steps(m.report.steps);
+    report->set_update_norm(m.report.update_norm);
+    for (const auto& [k, v] : m.report.metrics) (*report->mutable_metrics())[k] = v;
+    encode_state(m.masked, b->mutable_masked(), frames);
   }
 };
 
@@ -456,6 +508,101 @@ StatusOr<ModelState> decode_state(const pb::StateHeader& header, const Frames& f
     state.add(spec.name(), std::move(tensor));
   }
   return state;
+}
+
+// ---- secure aggregation (protocol 10) ---------------------------------------------------------
+
+StatusOr<msg::SecureAggregationTask> from_proto(const pb::SecureAggregation& p) {
+  msg::SecureAggregationTask t;
+  if (p.participants_size() > kMaxSecAggParticipants)
+    return invalid_argument_error("secure aggregation names " + std::to_string(p.participants_size()) +
+                                  " participants; at most " + std::to_string(kMaxSecAggParticipants));
+  t.participants.assign(p.participants().begin(), p.participants().end());
+  for (size_t i = 1; i < t.participants.size(); ++i)
+    if (t.participants[i] <= t.participants[i - 1])
+      return invalid_argument_error("secure aggregation's participants are not ascending and distinct");
+  const int64_t n = p.participants_size();
+  if (p.threshold() < 2 || p.threshold() > static_cast<uint32_t>(n) || p.neighbours() > static_cast<uint32_t>(n))
+    return invalid_argument_error("secure aggregation asks for threshold " + std::to_string(p.threshold()) + " and " +
+                                  std::to_string(p.neighbours()) + " neighbours among " + std::to_string(n) +
+                                  " participants; the threshold must be 2..participants");
+  t.threshold = static_cast<int>(p.threshold());
+  t.neighbours = static_cast<int>(p.neighbours());
+  t.graph_seed = p.graph_seed();
+  t.fraction_bits = p.fraction_bits();
+  t.bound = p.bound();
+  t.clip_norm = p.clip_norm();
+  t.equal_weights = p.equal_weights();
+  t.noise_stddev = p.noise_stddev();
+  t.count_noise_stddev = p.count_noise_stddev();
+  t.report_unclipped = p.report_unclipped();
+  if (t.fraction_bits < 0 || t.fraction_bits > 62 || !std::isfinite(t.bound) || t.bound <= 0 ||
+      !std::isfinite(t.clip_norm) || t.clip_norm <= 0)
+    return invalid_argument_error("secure aggregation asks for " + std::to_string(t.fraction_bits) +
+                                  " fraction bits, bound " + std::to_string(t.bound) + ", clip norm " +
+                                  std::to_string(t.clip_norm) + "; 0..62 bits and a positive finite bound and norm");
+  if (!std::isfinite(t.noise_stddev) || t.noise_stddev < 0 || !std::isfinite(t.count_noise_stddev) ||
+      t.count_noise_stddev < 0)
+    return invalid_argument_error("secure aggregation asks for negative or non-finite noise");
+  return t;
+}
+
+StatusOr<std::vector<msg::SecAggShare>> from_proto(const google::protobuf::RepeatedPtrField<pb::SecAggShare>& shares) {
+  if (shares.size() > kMaxSecAggParticipants)
+    return invalid_argument_error("secure aggregation step has too many shares");
+  std::vector<msg::SecAggShare> out;
+  out.reserve(static_cast<size_t>(shares.size()));
+  for (const auto& p : shares) {
+    if (p.values_size() > kMaxSecAggShareValues)
+      return invalid_argument_error("secure aggregation share of client " + std::to_string(p.owner()) + " has " +
+                                    std::to_string(p.values_size()) + " values; at most " +
+                                    std::to_string(kMaxSecAggShareValues));
+    out.push_back({p.owner(), p.x(), {p.values().begin(), p.values().end()}});
+  }
+  return out;
+}
+
+StatusOr<Message> decode_secagg_step(const pb::SecAggStep& b, const Frames& frames) {
+  msg::SecAggStep m;
+  m.round = b.round();
+  m.task_id = b.task_id();
+  m.client_id = b.client_id();
+  if (b.stage() > 3)
+    return invalid_argument_error("secure aggregation step of stage " + std::to_string(b.stage()) + "; 0..3 exist");
+  m.stage = static_cast<int>(b.stage());
+  if (b.keys_size() > kMaxSecAggParticipants || b.sealed_size() > kMaxSecAggParticipants ||
+      b.survivors_size() > kMaxSecAggParticipants || b.dropped_size() > kMaxSecAggParticipants)
+    return invalid_argument_error("secure aggregation step names more than " + std::to_string(kMaxSecAggParticipants) +
+                                  " clients");
+  for (const auto& k : b.keys()) {
+    if (k.cipher_public_key().size() != 32 || k.mask_public_key().size() != 32)
+      return invalid_argument_error("secure aggregation keys of client " + std::to_string(k.id()) +
+                                    " are not 32-byte X25519 public keys");
+    m.keys.push_back({k.id(), k.cipher_public_key(), k.mask_public_key()});
+  }
+  for (const auto& s : b.sealed()) {
+    if (s.sealed().size() > kMaxSecAggSealedBytes)
+      return invalid_argument_error("sealed shares from client " + std::to_string(s.from()) + " have " +
+                                    std::to_string(s.sealed().size()) + " bytes; at most " +
+                                    std::to_string(kMaxSecAggSealedBytes));
+    m.sealed.push_back({s.from(), s.to(), s.sealed()});
+  }
+  m.survivors.assign(b.survivors().begin(), b.survivors().end());
+  m.dropped.assign(b.dropped().begin(), b.dropped().end());
+  ASSIGN_OR_RETURN(m.self_mask_shares, from_proto(b.self_mask_shares()));
+  ASSIGN_OR_RETURN(m.mask_key_shares, from_proto(b.mask_key_shares()));
+  const auto& r = b.report();
+  m.report.train_loss = r.train_loss();
+  m.report.train_seconds = r.train_seconds();
+  m.report.steps = r.steps();
+  m.report.update_norm = r.update_norm();
+  for (const auto& [k, v] : r.metrics()) m.report.metrics[k] = v;
+  RETURN_IF_ERROR(check_frame_count(frames, {&b.masked()}));
+  ASSIGN_OR_RETURN(m.masked, decode_state(b.masked(), frames, 1));
+  for (const auto& e : m.masked.entries())
+    if (e.tensor.scalar_type() != at::kLong)
+      return invalid_argument_error("masked input tensor '" + e.name + "' is not int64");
+  return Message(std::move(m));
 }
 
 StatusOr<Message> decode_body(const pb::Envelope& env, const Frames& frames) {
@@ -540,6 +687,9 @@ StatusOr<Message> decode_body(const pb::Envelope& env, const Frames& frames) {
       if (b.has_collective()) {
         ASSIGN_OR_RETURN(m.collective, from_proto(b.collective()));
       }
+      if (b.has_secure_aggregation()) {
+        ASSIGN_OR_RETURN(m.secure_aggregation, from_proto(b.secure_aggregation()));
+      }
       RETURN_IF_ERROR(check_frame_count(frames, {&b.state(), &b.extras()}));
       ASSIGN_OR_RETURN(m.state, decode_state(b.state(), frames, 1));
       ASSIGN_OR_RETURN(m.extras, decode_state(b.extras(), frames, 1 + m.state.size()));
@@ -618,6 +768,8 @@ StatusOr<Message> decode_body(const pb::Envelope& env, const Frames& frames) {
       const auto& b = env.upload_grant();
       return Message(msg::UploadGrant{b.task_id(), b.client_id(), b.send()});
     }
+    case pb::Envelope::kSecaggStep:
+      return decode_secagg_step(env.secagg_step(), frames);
     case pb::Envelope::BODY_NOT_SET:
       break;
   }
@@ -627,9 +779,9 @@ StatusOr<Message> decode_body(const pb::Envelope& env, const Frames& frames) {
 }  // namespace
 
 const char* message_name(const Message& message) {
-  static constexpr const char* kNames[] = {"register",      "welcome",         "round_task",  "client_update",
-                                           "evaluate_task", "evaluate_result", "error",       "shutdown",
-                                           "heartbeat",     "upload_offer",    "upload_grant"};
+  static constexpr const char* kNames[] = {"register",      "welcome",         "round_task",   "client_update",
+                                           "evaluate_task", "evaluate_result", "error",        "shutdown",
+                                           "heartbeat",     "upload_offer",    "upload_grant", "secagg_step"};
   static_assert(std::size(kNames) == std::variant_size_v<Message>);
   return kNames[message.index()];
 }

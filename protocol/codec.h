@@ -28,6 +28,11 @@ inline constexpr size_t kMaxSampleRank = 8;
 inline constexpr int64_t kMaxSampleExtent = int64_t{1} << 24;
 inline constexpr int64_t kMaxClasses = int64_t{1} << 20;
 inline constexpr size_t kMaxChannels = size_t{1} << 16;
+// Bounds on a secure aggregation step (protocol 10): clients named, field elements per Shamir
+// share (a 32-byte secret takes 5), bytes of one client's sealed pair of shares.
+inline constexpr int kMaxSecAggParticipants = 65536;
+inline constexpr int kMaxSecAggShareValues = 64;
+inline constexpr size_t kMaxSecAggSealedBytes = 4096;
 
 // Tensors must be on CPU; non-contiguous ones are made contiguous (one copy).
 Frames encode(const Message& message);

@@ -16,7 +16,7 @@ namespace flotilla {
 
 // Bumped on any incompatible change of messages.proto; checked at registration and on every
 // envelope.
-inline constexpr uint32_t kProtocolVersion = 9;
+inline constexpr uint32_t kProtocolVersion = 10;
 
 struct Capabilities {
   std::string hostname;
@@ -110,6 +110,27 @@ struct UpdatePrivacy {
   bool enabled() const { return clip_norm > 0; }
 };
 
+// Secure aggregation (protocol 10; secagg/protocol.h, docs/privacy.md): what a round task tells
+// each client of the round's protocol, and how to turn its update into the vector it masks.
+struct SecureAggregationTask {
+  std::vector<int> participants;  // every client of the round, ascending (the neighbour graph's nodes)
+  int threshold = 0;              // t: shares that reconstruct a secret; 0: secure aggregation is off
+  int neighbours = 0;             // k of SecAgg+ (0: every other participant)
+  uint64_t graph_seed = 0;        // the coordinator's random regular graph
+  int fraction_bits = 0;          // fixed-point encoding (secagg/fixed_point.h) of the masked vector
+  double bound = 0.0;             // |element| the encoding takes, per client
+  double clip_norm = 0.0;         // the delta (trained - global) is clipped to this L2 norm
+  bool equal_weights = false;     // every update weighs 1 (DP-FedAvg) instead of its sample count
+  // DP under secure aggregation: this client's share of the noise (per element of the delta, and
+  // of the unclipped count under adaptive clipping); the shares of any t clients add up to the
+  // noise DP-FedAvg needs.
+  double noise_stddev = 0.0;
+  double count_noise_stddev = 0.0;
+  bool report_unclipped = false;  // adds 1 (within the clip norm) or 0 to the vector's tail
+
+  bool enabled() const { return threshold > 0; }
+};
+
 struct RoundTask {
   int round = 0;
   std::vector<int> client_ids;
@@ -127,7 +148,8 @@ struct RoundTask {
   // an update a client computed for a coordinator that has restarted since is not taken for the
   // answer to the new coordinator's task of the same round and client.
   uint64_t task_id = 0;
-  UpdatePrivacy privacy;  // off unless the run is differentially private
+  UpdatePrivacy privacy;                     // off unless the run is differentially private
+  SecureAggregationTask secure_aggregation;  // off unless the run aggregates securely
 };
 
 struct ClientUpdate {
@@ -171,6 +193,51 @@ struct EvaluateResult {
   uint64_t task_id = 0;
 };
 
+// One step of a round's secure aggregation (protocol 10), both ways. A client's task answer is its
+// stage 0 step: its keys and what it says of its training (no update leaves in the clear).
+//   stage 0, client:      keys (its own), report
+//   stage 1, coordinator: keys (its neighbours'); client: sealed (its shares, one per neighbour)
+//   stage 2, coordinator: sealed (addressed to it); client: masked
+//   stage 3, coordinator: survivors, dropped; client: self_mask_shares, mask_key_shares
+struct SecAggKeys {
+  int id = -1;
+  std::string cipher_public_key;  // 32 bytes each
+  std::string mask_public_key;
+};
+struct SecAggSealed {
+  int from = -1;
+  int to = -1;
+  std::string sealed;
+};
+struct SecAggShare {
+  int owner = -1;  // whose secret
+  uint32_t x = 0;
+  std::vector<uint64_t> values;
+};
+struct SecAggReport {
+  double train_loss = 0.0;
+  double train_seconds = 0.0;
+  int64_t steps = 0;
+  double update_norm = 0.0;  // of the delta before clipping, computed by the client
+  std::map<std::string, double> metrics;
+};
+struct SecAggStep {
+  int round = 0;
+  uint64_t task_id = 0;  // of the RoundTask the round's protocol belongs to
+  int client_id = -1;
+  int stage = 0;  // 0 advertise, 1 share, 2 mask, 3 unmask
+  std::vector<SecAggKeys> keys;
+  std::vector<SecAggSealed> sealed;
+  // Stage 2: the masked words (mod 2^64), as int64 tensors laid out like the vector they mask
+  // (secagg/update_vector.h); frames after the envelope like a model's.
+  ModelState masked;
+  std::vector<int> survivors;
+  std::vector<int> dropped;
+  std::vector<SecAggShare> self_mask_shares;
+  std::vector<SecAggShare> mask_key_shares;
+  SecAggReport report;
+};
+
 struct Error {
   int code = 0;  // a StatusCode value
   std::string message;
@@ -204,7 +271,7 @@ struct UploadGrant {
 
 using Message =
     std::variant<msg::Register, msg::Welcome, msg::RoundTask, msg::ClientUpdate, msg::EvaluateTask, msg::EvaluateResult,
-                 msg::Error, msg::Shutdown, msg::Heartbeat, msg::UploadOffer, msg::UploadGrant>;
+                 msg::Error, msg::Shutdown, msg::Heartbeat, msg::UploadOffer, msg::UploadGrant, msg::SecAggStep>;
 
 // "register", "round_task", ... for logs.
 const char* message_name(const Message& message);

@@ -48,6 +48,17 @@ TEST(CoordinatorConfigTest, EachBadFieldIsNamed) {
       {[](CoordinatorConfig& c) { c.train.lr = std::nan(""); }, "--lr"},
       {[](CoordinatorConfig& c) { c.train.momentum = 1; }, "--momentum"},
       {[](CoordinatorConfig& c) { c.train.batch_size = 0; }, "--batch-size"},
+      {[](CoordinatorConfig& c) { c.secagg = "maybe"; }, "--secagg must be on or off"},
+      {[](CoordinatorConfig& c) {
+         c.secagg = "on";
+         c.compression = "fp16";
+       },
+       "--secagg masks the update itself"},
+      {[](CoordinatorConfig& c) {
+         c.secagg = "on";
+         c.dp = "local";
+       },
+       "--secagg with --dp local"},
       {[](CoordinatorConfig& c) { c.train.epochs = 0; }, "--epochs"},
       {[](CoordinatorConfig& c) { c.experiment.holdout_fraction = 1; }, "--holdout-fraction"},
       {[](CoordinatorConfig& c) { c.train.augment = "flip"; }, "--augment"},
@@ -248,6 +259,8 @@ CoordinatorConfig everything_set() {
   c.async_options = Options{{"mode", "fedbuff"}, {"buffer_size", "4"}};
   c.dp = "central";
   c.dp_options = Options{{"noise_multiplier", "1.1"}};
+  c.secagg = "on";
+  c.secagg_options = Options{{"neighbours", "4"}};
   c.model_file = "/models/net.pt";
   c.test_data = "/data/test.pt";
   c.experiment.sample_shape = {3, 32, 32};
@@ -353,6 +366,8 @@ TEST(CoordinatorConfigTest, FingerprintCountsWhatDeterminesTheResult) {
       {"input_std", [](CoordinatorConfig& c) { c.train.input_std[2] = 0.3; }},
       {"dp", [](CoordinatorConfig& c) { c.dp = "local"; }},
       {"dp_options", [](CoordinatorConfig& c) { c.dp_options.set("clip_norm", "0.1"); }},
+      {"secagg", [](CoordinatorConfig& c) { c.secagg = "off"; }},
+      {"secagg_options", [](CoordinatorConfig& c) { c.secagg_options.set("threshold", "0.7"); }},
   };
   for (const auto& [field, mutate] : counted) {
     CoordinatorConfig c = everything_set();

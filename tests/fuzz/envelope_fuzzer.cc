@@ -43,6 +43,8 @@ const flotilla::ModelState* state_of(const flotilla::Message& message) {
       [](const auto& body) -> const flotilla::ModelState* {
         if constexpr (requires { body.state; }) {
           return &body.state;
+        } else if constexpr (requires { body.masked; }) {
+          return &body.masked;
         } else {
           return nullptr;
         }

@@ -161,8 +161,33 @@ std::vector<std::pair<std::string, Message>> messages() {
   msg::ClientUpdate answering = update;
   answering.task_id = named.task_id;
 
+  // Protocol 10: secure aggregation's tasks and steps.
+  msg::RoundTask secure = named;
+  secure.secure_aggregation = {{1, 2, 3}, 2, 0, 99, 40, 5000.0, 100.0, false, 0.0, 0.0, false};
+  msg::SecAggStep keys;
+  keys.round = 3;
+  keys.task_id = named.task_id;
+  keys.client_id = 2;
+  keys.keys = {{2, std::string(32, '\x11'), std::string(32, '\x22')}};
+  keys.report.train_loss = 0.25;
+  keys.report.update_norm = 1.5;
+  msg::SecAggStep masked = keys;
+  masked.stage = 2;
+  masked.keys.clear();
+  masked.masked.add("fc.weight", at::arange(6, at::kLong));
+  masked.masked.add("secagg/tail", at::ones({1}, at::kLong));
+  msg::SecAggStep unmask = keys;
+  unmask.stage = 3;
+  unmask.keys.clear();
+  unmask.self_mask_shares = {{1, 2, {1, 2, 3, 4, 5}}};
+  unmask.mask_key_shares = {{3, 2, {6, 7, 8, 9, 10}}};
+
   return {{"register", reg},
           {"welcome", welcome},
+          {"round_task_secure", secure},
+          {"secagg_keys", keys},
+          {"secagg_masked", masked},
+          {"secagg_unmask", unmask},
           {"round_task_gossip", gossip},
           {"round_task", task},
           {"round_task_named", named},

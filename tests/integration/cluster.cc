@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <sstream>
@@ -121,6 +123,13 @@ double policy_of(const nlohmann::json& row, const char* key) {
 
 std::string final_model_sha(const std::vector<nlohmann::json>& rounds) {
   return rounds.empty() ? "" : rounds.back()["model_sha256"].get<std::string>();
+}
+
+void remove_checkpoints_after(const std::string& run_dir, int round) {
+  for (const auto& e : std::filesystem::directory_iterator(run_dir + "/checkpoints")) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind("round_", 0) == 0 && std::atoi(name.c_str() + 6) > round) std::filesystem::remove(e.path());
+  }
 }
 
 std::vector<nlohmann::json> read_jsonl(const std::string& path) {

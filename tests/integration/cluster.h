@@ -83,6 +83,8 @@ ClusterKeys make_keys(const LocalCluster& cluster, const std::vector<std::string
 std::vector<nlohmann::json> read_jsonl(const std::string& path);
 // The model SHA-256 of the last round in `rounds` (metrics.jsonl rows); empty when there is none.
 std::string final_model_sha(const std::vector<nlohmann::json>& rounds);
+// Takes a run back to the state after `round`: the checkpoints of later rounds go (round_NNNN.*).
+void remove_checkpoints_after(const std::string& run_dir, int round);
 // row["policy"][key] (a round's or a client's row), or NaN and a test failure when it is missing.
 double policy_of(const nlohmann::json& row, const char* key);
 // How many times `needle` occurs in `text`.

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <filesystem>
 
 #include "cluster.h"
 #include "privacy/rdp_accountant.h"
@@ -79,10 +78,7 @@ TEST(PrivacyRunTest, AResumedCentralRunEndsWithTheSameModel) {
   const auto uninterrupted = cluster.rounds();
   ASSERT_EQ(uninterrupted.size(), 4u);
   // Back to the state after round 2: the later checkpoints go.
-  for (const auto& e : std::filesystem::directory_iterator(cluster.run_dir() + "/checkpoints")) {
-    const std::string name = e.path().filename().string();
-    if (name.find("round_0003") == 0 || name.find("round_0004") == 0) std::filesystem::remove(e.path());
-  }
+  flotilla::testing::remove_checkpoints_after(cluster.run_dir(), 2);
   ASSERT_TRUE(cluster.start_coordinator({"--resume", cluster.run_dir()}));
   for (int k = 0; k < kDpClients; ++k) cluster.start_client(std::to_string(k), {}, "again-" + std::to_string(k));
   ASSERT_EQ(cluster.wait_coordinator(180s), 0) << cluster.coordinator_log();

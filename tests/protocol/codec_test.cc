@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 
 namespace flotilla {
 namespace {
@@ -122,6 +123,119 @@ TEST(CodecTest, RoundTaskCarriesUpdatePrivacy) {
     auto refused = decode(through_wire(encode(task)));
     ASSERT_FALSE(refused.ok());
     EXPECT_NE(refused.status().message().find("round task asks"), std::string::npos) << refused.status();
+  }
+}
+
+// Protocol 10: a round task tells each client the round's secure aggregation; refused settings
+// name the problem.
+TEST(CodecTest, RoundTaskCarriesSecureAggregation) {
+  msg::RoundTask task;
+  task.client_ids = {1};
+  task.state.add("w", at::ones({2}));
+  msg::SecureAggregationTask& s = task.secure_aggregation;
+  s = {{1, 4, 9}, 2, 2, 77, 40, 123.5, 1.5, true, 0.25, 0.5, true};
+  auto decoded = decode(through_wire(encode(task)));
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  const msg::SecureAggregationTask& out = std::get<msg::RoundTask>(*decoded).secure_aggregation;
+  EXPECT_EQ(out.participants, (std::vector<int>{1, 4, 9}));
+  EXPECT_EQ(out.threshold, 2);
+  EXPECT_EQ(out.neighbours, 2);
+  EXPECT_EQ(out.graph_seed, 77u);
+  EXPECT_EQ(out.fraction_bits, 40);
+  EXPECT_DOUBLE_EQ(out.bound, 123.5);
+  EXPECT_DOUBLE_EQ(out.clip_norm, 1.5);
+  EXPECT_TRUE(out.equal_weights);
+  EXPECT_DOUBLE_EQ(out.noise_stddev, 0.25);
+  EXPECT_DOUBLE_EQ(out.count_noise_stddev, 0.5);
+  EXPECT_TRUE(out.report_unclipped);
+  const std::vector<std::pair<std::function<void(msg::SecureAggregationTask&)>, std::string>> bad = {
+      {[](auto& t) {
+         t.participants = {4, 1, 9};
+       },
+       "not ascending"},
+      {[](auto& t) { t.threshold = 4; }, "threshold 4"},
+      {[](auto& t) { t.fraction_bits = 63; }, "63 fraction bits"},
+      {[](auto& t) { t.bound = std::nan(""); }, "bound"},
+      {[](auto& t) { t.clip_norm = -1; }, "clip norm"},
+      {[](auto& t) { t.noise_stddev = -1; }, "negative or non-finite noise"},
+  };
+  for (const auto& [mutate, expected] : bad) {
+    msg::RoundTask broken = task;
+    mutate(broken.secure_aggregation);
+    auto refused = decode(through_wire(encode(broken)));
+    ASSERT_FALSE(refused.ok()) << expected;
+    EXPECT_NE(refused.status().message().find(expected), std::string::npos) << refused.status();
+  }
+}
+
+TEST(CodecTest, SecureAggregationStepsRoundTrip) {
+  msg::SecAggStep step;
+  step.round = 3;
+  step.task_id = 0xfeedULL;
+  step.client_id = 5;
+  step.stage = 2;
+  step.keys = {{5, std::string(32, 'a'), std::string(32, 'b')}};
+  step.sealed = {{5, 6, "sealed bytes"}};
+  step.masked.add("fc.weight", at::arange(6, at::kLong));
+  step.masked.add("secagg/tail", at::full({1}, int64_t{-1}, at::kLong));  // 2^64 - 1 as a word
+  step.survivors = {5, 6, 7};
+  step.dropped = {8};
+  step.self_mask_shares = {{6, 3, {1, 2, 3, 4, 5}}};
+  step.mask_key_shares = {{8, 3, {9, 8, 7, 6, 5}}};
+  step.report.train_loss = 0.5;
+  step.report.steps = 12;
+  step.report.update_norm = 2.25;
+  step.report.metrics["local_acc_after"] = 0.75;
+  auto decoded = decode(through_wire(encode(step)));
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  const auto& out = std::get<msg::SecAggStep>(*decoded);
+  EXPECT_EQ(out.round, 3);
+  EXPECT_EQ(out.task_id, 0xfeedULL);
+  EXPECT_EQ(out.client_id, 5);
+  EXPECT_EQ(out.stage, 2);
+  ASSERT_EQ(out.keys.size(), 1u);
+  EXPECT_EQ(out.keys[0].mask_public_key, std::string(32, 'b'));
+  ASSERT_EQ(out.sealed.size(), 1u);
+  EXPECT_EQ(out.sealed[0].to, 6);
+  EXPECT_EQ(out.sealed[0].sealed, "sealed bytes");
+  ASSERT_EQ(out.masked.size(), 2u);
+  EXPECT_TRUE(at::equal(out.masked[0].tensor, at::arange(6, at::kLong)));
+  EXPECT_EQ(out.masked[1].tensor.item<int64_t>(), -1);
+  EXPECT_EQ(out.survivors, (std::vector<int>{5, 6, 7}));
+  EXPECT_EQ(out.dropped, (std::vector<int>{8}));
+  ASSERT_EQ(out.self_mask_shares.size(), 1u);
+  EXPECT_EQ(out.self_mask_shares[0].values, (std::vector<uint64_t>{1, 2, 3, 4, 5}));
+  EXPECT_EQ(out.mask_key_shares[0].owner, 8);
+  EXPECT_DOUBLE_EQ(out.report.update_norm, 2.25);
+  EXPECT_EQ(out.report.steps, 12);
+  EXPECT_DOUBLE_EQ(out.report.metrics.at("local_acc_after"), 0.75);
+  EXPECT_STREQ(message_name(Message(out)), "secagg_step");
+}
+
+TEST(CodecTest, MalformedSecureAggregationStepsAreRefusedByName) {
+  const std::vector<std::pair<std::function<void(msg::SecAggStep&)>, std::string>> bad = {
+      {[](auto& s) { s.stage = 4; }, "stage 4"},
+      {[](auto& s) {
+         s.keys = {{1, "short", std::string(32, 'b')}};
+       },
+       "not 32-byte X25519 public keys"},
+      {[](auto& s) {
+         s.sealed = {{1, 2, std::string(kMaxSecAggSealedBytes + 1, 'x')}};
+       },
+       "sealed shares from client 1"},
+      {[](auto& s) {
+         s.self_mask_shares = {{2, 1, std::vector<uint64_t>(kMaxSecAggShareValues + 1, 1)}};
+       },
+       "share of client 2"},
+      {[](auto& s) { s.masked.add("w", at::ones({2})); }, "is not int64"},
+  };
+  for (const auto& [mutate, expected] : bad) {
+    msg::SecAggStep step;
+    step.client_id = 1;
+    mutate(step);
+    auto refused = decode(through_wire(encode(step)));
+    ASSERT_FALSE(refused.ok()) << expected;
+    EXPECT_NE(refused.status().message().find(expected), std::string::npos) << refused.status();
   }
 }
 
@@ -265,27 +379,27 @@ TEST(CodecTest, RejectsOtherProtocolVersion) {
   Frames frames = encode(msg::Heartbeat{});
   std::string bytes(frames[0].view());
   ASSERT_EQ(bytes[0], 0x08);  // field 1, varint
-  bytes[1] = 0x0a;            // version 10
+  bytes[1] = 0x0b;            // version 11
   auto d = decode(Frames{Frame::from_string(bytes)});
   ASSERT_FALSE(d.ok());
   EXPECT_EQ(d.status().code(), StatusCode::kFailedPrecondition);
-  EXPECT_NE(d.status().message().find("protocol version 10"), std::string::npos);
+  EXPECT_NE(d.status().message().find("protocol version 11"), std::string::npos);
 }
 
 // Older peers (version 1 before Register.instance_id, version 2 before client halves and extras,
 // version 3 before one task per process and compression, version 4 before asynchronous and
 // decentralised training, version 5 before task ids, version 6 before upload offers, version 7
 // before data reports, shipped models and federated evaluation, version 8 before differential
-// privacy) are refused by number, not misread.
+// privacy, version 9 before secure aggregation) are refused by number, not misread.
 TEST(CodecTest, RejectsOlderProtocolVersions) {
-  for (char old_version : {'\x01', '\x02', '\x03', '\x04', '\x05', '\x06', '\x07', '\x08'}) {
+  for (char old_version : {'\x01', '\x02', '\x03', '\x04', '\x05', '\x06', '\x07', '\x08', '\x09'}) {
     Frames frames = encode(msg::Heartbeat{});
     std::string bytes(frames[0].view());
     bytes[1] = old_version;
     auto d = decode(Frames{Frame::from_string(bytes)});
     ASSERT_FALSE(d.ok());
     const std::string expected =
-        "protocol version " + std::to_string(static_cast<int>(old_version)) + ", this build speaks 9";
+        "protocol version " + std::to_string(static_cast<int>(old_version)) + ", this build speaks 10";
     EXPECT_NE(d.status().message().find(expected), std::string::npos) << d.status().message();
   }
 }
