@@ -153,7 +153,8 @@ Status CoordinatorConfig::validate() const {
   if (!(upload_memory_mb > 0) || !std::isfinite(upload_memory_mb))
     return invalid_argument_error("--upload-memory must be a finite number of megabytes > 0");
   if (train.epochs < 1) return invalid_argument_error("--epochs must be >= 1");
-  if (train.batch_size < 1) return invalid_argument_error("--batch-size must be >= 1");
+  if (train.batch_size < 0)
+    return invalid_argument_error("--batch-size must be >= 1, or 0 for each client's whole training set");
   if (!(train.lr > 0) || !std::isfinite(train.lr)) return invalid_argument_error("--lr must be a finite number > 0");
   if (train.momentum < 0 || train.momentum >= 1) return invalid_argument_error("--momentum must be in [0, 1)");
   if (train.weight_decay < 0) return invalid_argument_error("--weight-decay must be >= 0");
@@ -208,6 +209,11 @@ Status validate_training_shape(const CoordinatorConfig& c) {
   } else if (!c.dp_options.values().empty()) {
     return invalid_argument_error("--dp-opt needs --dp central or --dp local");
   }
+  if (!(c.target_accuracy >= 0 && c.target_accuracy <= 1))
+    return invalid_argument_error("--target-accuracy must be in [0, 1] (0: run every round)");
+  if (c.target_accuracy > 0 && (c.mode != "sync" || c.topology != "star"))
+    return invalid_argument_error("--target-accuracy stops synchronous rounds through the coordinator, not --mode " +
+                                  c.mode + " --topology " + c.topology);
   if (auto secagg = secagg_options_from(c.secagg, c.secagg_options); !secagg.ok()) return secagg.status();
   if (c.secagg != "off") {
     if (c.mode != "sync" || c.topology != "star")
@@ -396,6 +402,7 @@ std::string to_json(const CoordinatorConfig& c) {
       {"seed", e.seed},
       {"holdout_fraction", e.holdout_fraction},
       {"rounds", c.rounds},
+      {"target_accuracy", c.target_accuracy},
       {"min_clients", c.min_clients},
       {"fraction", c.fraction},
       {"min_fit", c.min_fit},
@@ -476,6 +483,7 @@ StatusOr<CoordinatorConfig> config_from_json(const std::string& text) {
                    f.read("seed", &e.seed),
                    f.read("holdout_fraction", &e.holdout_fraction),
                    f.read("rounds", &c.rounds),
+                   f.read("target_accuracy", &c.target_accuracy),
                    f.read("min_clients", &c.min_clients),
                    f.read("fraction", &c.fraction),
                    f.read("min_fit", &c.min_fit),

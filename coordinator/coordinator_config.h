@@ -37,6 +37,9 @@ struct CoordinatorConfig {
   double federated_eval_fraction = 0.0;
   TrainConfig train;  // sent to clients each round
   int rounds = 5;
+  // Stop once a round's central test accuracy reaches this (McMahan et al.'s rounds-to-target
+  // studies); 0: run every round. Synchronous rounds only.
+  double target_accuracy = 0.0;
   int min_clients = 0;                  // logical clients to wait for before round 1; 0 = all
   double fraction = 1.0;                // share of registered clients sampled per round
   int min_fit = 1;                      // fewest sampled clients, and fewest answers to go on

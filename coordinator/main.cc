@@ -156,6 +156,9 @@ int main(int argc, char** argv) {
   app.add_option("--min-clients", c.min_clients, "clients to wait for before round 1 (0 = all)")->capture_default_str();
   app.add_option("--rounds", c.rounds, "federated rounds")->check(CLI::PositiveNumber)->capture_default_str();
   app.add_option("--fraction", c.fraction, "share of clients sampled per round")->capture_default_str();
+  app.add_option("--target-accuracy", c.target_accuracy,
+                 "stop once a round's test accuracy reaches this (0 = run every round)")
+      ->capture_default_str();
   app.add_option("--min-fit", c.min_fit, "fewest clients sampled, and fewest answers to go on")->capture_default_str();
   app.add_option("--round-timeout", c.round_timeout_s, "seconds to wait for updates")->capture_default_str();
   app.add_option("--registration-timeout", c.registration_timeout_s, "seconds to wait for clients to register")
@@ -241,7 +244,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--seed", ex.seed, "seed for partition, initial model, sampling and shuffling")->capture_default_str();
   app.add_option("--epochs", c.train.epochs, "local epochs per round")->capture_default_str();
-  app.add_option("--batch-size", c.train.batch_size, "local batch size")->capture_default_str();
+  app.add_option("--batch-size", c.train.batch_size, "local batch size (0 = each client's whole training set)")
+      ->capture_default_str();
   app.add_option("--lr", c.train.lr, "client learning rate")->capture_default_str();
   app.add_option("--momentum", c.train.momentum, "client SGD momentum")->capture_default_str();
   app.add_option("--weight-decay", c.train.weight_decay, "client weight decay")->capture_default_str();

@@ -64,6 +64,7 @@ Status RoundCommitter::flush() {
     for (size_t c = 0; c < eval.class_total.size(); ++c) metrics.class_accuracy.push_back(eval.class_accuracy(c));
     metrics.eval_seconds = evaluation.seconds;
     last_accuracy_ = eval.accuracy;
+    accuracy_by_round_[round] = eval.accuracy;
   }
   RETURN_IF_ERROR(recorder_.record_round(metrics));
   last_round_ = round;
@@ -92,6 +93,12 @@ Status RoundCommitter::flush() {
               metrics.wait_seconds, metrics.aggregate_seconds, metrics.eval_seconds);
   std::fflush(stdout);
   return Status();
+}
+
+int RoundCommitter::first_round_reaching(double target) const {
+  for (const auto& [round, accuracy] : accuracy_by_round_)
+    if (accuracy >= target) return round;
+  return 0;
 }
 
 }  // namespace flotilla

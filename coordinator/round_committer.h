@@ -6,6 +6,7 @@
 // is pending at a time. Coordinator thread only.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 
@@ -56,6 +57,8 @@ class RoundCommitter {
   Status write_checkpoint(int round, const ModelState& model, ModelState aggregator_state);
 
   double last_accuracy() const { return last_accuracy_; }
+  // The first committed round whose central test accuracy reached `target`, or 0 (--target-accuracy).
+  int first_round_reaching(double target) const;
   // The last round recorded (0 before any): below the run's rounds when it stopped early (--dp's
   // target epsilon).
   int last_round() const { return last_round_; }
@@ -74,6 +77,7 @@ class RoundCommitter {
   std::optional<Pending> pending_;
   double last_accuracy_ = 0.0;
   int last_round_ = 0;
+  std::map<int, double> accuracy_by_round_;  // central test accuracy of the evaluated rounds
 };
 
 }  // namespace flotilla

@@ -23,6 +23,15 @@ Status SyncTraining::run(int first_round) {
       FLOTILLA_LOG(Warning) << *why;
       return Status();
     }
+    // Evaluation runs a round behind: the round that reached the target is known while the next
+    // one trains, so the run stops a round after it.
+    if (ctx_.config.target_accuracy > 0) {
+      if (int reached = ctx_.committer.first_round_reaching(ctx_.config.target_accuracy)) {
+        FLOTILLA_LOG(Info) << "stopping before round " << round << ": round " << reached
+                           << " reached --target-accuracy " << ctx_.config.target_accuracy;
+        return Status();
+      }
+    }
     RETURN_IF_ERROR(run_round(round));
   }
   return Status();

@@ -34,9 +34,13 @@ Status check_train_config(int64_t num_samples, const TrainConfig& config) {
   return Status();
 }
 
-StatusOr<TrainResult> train_local(Model& model, const TensorDataset& data, const TrainConfig& config,
+StatusOr<TrainResult> train_local(Model& model, const TensorDataset& data, const TrainConfig& requested,
                                   c10::Device device, uint64_t shuffle_seed, ClientAlgorithm* algorithm,
                                   const GradientExchange* exchange) {
+  // Batch size 0 is the client's whole training set (B = infinity of McMahan et al.: one step per
+  // epoch, FedSGD when E = 1).
+  TrainConfig config = requested;
+  if (config.batch_size == 0) config.batch_size = static_cast<int>(std::max<int64_t>(1, data.size()));
   if (config.local_threads != 1) {
     if (exchange) return invalid_argument_error("gradients are averaged with other ranks by one thread only");
     return train_hogwild(model, data, config, device, shuffle_seed, algorithm);

@@ -47,7 +47,13 @@ TEST(CoordinatorConfigTest, EachBadFieldIsNamed) {
       {[](CoordinatorConfig& c) { c.train.lr = -1; }, "--lr"},
       {[](CoordinatorConfig& c) { c.train.lr = std::nan(""); }, "--lr"},
       {[](CoordinatorConfig& c) { c.train.momentum = 1; }, "--momentum"},
-      {[](CoordinatorConfig& c) { c.train.batch_size = 0; }, "--batch-size"},
+      {[](CoordinatorConfig& c) { c.train.batch_size = -1; }, "--batch-size"},
+      {[](CoordinatorConfig& c) { c.target_accuracy = 1.5; }, "--target-accuracy"},
+      {[](CoordinatorConfig& c) {
+         c.target_accuracy = 0.9;
+         c.mode = "async";
+       },
+       "--target-accuracy stops synchronous rounds"},
       {[](CoordinatorConfig& c) { c.secagg = "maybe"; }, "--secagg must be on or off"},
       {[](CoordinatorConfig& c) {
          c.secagg = "on";
@@ -230,6 +236,7 @@ CoordinatorConfig everything_set() {
   c.train.augment = "crop_flip";
   c.train.local_threads = 4;
   c.rounds = 40;
+  c.target_accuracy = 0.99;
   c.min_clients = 10;
   c.fraction = 0.25;
   c.min_fit = 3;
@@ -376,6 +383,7 @@ TEST(CoordinatorConfigTest, FingerprintCountsWhatDeterminesTheResult) {
   }
   const std::vector<std::pair<const char*, Mutation>> not_counted = {
       {"rounds", [](CoordinatorConfig& c) { c.rounds = 400; }},
+      {"target_accuracy", [](CoordinatorConfig& c) { c.target_accuracy = 0.5; }},
       {"bind", [](CoordinatorConfig& c) { c.bind = "tcp://*:1"; }},
       {"endpoint_file", [](CoordinatorConfig& c) { c.endpoint_file = ""; }},
       {"round_timeout", [](CoordinatorConfig& c) { c.round_timeout_s = 1; }},
