@@ -7,7 +7,8 @@
 namespace flotilla {
 
 StatusOr<std::optional<msg::SecAggStep>> SecureAggregationMember::begin(const msg::RoundTask& task, int client_id,
-                                                                        const ModelState& trained, int64_t num_samples,
+                                                                        const ModelState& trained,
+                                                                        const ModelState& extras, int64_t num_samples,
                                                                         msg::SecAggReport report) {
   const msg::SecureAggregationTask& s = task.secure_aggregation;
   sessions_.erase(client_id);
@@ -16,8 +17,8 @@ StatusOr<std::optional<msg::SecAggStep>> SecureAggregationMember::begin(const ms
     ASSIGN_OR_RETURN(noise_seed, secret_seed());
   }
   ASSIGN_OR_RETURN(secagg::EncodedUpdate encoded,
-                   secagg::encode_update(task.state, trained, num_samples, s, noise_seed));
-  secagg::UpdateLayout layout(task.state, s.report_unclipped);
+                   secagg::encode_update(task.state, trained, extras, num_samples, s, noise_seed));
+  secagg::UpdateLayout layout(task.state, s.extras_bound > 0 ? extras : ModelState(), s.report_unclipped);
   secagg::SecAggParams params{task.round, s.threshold, static_cast<size_t>(layout.length()), s.neighbours,
                               s.graph_seed};
   Session session{task.task_id, task.round, secagg::SecAggClient(client_id, params), std::move(layout),

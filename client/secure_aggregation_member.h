@@ -32,10 +32,12 @@ class SecureAggregationMember {
   explicit SecureAggregationMember(SecAggDropout dropout = {}) : dropout_(dropout) {}
 
   // Stage 0, after `client_id` trained for `task`: encodes its update (trained against the task's
-  // global model) and returns the step that answers the task: its keys and `report`. Nothing when
-  // the dropout says so. A newer task of the client replaces its earlier round's state.
+  // global model, and the client half's `extras` when the task sums them) and returns the step that answers the task:
+  // its keys and `report`. Nothing when the dropout says so. A newer task of the client replaces its earlier round's
+  // state.
   StatusOr<std::optional<msg::SecAggStep>> begin(const msg::RoundTask& task, int client_id, const ModelState& trained,
-                                                 int64_t num_samples, msg::SecAggReport report);
+                                                 const ModelState& extras, int64_t num_samples,
+                                                 msg::SecAggReport report);
   // Stages 1-3: the answer to the coordinator's step, or nothing (the dropout). FailedPrecondition
   // for a step of no round this process's client takes part in, or one the protocol refuses
   // (e.g. a request for both of a neighbour's shares).

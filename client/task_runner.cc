@@ -334,7 +334,7 @@ class TaskRunner::Impl {
     report.train_seconds = update.train_seconds;
     report.steps = update.steps;
     report.metrics = update.metrics;
-    auto step = secure_.begin(task, client_id, trained, update.num_samples, std::move(report));
+    auto step = secure_.begin(task, client_id, trained, update.extras, update.num_samples, std::move(report));
     if (!step.ok()) return task_error(task, client_id, step.status().with_context("secure aggregation"));
     if (!*step) return {};
     return encode(**step);

@@ -454,12 +454,13 @@ class Coordinator::Impl {
   // on the one sum the protocol reveals; the others are refused now, by name and reason.
   Status check_secure_aggregation() {
     if (!secure_aggregation_on() || dp_rule_) return Status();  // DP-FedAvg refused such rules already
+    if (takes_summed_extras(config_.aggregator)) return Status();
     const ModelState extras = aggregator_->expected_update_extras();
     if (!extras.empty())
-      return failed_precondition_error("--secagg cannot run aggregator '" + config_.aggregator +
-                                       "': its clients send extras ('" + extras[0].name +
-                                       "') beside the model, which secure aggregation does not sum yet; use an "
-                                       "averaging rule (fedavg, fedavgm, fedadam, fedyogi, fedadagrad, fedprox)");
+      return failed_precondition_error(
+          "--secagg cannot run aggregator '" + config_.aggregator + "': its clients send extras ('" + extras[0].name +
+          "') that its server step does not only add up, and secure aggregation reveals only sums; use an averaging "
+          "rule (fedavg, fedavgm, fedadam, fedyogi, fedadagrad, fedprox) or scaffold");
     if (!aggregator_->begin_fold(global_))
       return failed_precondition_error(
           "--secagg cannot run aggregator '" + config_.aggregator +
@@ -483,8 +484,11 @@ class Coordinator::Impl {
                        << (dp_rule_ ? ", DP noise added by the clients in shares"
                                     : ", updates clipped to " + canonical_number(options.clip_norm) +
                                           ", weights up to " + std::to_string(max_weight));
+    ModelState summed_extras;
+    if (takes_summed_extras(config_.aggregator)) summed_extras = aggregator_->expected_update_extras();
     return std::make_unique<SecureAggregationStage>(options, dp_rule_, privacy_.get(), max_weight,
-                                                    derive_seed(config_.experiment.seed, kSecAggGraphStream));
+                                                    derive_seed(config_.experiment.seed, kSecAggGraphStream),
+                                                    std::move(summed_extras));
   }
 
   // Before round 1 and before a checkpoint's aggregator state is restored: the server half learns
@@ -515,14 +519,15 @@ class Coordinator::Impl {
     // update of a model whose largest tensor is over the allowance).
     int64_t message_bytes = global_.byte_size() + expected_extras.byte_size();
     if (secure_aggregation_on()) {
-      // A masked input: a 64-bit word per element of the floating tensors, one tensor each, and a
-      // tail of two words at most.
+      // A masked input: a 64-bit word per element of the floating tensors (and of summed extras),
+      // one tensor each, and a tail of two words at most.
       int64_t words = 2;
-      for (const auto& e : global_.entries()) {
-        if (!e.tensor.is_floating_point()) continue;
-        largest = std::max<int64_t>(largest, static_cast<int64_t>(e.tensor.numel()) * 8);
-        words += static_cast<int64_t>(e.tensor.numel());
-      }
+      for (const ModelState* state : {static_cast<const ModelState*>(&global_), &expected_extras})
+        for (const auto& e : state->entries()) {
+          if (!e.tensor.is_floating_point()) continue;
+          largest = std::max<int64_t>(largest, static_cast<int64_t>(e.tensor.numel()) * 8);
+          words += static_cast<int64_t>(e.tensor.numel());
+        }
       message_bytes = std::max(message_bytes, words * 8);
     }
     options.max_frame_bytes = largest + kEnvelopeAllowance;

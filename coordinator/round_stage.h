@@ -39,16 +39,15 @@ class RoundStage {
   // Adds what every task of the round carries for this stage.
   virtual void prepare_task(msg::RoundTask& task) const { (void)task; }
   // Adds the stage's numbers to the aggregated round's metrics.
-  virtual void record(RoundMetrics& metrics) const { (void)metrics; }
-  // Secure aggregation: the protocol the round's `participants` answer through, and what their
-  // tasks carry of it (*task). Null (the default): updates arrive in the clear.
+  virtual void record(RoundMetrics& metrics) const {
+    (void)metrics;
+  }  // Secure aggregation: the protocol the round's `participants` answer through (its task() is
+  // what their tasks carry of it). Null (the default): updates arrive in the clear.
   virtual StatusOr<std::unique_ptr<SecureRound>> open_secure_round(int round, const std::vector<int>& participants,
-                                                                   const ModelState& global,
-                                                                   msg::SecureAggregationTask* task) const {
+                                                                   const ModelState& global) const {
     (void)round;
     (void)participants;
     (void)global;
-    (void)task;
     return std::unique_ptr<SecureRound>();
   }
   // The next global model from a finished secure round's sum, through `rule`.

@@ -20,12 +20,15 @@ constexpr double kNoiseSpan = 10.0;
 }  // namespace
 
 SecureAggregationStage::SecureAggregationStage(SecAggOptions options, DpFedAvg* dp, const RoundStage* inner,
-                                               int64_t max_weight, uint64_t graph_key)
+                                               int64_t max_weight, uint64_t graph_key, ModelState summed_extras)
     : options_(std::move(options)),
       dp_(dp),
       inner_(inner ? *inner : plain_rounds_),
       max_weight_(std::max<int64_t>(1, max_weight)),
-      graph_key_(graph_key) {}
+      graph_key_(graph_key),
+      summed_extras_(std::move(summed_extras)) {}
+
+bool takes_summed_extras(const std::string& name) { return name == "scaffold"; }
 
 int SecureAggregationStage::threshold_for(int participants) const {
   int degree = participants - 1;
@@ -33,8 +36,9 @@ int SecureAggregationStage::threshold_for(int participants) const {
   return std::max(2, static_cast<int>(std::ceil(options_.threshold * degree - 1e-9)));
 }
 
-StatusOr<std::unique_ptr<SecureRound>> SecureAggregationStage::open_secure_round(
-    int round, const std::vector<int>& participants, const ModelState& global, msg::SecureAggregationTask* task) const {
+StatusOr<std::unique_ptr<SecureRound>> SecureAggregationStage::open_secure_round(int round,
+                                                                                 const std::vector<int>& participants,
+                                                                                 const ModelState& global) const {
   const int n = static_cast<int>(participants.size());
   const int t = threshold_for(n);
   if (n < 3 || t > n - 1)
@@ -66,13 +70,14 @@ StatusOr<std::unique_ptr<SecureRound>> SecureAggregationStage::open_secure_round
   }
   // |w * (clipped delta + noise)| per element, the weight itself, the count: the bound each client's
   // elements stay within, so that the sum of n of them cannot wrap.
-  const double bound = std::max({weight * (s.clip_norm + kNoiseSpan * s.noise_stddev), weight, count_bound});
+  if (!summed_extras_.empty()) s.extras_bound = options_.extras_bound;
+  const double bound =
+      std::max({weight * (s.clip_norm + kNoiseSpan * s.noise_stddev), weight, count_bound, s.extras_bound});
   ASSIGN_OR_RETURN(secagg::FixedPoint encoding, secagg::FixedPoint::for_sum(n, bound));
   s.fraction_bits = encoding.fraction_bits();
   s.bound = bound;
-  secagg::UpdateLayout layout(global, s.report_unclipped);
+  secagg::UpdateLayout layout(global, summed_extras_, s.report_unclipped);
   secagg::SecAggParams params{round, t, static_cast<size_t>(layout.length()), s.neighbours, s.graph_seed};
-  *task = s;
   return std::make_unique<SecureRound>(params, std::move(s), std::move(layout), options_.stage_timeout_s);
 }
 
@@ -90,7 +95,7 @@ StatusOr<ModelState> SecureAggregationStage::aggregate_secure_sum(const SecureRo
   const msg::SecureAggregationTask& task = secure.task();
   const ModelState& global = *round.global;
   ASSIGN_OR_RETURN(secagg::DecodedSum sum,
-                   secagg::decode_sum(global, secure.layout(), task.fraction_bits, task.bound, words));
+                   secagg::decode_sum(global, summed_extras_, secure.layout(), task.fraction_bits, task.bound, words));
   if (dp_) return dp_->aggregate_noised_sum(round, sum.weighted_delta, secure.masked(), sum.unclipped);
   // The round as the rule's fold would see one update: global + sum / weights, with the weights.
   const double weight = std::round(sum.weight);
@@ -105,10 +110,18 @@ StatusOr<ModelState> SecureAggregationStage::aggregate_secure_sum(const SecureRo
                        ? at::add(g.to(at::kDouble), at::div(sum.weighted_delta[i].tensor, weight)).to(g.scalar_type())
                        : g.clone());
   }
+  ClientUpdate summed(0, static_cast<int64_t>(weight), std::move(mean_model));
+  if (!summed_extras_.empty()) {
+    // A rule that sums its clients' extras gets them summed, in their own dtypes.
+    for (size_t i = 0; i < summed_extras_.size(); ++i)
+      summed.extras.add(summed_extras_[i].name, sum.extras[i].tensor.to(summed_extras_[i].tensor.scalar_type()));
+    AggregationRound one = round;
+    one.updates = std::span<const ClientUpdate>(&summed, 1);
+    return rule.aggregate(one);
+  }
   std::unique_ptr<UpdateFold> fold = rule.begin_fold(global);
   if (!fold) return failed_precondition_error("the rule cannot take a sum (it needs every update)");
-  RETURN_IF_ERROR(fold->add(ClientUpdate(0, static_cast<int64_t>(weight), std::move(mean_model)))
-                      .with_context("secure aggregation's sum"));
+  RETURN_IF_ERROR(fold->add(summed).with_context("secure aggregation's sum"));
   return fold->finish(round);
 }
 

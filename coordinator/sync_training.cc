@@ -207,8 +207,7 @@ Status SyncTraining::run_round(int round_number) {
   aggregation_ = std::make_unique<RoundAggregation>(ctx_.aggregator, ctx_.global, round_number);
   round_extras_ = ctx_.aggregator.task_extras(round_number).to_cpu();
   RETURN_IF_ERROR(round_extras_.check_finite().with_context("aggregator '" + config.aggregator + "' task extras"));
-  msg::SecureAggregationTask secure_task;
-  ASSIGN_OR_RETURN(secure_, stage_.open_secure_round(round_number, sampled, ctx_.global, &secure_task));
+  ASSIGN_OR_RETURN(secure_, stage_.open_secure_round(round_number, sampled, ctx_.global));
   send_tasks(sampled);
 
   // Collect until the round is complete or the timeout passed; lost clients end their tasks at

@@ -297,6 +297,7 @@ void to_proto(const msg::SecureAggregationTask& t, pb::SecureAggregation* p) {
   p->set_noise_stddev(t.noise_stddev);
   p->set_count_noise_stddev(t.count_noise_stddev);
   p->set_report_unclipped(t.report_unclipped);
+  p->set_extras_bound(t.extras_bound);
 }
 
 void to_proto(const msg::SecAggShare& share, pb::SecAggShare* p) {
@@ -536,6 +537,9 @@ StatusOr<msg::SecureAggregationTask> from_proto(const pb::SecureAggregation& p) 
   t.noise_stddev = p.noise_stddev();
   t.count_noise_stddev = p.count_noise_stddev();
   t.report_unclipped = p.report_unclipped();
+  t.extras_bound = p.extras_bound();
+  if (!std::isfinite(t.extras_bound) || t.extras_bound < 0)
+    return invalid_argument_error("secure aggregation asks for an extras bound of " + std::to_string(t.extras_bound));
   if (t.fraction_bits < 0 || t.fraction_bits > 62 || !std::isfinite(t.bound) || t.bound <= 0 ||
       !std::isfinite(t.clip_norm) || t.clip_norm <= 0)
     return invalid_argument_error("secure aggregation asks for " + std::to_string(t.fraction_bits) +

@@ -127,6 +127,9 @@ struct SecureAggregationTask {
   double noise_stddev = 0.0;
   double count_noise_stddev = 0.0;
   bool report_unclipped = false;  // adds 1 (within the clip norm) or 0 to the vector's tail
+  // > 0: the client's extras (SCAFFOLD's delta_c), unweighted, follow its delta in the vector, each
+  // element within this bound; 0: the rule takes no extras.
+  double extras_bound = 0.0;
 
   bool enabled() const { return threshold > 0; }
 };

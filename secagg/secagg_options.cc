@@ -21,6 +21,8 @@ std::vector<OptionSpec> secagg_option_specs() {
           {"stage_timeout", canonical_number(d.stage_timeout_s), "seconds each protocol stage waits; > 0"},
           {"max_weight", std::to_string(d.max_weight),
            "largest sample weight of a client; 0 = the largest training set known"},
+          {"extras_bound", canonical_number(d.extras_bound),
+           "largest |element| of a summed extra (SCAFFOLD's delta_c); > 0"},
           {"record_masked_input", "", "audit: write round 1's first masked input here (raw 64-bit words)"}};
 }
 
@@ -38,6 +40,7 @@ StatusOr<SecAggOptions> secagg_options_from(const std::string& mode, Options opt
   ASSIGN_OR_RETURN(o.clip_norm, options.get_double("clip_norm"));
   ASSIGN_OR_RETURN(o.stage_timeout_s, options.get_double("stage_timeout"));
   ASSIGN_OR_RETURN(o.max_weight, options.get_int("max_weight"));
+  ASSIGN_OR_RETURN(o.extras_bound, options.get_double("extras_bound"));
   ASSIGN_OR_RETURN(o.record_masked_input, options.get_string("record_masked_input"));
   RETURN_IF_ERROR(check_secagg_range(o.threshold > 0 && o.threshold <= 1, "threshold", "in (0, 1]", o.threshold));
   RETURN_IF_ERROR(check_secagg_range(neighbours == 0 || (neighbours >= 2 && neighbours <= 65536), "neighbours",
@@ -48,13 +51,16 @@ StatusOr<SecAggOptions> secagg_options_from(const std::string& mode, Options opt
   RETURN_IF_ERROR(check_secagg_range(std::isfinite(o.stage_timeout_s) && o.stage_timeout_s > 0, "stage_timeout",
                                      "> 0 and finite", o.stage_timeout_s));
   RETURN_IF_ERROR(check_secagg_range(o.max_weight >= 0, "max_weight", ">= 0", static_cast<double>(o.max_weight)));
+  RETURN_IF_ERROR(check_secagg_range(std::isfinite(o.extras_bound) && o.extras_bound > 0, "extras_bound",
+                                     "> 0 and finite", o.extras_bound));
   return o;
 }
 
 std::map<std::string, std::string> to_map(const SecAggOptions& o) {
-  return {{"threshold", canonical_number(o.threshold)}, {"neighbours", std::to_string(o.neighbours)},
-          {"clip_norm", canonical_number(o.clip_norm)}, {"stage_timeout", canonical_number(o.stage_timeout_s)},
-          {"max_weight", std::to_string(o.max_weight)}, {"record_masked_input", o.record_masked_input}};
+  return {{"threshold", canonical_number(o.threshold)},  {"neighbours", std::to_string(o.neighbours)},
+          {"clip_norm", canonical_number(o.clip_norm)},  {"stage_timeout", canonical_number(o.stage_timeout_s)},
+          {"max_weight", std::to_string(o.max_weight)},  {"extras_bound", canonical_number(o.extras_bound)},
+          {"record_masked_input", o.record_masked_input}};
 }
 
 }  // namespace flotilla

@@ -28,6 +28,9 @@ struct SecAggOptions {
   // The largest sample weight a client may bring; 0: the largest training set among the clients
   // the coordinator knows of.
   int64_t max_weight = 0;
+  // Rules whose clients' extras are summed (SCAFFOLD's delta_c): the largest magnitude an extra's
+  // element may have; a client beyond it fails its encoding, naming the bound. > 0.
+  double extras_bound = 1000.0;
   // Audit: write the first masked input the coordinator receives (round 1) to this file, as raw
   // little-endian 64-bit words, to check that it looks uniform. Empty: none.
   std::string record_masked_input;

@@ -12,6 +12,7 @@ namespace flotilla::secagg {
 namespace {
 
 constexpr const char* kTailEntry = "secagg/tail";
+constexpr const char* kExtraPrefix = "extra/";
 
 // The words of `t` (an int64 tensor) appended to `out`.
 void append_words(const at::Tensor& t, std::vector<uint64_t>& out) {
@@ -29,11 +30,16 @@ at::Tensor words_tensor(std::span<const uint64_t> words) {
 
 }  // namespace
 
-UpdateLayout::UpdateLayout(const ModelState& global, bool report_unclipped) : report_unclipped_(report_unclipped) {
+UpdateLayout::UpdateLayout(const ModelState& global, const ModelState& extras, bool report_unclipped)
+    : report_unclipped_(report_unclipped) {
   for (const auto& e : global.entries()) {
     if (!e.tensor.is_floating_point()) continue;
     entries_.emplace_back(e.name, e.tensor.numel());
     body_ += e.tensor.numel();
+  }
+  for (const auto& e : extras.entries()) {
+    entries_.emplace_back(kExtraPrefix + e.name, e.tensor.numel());
+    extras_ += e.tensor.numel();
   }
 }
 
@@ -68,10 +74,16 @@ StatusOr<std::vector<uint64_t>> UpdateLayout::from_state(const ModelState& state
   return words;
 }
 
-StatusOr<EncodedUpdate> encode_update(const ModelState& global, const ModelState& trained, int64_t num_samples,
-                                      const msg::SecureAggregationTask& task, uint64_t noise_seed) {
+StatusOr<EncodedUpdate> encode_update(const ModelState& global, const ModelState& trained, const ModelState& extras,
+                                      int64_t num_samples, const msg::SecureAggregationTask& task,
+                                      uint64_t noise_seed) {
   RETURN_IF_ERROR(trained.check_same_layout(global).with_context("secure aggregation"));
-  const UpdateLayout layout(global, task.report_unclipped);
+  if (task.extras_bound <= 0 && !extras.empty())
+    return invalid_argument_error("the update carries extras ('" + extras[0].name +
+                                  "') but the round's secure aggregation takes none");
+  const ModelState no_extras;
+  const ModelState& summed = task.extras_bound > 0 ? extras : no_extras;
+  const UpdateLayout layout(global, summed, task.report_unclipped);
   // The delta over the floating entries, flat, in float64.
   std::vector<at::Tensor> parts;
   for (size_t i = 0; i < global.size(); ++i) {
@@ -93,19 +105,34 @@ StatusOr<EncodedUpdate> encode_update(const ModelState& global, const ModelState
   delta.mul_(weight);
   std::vector<double> values(static_cast<size_t>(layout.length()));
   if (delta.numel() > 0) std::memcpy(values.data(), delta.data_ptr<double>(), delta.numel() * sizeof(double));
-  values[static_cast<size_t>(layout.body())] = weight;
+  // The extras, unweighted: the rule sums them (SCAFFOLD's c moves by the sum of the delta_c).
+  size_t at_extra = static_cast<size_t>(layout.body());
+  for (const auto& e : summed.entries()) {
+    const at::Tensor flat = e.tensor.to(at::kCPU, at::kDouble).contiguous().flatten();
+    const double largest = flat.numel() > 0 ? flat.abs().max().item<double>() : 0.0;
+    if (!(largest <= task.extras_bound))
+      return invalid_argument_error("extra '" + e.name + "' has an element of magnitude " + std::to_string(largest) +
+                                    ", beyond the secure aggregation's extras bound " +
+                                    std::to_string(task.extras_bound) + " (--secagg-opt extras_bound)");
+    if (flat.numel() > 0)
+      std::memcpy(values.data() + at_extra, flat.data_ptr<double>(),
+                  static_cast<size_t>(flat.numel()) * sizeof(double));
+    at_extra += static_cast<size_t>(flat.numel());
+  }
+  const size_t tail = static_cast<size_t>(layout.body() + layout.extras());
+  values[tail] = weight;
   if (task.report_unclipped) {
     double bit = out.within_clip_norm ? 1.0 : 0.0;
     if (task.count_noise_stddev > 0)
       bit += gaussian_draw(task.count_noise_stddev, noise_seed ^ 0x434f554e54ULL);  // "COUNT": a stream of its own
-    values[static_cast<size_t>(layout.body()) + 1] = bit;
+    values[tail + 1] = bit;
   }
   ASSIGN_OR_RETURN(out.words, FixedPoint(task.fraction_bits, task.bound).encode(values));
   return out;
 }
 
-StatusOr<DecodedSum> decode_sum(const ModelState& global, const UpdateLayout& layout, int fraction_bits, double bound,
-                                std::span<const uint64_t> sum) {
+StatusOr<DecodedSum> decode_sum(const ModelState& global, const ModelState& extras, const UpdateLayout& layout,
+                                int fraction_bits, double bound, std::span<const uint64_t> sum) {
   if (static_cast<int64_t>(sum.size()) != layout.length())
     return invalid_argument_error("secure sum has " + std::to_string(sum.size()) + " words; the layout has " +
                                   std::to_string(layout.length()));
@@ -120,6 +147,12 @@ StatusOr<DecodedSum> decode_sum(const ModelState& global, const UpdateLayout& la
     at::Tensor t = at::empty({e.tensor.numel()}, at::kDouble);
     std::memcpy(t.data_ptr<double>(), values.data() + offset, static_cast<size_t>(e.tensor.numel()) * sizeof(double));
     out.weighted_delta.add(e.name, t.view(e.tensor.sizes()));
+    offset += static_cast<size_t>(e.tensor.numel());
+  }
+  for (const auto& e : extras.entries()) {
+    at::Tensor t = at::empty({e.tensor.numel()}, at::kDouble);
+    std::memcpy(t.data_ptr<double>(), values.data() + offset, static_cast<size_t>(e.tensor.numel()) * sizeof(double));
+    out.extras.add(e.name, t.view(e.tensor.sizes()));
     offset += static_cast<size_t>(e.tensor.numel());
   }
   out.weight = values[offset];

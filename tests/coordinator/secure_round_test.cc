@@ -66,9 +66,10 @@ class SecureRoundTest : public ::testing::Test {
     task.round = 1;
     task.task_id = 99;
     task.state = global_;
-    auto opened = stage.open_secure_round(1, ids, global_, &task.secure_aggregation);
+    auto opened = stage.open_secure_round(1, ids, global_);
     EXPECT_TRUE(opened.ok()) << opened.status();
     std::unique_ptr<SecureRound> secure = std::move(opened).value();
+    task.secure_aggregation = secure->task();
     std::map<int, std::unique_ptr<SecureAggregationMember>> members;
     for (int id : ids) {
       auto drop = drops.find(id);
@@ -83,7 +84,8 @@ class SecureRoundTest : public ::testing::Test {
     };
     Clock::time_point now = Clock::now();
     for (int id : ids) {
-      auto keys = members[id]->begin(task, id, trained_by(global_, id, id == 0 ? 50.0 : 0.5), samples(id), {});
+      auto keys =
+          members[id]->begin(task, id, trained_by(global_, id, id == 0 ? 50.0 : 0.5), ModelState(), samples(id), {});
       EXPECT_TRUE(keys.ok()) << keys.status();
       if (*keys) EXPECT_TRUE(secure->add_keys(**keys).ok());
     }
@@ -234,9 +236,8 @@ TEST_F(SecureRoundTest, AStepOutOfTurnIsRefusedAndRoundsOfTooFewClientsAreNotOpe
   SecAggOptions options;
   options.enabled = true;
   SecureAggregationStage stage(options, nullptr, nullptr, 100, 1);
-  msg::SecureAggregationTask task;
-  EXPECT_FALSE(stage.open_secure_round(1, {0, 1}, global_, &task).ok());
-  auto opened = stage.open_secure_round(1, {0, 1, 2}, global_, &task);
+  EXPECT_FALSE(stage.open_secure_round(1, {0, 1}, global_).ok());
+  auto opened = stage.open_secure_round(1, {0, 1, 2}, global_);
   ASSERT_TRUE(opened.ok()) << opened.status();
   SecureRound& secure = **opened;
   msg::SecAggStep shares;
