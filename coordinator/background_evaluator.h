@@ -13,6 +13,7 @@
 
 #include <c10/core/Device.h>
 
+#include <chrono>
 #include <future>
 #include <memory>
 
@@ -48,6 +49,10 @@ class BackgroundEvaluator {
   // it runs). Requires !running().
   void start(ModelState state);
   bool running() const { return pending_.valid(); }
+  // An evaluation was started and has finished (wait() returns at once).
+  bool finished() const {
+    return pending_.valid() && pending_.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+  }
   // Waits for the started evaluation. Requires running().
   StatusOr<Result> wait();
 

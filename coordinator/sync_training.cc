@@ -333,6 +333,13 @@ Status SyncTraining::run_round(int round_number) {
                                                        federated_eval_sample(config, sampleable_ids(), round_number),
                                                        config.train, config.round_timeout_s, ctx_.stop));
   }
+  // Submitting commits the round before, once its evaluation is done: the loop keeps turning
+  // (heartbeats, registrations) until then, or an evaluation slower than --peer-timeout (a large
+  // model on busy cores) would have every client take the coordinator for dead.
+  while (ctx_.evaluator.running() && !ctx_.evaluator.finished()) {
+    if (ctx_.stopping()) return aborted_error("stopped after round " + std::to_string(round_number));
+    RETURN_IF_ERROR(ctx_.hub.pump(this, std::chrono::milliseconds(20)));
+  }
   return ctx_.committer.submit(std::move(metrics), ctx_.global, std::move(aggregator_state), evaluate);
 }
 
