@@ -46,6 +46,9 @@ void SecureRound::advance(Clock::time_point now, const Send& send) {
   ++stage_;
   deadline_ = now + stage_timeout_;
   expected_.clear();
+  // A send that fails loses the process at once, which drops its clients from within send():
+  // the stage moves on only after every message of this one went out.
+  advancing_ = true;
   switch (stage_) {
     case 1:
       for (int id : server_.advertised()) {
@@ -89,11 +92,12 @@ void SecureRound::advance(Clock::time_point now, const Send& send) {
     default:
       break;
   }
+  advancing_ = false;
   maybe_advance(now, send);
 }
 
 void SecureRound::maybe_advance(Clock::time_point now, const Send& send) {
-  if (stage_ >= 1 && stage_ <= 3 && expected_.empty()) advance(now, send);
+  if (!advancing_ && stage_ >= 1 && stage_ <= 3 && expected_.empty()) advance(now, send);
 }
 
 Status SecureRound::on_step(const msg::SecAggStep& step, Clock::time_point now, const Send& send) {

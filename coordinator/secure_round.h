@@ -88,6 +88,7 @@ class SecureRound {
   std::map<int, std::string> dropouts_;
   std::vector<uint64_t> first_masked_;
   int unmasked_ = 0;
+  bool advancing_ = false;  // advance() is sending a stage's messages
 };
 
 // Adds a finished secure round's numbers to the round's metrics.policy: the threshold, how many

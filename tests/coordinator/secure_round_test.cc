@@ -252,5 +252,39 @@ TEST_F(SecureRoundTest, AStepOutOfTurnIsRefusedAndRoundsOfTooFewClientsAreNotOpe
   EXPECT_FALSE(secure.add_keys(keys).ok());
 }
 
+// A process lost while a stage's messages go out drops its clients from within the send: the
+// stage still reaches everyone else, and moves on only when they answer.
+TEST_F(SecureRoundTest, AClientLostWhileAStageIsSentDoesNotCutTheStageShort) {
+  SecAggOptions options;
+  options.enabled = true;
+  SecureAggregationStage stage(options, nullptr, nullptr, 1000, 3);
+  auto opened = stage.open_secure_round(1, {0, 1, 2, 3}, global_);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  SecureRound& secure = **opened;
+  msg::RoundTask task;
+  task.round = 1;
+  task.task_id = 5;
+  task.state = global_;
+  task.secure_aggregation = secure.task();
+  std::vector<std::unique_ptr<SecureAggregationMember>> members;
+  for (int id = 0; id < 4; ++id) {
+    members.push_back(std::make_unique<SecureAggregationMember>());
+    auto keys = members.back()->begin(task, id, trained_by(global_, id, 0.5), ModelState(), samples(id), {});
+    ASSERT_TRUE(keys.ok() && *keys) << keys.status();
+    ASSERT_TRUE(secure.add_keys(**keys).ok());
+  }
+  const Clock::time_point now = Clock::now();
+  std::vector<int> reached;
+  SecureRound::Send send = [&](msg::SecAggStep step) {
+    if (step.client_id == 0) return secure.drop(0, now, send);  // its process is gone
+    reached.push_back(step.client_id);
+  };
+  secure.start(now, send);
+  EXPECT_EQ(secure.stage(), 1);
+  EXPECT_EQ(reached, (std::vector<int>{1, 2, 3}));
+  ASSERT_EQ(secure.dropouts().count(0), 1u);
+  EXPECT_EQ(secure.dropouts().at(0), "dropped before sharing keys");
+}
+
 }  // namespace
 }  // namespace flotilla
