@@ -408,30 +408,28 @@ std::optional<double> LiveStatus::seconds_left(Clock::time_point now) const {
   return mean * (remaining - 1) + std::max(0.0, mean - in_current);
 }
 
+LiveStatus::Totals LiveStatus::totals() const {
+  return {info_,           status_,         alive_,         last_committed_, lost_total_,
+          upload_in_use_,  completed_,      test_accuracy_, test_loss_,      federated_accuracy_,
+          federated_loss_, mean_staleness_, epsilon_};
+}
+
 std::string LiveStatus::state_json() const {
   const auto now = now_();
   // Copied under the lock, formatted after it.
-  RunInfo info;
-  std::string status, message;
+  Totals totals_now;
+  std::string message;
   std::vector<Row> rows;
-  int task_round, closed_round, last_committed, alive;
-  int64_t lost_total, upload_in_use, completed;
+  int task_round, closed_round;
   double started_unix, elapsed;
-  std::optional<double> round_elapsed, left, mean_round, test_accuracy, test_loss, federated_accuracy, federated_loss,
-      mean_staleness, epsilon;
+  std::optional<double> round_elapsed, left, mean_round;
   {
     std::lock_guard lock(mutex_);
-    info = info_;
-    status = status_;
+    totals_now = totals();
     message = message_;
     rows = rows_;
     task_round = task_round_;
     closed_round = closed_round_;
-    last_committed = last_committed_;
-    alive = alive_;
-    lost_total = lost_total_;
-    upload_in_use = upload_in_use_;
-    completed = completed_;
     started_unix = run_start_unix_;
     elapsed = started_ ? seconds_between(run_start_, now) : 0.0;
     if (round_start_) round_elapsed = seconds_between(*round_start_, now);
@@ -440,13 +438,9 @@ std::string LiveStatus::state_json() const {
       mean_round = seconds_between(closes_.front(), closes_.back()) / static_cast<double>(closes_.size() - 1);
     else if (!round_seconds_.empty())
       mean_round = round_seconds_.front();
-    test_accuracy = test_accuracy_;
-    test_loss = test_loss_;
-    federated_accuracy = federated_accuracy_;
-    federated_loss = federated_loss_;
-    mean_staleness = mean_staleness_;
-    epsilon = epsilon_;
   }
+  const auto& [info, status, alive, last_committed, lost_total, upload_in_use, completed, test_accuracy, test_loss,
+               federated_accuracy, federated_loss, mean_staleness, epsilon] = totals_now;
   const bool running = status == "waiting" || status == "training";
   const int in_progress =
       running ? std::min(std::max(task_round, closed_round + 1), std::max(info.rounds, 1)) : closed_round;
@@ -551,35 +545,22 @@ std::string LiveStatus::rounds_json(int since) const {
 }
 
 std::string LiveStatus::prometheus_text() const {
-  RunInfo info;
-  std::string status;
-  int alive, last_committed;
-  int64_t lost_total, upload_in_use, completed, failed, sent, received, duration_count;
+  Totals totals_now;
+  int64_t failed, sent, received, duration_count;
   std::vector<int64_t> counts;
   double duration_sum;
-  std::optional<double> test_accuracy, test_loss, federated_accuracy, federated_loss, mean_staleness, epsilon;
   {
     std::lock_guard lock(mutex_);
-    info = info_;
-    status = status_;
-    alive = alive_;
-    last_committed = last_committed_;
-    lost_total = lost_total_;
-    upload_in_use = upload_in_use_;
-    completed = completed_;
+    totals_now = totals();
     failed = failed_;
     sent = bytes_sent_total_;
     received = bytes_received_total_;
     counts = duration_counts_;
     duration_sum = duration_sum_;
     duration_count = duration_count_;
-    test_accuracy = test_accuracy_;
-    test_loss = test_loss_;
-    federated_accuracy = federated_accuracy_;
-    federated_loss = federated_loss_;
-    mean_staleness = mean_staleness_;
-    epsilon = epsilon_;
   }
+  const auto& [info, status, alive, last_committed, lost_total, upload_in_use, completed, test_accuracy, test_loss,
+               federated_accuracy, federated_loss, mean_staleness, epsilon] = totals_now;
   Exposition e;
   e.family("flotilla_run_info", "gauge", "The run this coordinator serves (always 1; its labels say which).");
   e.sample("flotilla_run_info", 1,

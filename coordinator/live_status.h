@@ -106,6 +106,17 @@ class LiveStatus : public RunObserver {
   // `state` (a fresh task clears the note of their last outcome).
   void enter_round(int round, const std::vector<int>& ids, ClientState state, bool clear_note);
   std::optional<double> seconds_left(Clock::time_point now) const;
+  // What both the JSON state and the Prometheus text report of the run, copied out together so
+  // that each formats it after releasing the lock. Requires the lock.
+  struct Totals {
+    RunInfo info;
+    std::string status;
+    int alive = 0;
+    int last_committed = 0;
+    int64_t lost_total = 0, upload_in_use = 0, completed = 0;
+    std::optional<double> test_accuracy, test_loss, federated_accuracy, federated_loss, mean_staleness, epsilon;
+  };
+  Totals totals() const;
 
   std::function<Clock::time_point()> now_;
   mutable std::mutex mutex_;
