@@ -7,15 +7,15 @@
 #include <iostream>
 
 #include "core/shape_text.h"
+#include "tools/command_line.h"
 #include "tools/data/leaf_convert.h"
 
 namespace {
 
 using namespace flotilla;
 
-// Exit statuses, as --help states them.
-constexpr int kExitData = 1;   // the input could not be read or converted
-constexpr int kExitUsage = 2;  // bad flags
+// Exit statuses, as --help states them (2, kExitUsage: bad flags, tools/command_line.h).
+constexpr int kExitData = 1;  // the input could not be read or converted
 
 int64_t count_rows(const std::string& csv_path) {
   std::ifstream in(csv_path);
@@ -59,14 +59,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   leaf_cmd->add_flag("--float", float_output, "store x as float32 as given, instead of uint8 round(x * 255)");
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::Success& e) {  // --help
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    std::cerr << "error: " << e.what() << "\n";
-    return kExitUsage;
-  }
+  if (auto stop = parse_command_line(app, argc, argv)) return *stop;
 
   if (leaf_cmd->parsed()) {
     auto parsed = parse_shape_text(shape);

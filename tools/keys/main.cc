@@ -14,6 +14,7 @@
 #include <set>
 
 #include "core/id_ranges.h"
+#include "tools/command_line.h"
 #include "transport/allowlist.h"
 #include "transport/curve_keys.h"
 
@@ -21,9 +22,8 @@ namespace {
 
 using namespace flotilla;
 
-// Exit statuses, as --help states them.
+// Exit statuses, as --help states them (2, kExitUsage: bad flags, tools/command_line.h).
 constexpr int kExitFailure = 1;  // a file could not be read or written, or would be overwritten
-constexpr int kExitUsage = 2;    // bad arguments
 
 struct Failure {
   int exit_code;
@@ -125,14 +125,7 @@ int main(int argc, char** argv) {
   auto* show_cmd = app.add_subcommand("show", "print the public key of a .public or .secret file");
   show_cmd->add_option("file", show_path, "key file")->required();
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::Success& e) {  // --help
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    std::cerr << "error: " << e.what() << "\n";
-    return kExitUsage;
-  }
+  if (auto stop = parse_command_line(app, argc, argv)) return *stop;
 
   std::optional<Failure> failure;
   if (gen->parsed()) failure = generate(out_dir, names, force);

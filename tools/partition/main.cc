@@ -20,15 +20,15 @@
 #include "partitioners/partition_report.h"
 #include "partitioners/partition_stats.h"
 #include "partitioners/partitioner_flags.h"
+#include "tools/command_line.h"
 #include "training/experiment_setup.h"
 
 namespace {
 
 using namespace flotilla;
 
-// Exit statuses, as --help states them.
-constexpr int kExitData = 1;   // the data could not be loaded or split as asked
-constexpr int kExitUsage = 2;  // bad flags
+// Exit statuses, as --help states them (2, kExitUsage: bad flags, tools/command_line.h).
+constexpr int kExitData = 1;  // the data could not be loaded or split as asked
 
 std::string join(const std::vector<std::string>& items) {
   std::string out;
@@ -151,14 +151,7 @@ int main(int argc, char** argv) {
       ->check(at_least(0))
       ->capture_default_str();
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::Success& e) {  // --help
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    std::cerr << "error: " << e.what() << "\n";
-    return kExitUsage;
-  }
+  if (auto stop = parse_command_line(app, argc, argv)) return *stop;
   if (shards_flag->count() > 0) flags.shards_per_client = shards_per_client;
   if (labels_flag->count() > 0) flags.labels_per_client = labels_per_client;
   // As the coordinator does: a flag the scheme does not take is refused, not dropped. (An unknown

@@ -13,6 +13,7 @@
 #include <iostream>
 
 #include "privacy/rdp_accountant.h"
+#include "tools/command_line.h"
 
 namespace {
 
@@ -48,14 +49,7 @@ int main(int argc, char** argv) {
   CLI::App* noise = app.add_subcommand("noise", "the smallest noise multiplier within a target epsilon");
   common(noise);
   noise->add_option("--epsilon", target, "target epsilon")->required()->check(CLI::PositiveNumber);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::Success& e) {  // --help
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    std::cerr << "error: " << e.what() << "\n";
-    return 2;
-  }
+  if (auto stop = parse_command_line(app, argc, argv)) return *stop;
   if (eps->parsed()) {
     RdpAccountant accountant;
     accountant.compose(q, z, rounds);
