@@ -94,10 +94,9 @@ int main(int argc, char** argv) {
                  "fault injection: never finish round R's task, while heartbeats go on")
       ->group("Testing");
   std::string secagg_dropout;
-  app.add_option(
-         "--secagg-dropout", secagg_dropout,
-         "fault injection: ROUND:STAGE, stop answering round ROUND's (all: every round's) secure aggregation at "
-         "STAGE (0 keys, 1 shares, 2 masked input, 3 unmasking)")
+  app.add_option("--secagg-dropout", secagg_dropout,
+                 "fault injection: ROUND:STAGE[:exit], stop answering round ROUND's (all: every round's) secure "
+                 "aggregation at STAGE (0 keys, 1 shares, 2 masked input, 3 unmasking); :exit ends the process there")
       ->group("Testing");
   app.add_option("--log-level", log_level, "debug | info | warning | error")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
@@ -140,22 +139,29 @@ int main(int argc, char** argv) {
     options.model_trust.pinned_sha256 = pinned_sha;
   }
   if (!secagg_dropout.empty()) {
-    // ROUND:STAGE, or all:STAGE for every round (the bench's steady dropout rate).
-    const size_t colon = secagg_dropout.find(':');
+    // ROUND:STAGE, or all:STAGE for every round (the bench's steady dropout rate), and :exit for
+    // a process that dies there.
+    std::string text = secagg_dropout;
+    bool exit = false;
+    if (text.size() > 5 && text.compare(text.size() - 5, 5, ":exit") == 0) {
+      exit = true;
+      text.resize(text.size() - 5);
+    }
+    const size_t colon = text.find(':');
     int round = 0, stage = -1;
-    const std::string round_text = secagg_dropout.substr(0, colon);
+    const std::string round_text = text.substr(0, colon);
     try {
       round = round_text == "all" ? SecAggDropout::kEveryRound : std::stoi(round_text);
-      stage = colon == std::string::npos ? -1 : std::stoi(secagg_dropout.substr(colon + 1));
+      stage = colon == std::string::npos ? -1 : std::stoi(text.substr(colon + 1));
     } catch (const std::exception&) {
       round = 0;
     }
     if (colon == std::string::npos || round == 0 || round < SecAggDropout::kEveryRound || stage < 0 || stage > 3) {
       std::cerr << "error: --secagg-dropout '" << secagg_dropout
-                << "' must be ROUND:STAGE (ROUND >= 1 or all, STAGE 0..3)\n";
+                << "' must be ROUND:STAGE[:exit] (ROUND >= 1 or all, STAGE 0..3)\n";
       return 2;
     }
-    options.secagg_dropout = {round, stage};
+    options.secagg_dropout = {round, stage, exit};
   }
   auto ms = [](double s) { return std::chrono::milliseconds(static_cast<int64_t>(s * 1000)); };
   options.peer_timeout = ms(peer_timeout_s);

@@ -1,10 +1,22 @@
 #include "client/secure_aggregation_member.h"
 
+#include <cstdlib>
+
 #include "core/log.h"
 #include "privacy/gaussian_noise.h"
 #include "secagg/wire.h"
 
 namespace flotilla {
+
+bool SecureAggregationMember::drops_out(int client_id, int round, int stage) const {
+  if ((dropout_.round != round && dropout_.round != SecAggDropout::kEveryRound) || dropout_.stage != stage)
+    return false;
+  FLOTILLA_LOG(Warning) << "client " << client_id << " drops out of round " << round
+                        << "'s secure aggregation at stage " << stage << " (--secagg-dropout"
+                        << (dropout_.exit ? ": the process exits)" : ")");
+  if (dropout_.exit) std::_Exit(137);
+  return true;
+}
 
 StatusOr<std::optional<msg::SecAggStep>> SecureAggregationMember::begin(const msg::RoundTask& task, int client_id,
                                                                         const ModelState& trained,
@@ -25,11 +37,7 @@ StatusOr<std::optional<msg::SecAggStep>> SecureAggregationMember::begin(const ms
                   std::move(encoded.words)};
   ASSIGN_OR_RETURN(secagg::AdvertisedKeys keys, session.protocol.advertise());
   sessions_.emplace(client_id, std::move(session));
-  if (silent(task.round, 0)) {
-    FLOTILLA_LOG(Warning) << "client " << client_id << " drops out of round " << task.round
-                          << "'s secure aggregation before sending its keys (--secagg-dropout)";
-    return std::nullopt;
-  }
+  if (drops_out(client_id, task.round, 0)) return std::nullopt;
   msg::SecAggStep out;
   out.round = task.round;
   out.task_id = task.task_id;
@@ -47,11 +55,7 @@ StatusOr<std::optional<msg::SecAggStep>> SecureAggregationMember::answer(const m
     return failed_precondition_error("secure aggregation step for client " + std::to_string(step.client_id) +
                                      " of a round it takes no part in here");
   Session& session = found->second;
-  if (silent(session.round, step.stage)) {
-    FLOTILLA_LOG(Warning) << "client " << step.client_id << " drops out of round " << session.round
-                          << "'s secure aggregation at stage " << step.stage << " (--secagg-dropout)";
-    return std::nullopt;
-  }
+  if (drops_out(step.client_id, session.round, step.stage)) return std::nullopt;
   msg::SecAggStep out;
   out.round = session.round;
   out.task_id = session.task_id;

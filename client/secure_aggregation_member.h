@@ -21,10 +21,13 @@ namespace flotilla {
 // Fault injection for tests: in round `round` the process's clients stop answering at `stage`
 // (0: they train but never send their keys; 1: no shares; 2: no masked input; 3: no unmasking
 // shares), as a client that dropped out then would. round 0: never; kEveryRound: every round.
+// `exit`: the process dies there instead (exit status 137, as SIGKILL), so that the coordinator
+// notices through liveness rather than the stage's timeout.
 struct SecAggDropout {
   static constexpr int kEveryRound = -1;
   int round = 0;
   int stage = 0;
+  bool exit = false;
 };
 
 class SecureAggregationMember {
@@ -51,9 +54,8 @@ class SecureAggregationMember {
     secagg::UpdateLayout layout;
     std::vector<uint64_t> words;
   };
-  bool silent(int round, int stage) const {
-    return (dropout_.round == round || dropout_.round == SecAggDropout::kEveryRound) && dropout_.stage == stage;
-  }
+  // Whether the dropout falls here; when it is a process exit, the process ends now.
+  bool drops_out(int client_id, int round, int stage) const;
 
   SecAggDropout dropout_;
   std::map<int, Session> sessions_;  // by client id

@@ -160,6 +160,25 @@ TEST(SecureAggregationTest, AClientDroppingOutAtAnyStageLeavesTheRoundToTheOther
   }
 }
 
+// A process that dies in the middle of the protocol is noticed by liveness (its connection, its
+// silence past --peer-timeout), not by the stage's timeout: the round goes on without waiting.
+TEST(SecureAggregationTest, AProcessDyingMidProtocolIsNoticedByLiveness) {
+  LocalCluster cluster("secagg-dies");
+  ASSERT_TRUE(cluster.start_coordinator(run_flags(
+      2, {"--secagg", "on", "--secagg-opt", "stage_timeout=120", "--peer-timeout", "3", "--heartbeat-interval", "0.5"},
+      0)));
+  start_clients(cluster, flotilla::testing::kClientLiveness, {{2, {"--secagg-dropout", "1:2:exit"}}});
+  EXPECT_EQ(cluster.client("2").wait_for(120s), 137) << cluster.client("2").log();
+  ASSERT_EQ(cluster.wait_coordinator(180s), 0) << cluster.coordinator_log();
+  const auto rounds = cluster.rounds();
+  ASSERT_EQ(rounds.size(), 2u);
+  EXPECT_EQ(rounds[0]["status"], "ok");
+  EXPECT_EQ(policy_of(rounds[0], "secagg_masked"), kClients - 1);
+  EXPECT_LT(policy_of(rounds[0], "secagg_seconds"), 60.0);  // far below the 120 s stage timeout
+  for (const auto& client : rounds[0]["clients"])
+    if (client["client_id"] == 2) EXPECT_EQ(client["status"], "dropped: dropped before masking");
+}
+
 TEST(SecureAggregationTest, BelowTheThresholdTheRoundFailsSayingHowManyAgainstIt) {
   LocalCluster cluster("secagg-threshold");
   // t = every one of a client's 4 neighbours: one silent client is one too many.
