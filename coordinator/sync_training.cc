@@ -21,7 +21,7 @@ Status SyncTraining::run(int first_round) {
   for (int round = first_round; round <= ctx_.config.rounds; ++round) {
     if (auto why = stage_.stop_before(round)) {
       FLOTILLA_LOG(Warning) << *why;
-      return Status();
+      break;
     }
     // Evaluation runs a round behind: the round that reached the target is known while the next
     // one trains, so the run stops a round after it.
@@ -29,10 +29,22 @@ Status SyncTraining::run(int first_round) {
       if (int reached = ctx_.committer.first_round_reaching(ctx_.config.target_accuracy)) {
         FLOTILLA_LOG(Info) << "stopping before round " << round << ": round " << reached
                            << " reached --target-accuracy " << ctx_.config.target_accuracy;
-        return Status();
+        break;
       }
     }
     RETURN_IF_ERROR(run_round(round));
+  }
+  // The caller commits the last round once its evaluation is done.
+  return wait_for_evaluation("after the last round");
+}
+
+// Committing a round waits for its evaluation: the loop keeps turning (heartbeats, registrations)
+// until it is done, or an evaluation slower than --peer-timeout (a large model on busy cores)
+// would have every client take the coordinator for dead.
+Status SyncTraining::wait_for_evaluation(const std::string& when) {
+  while (ctx_.evaluator.running() && !ctx_.evaluator.finished()) {
+    if (ctx_.stopping()) return aborted_error("stopped " + when);
+    RETURN_IF_ERROR(ctx_.hub.pump(this, std::chrono::milliseconds(20)));
   }
   return Status();
 }
@@ -333,13 +345,8 @@ Status SyncTraining::run_round(int round_number) {
                                                        federated_eval_sample(config, sampleable_ids(), round_number),
                                                        config.train, config.round_timeout_s, ctx_.stop));
   }
-  // Submitting commits the round before, once its evaluation is done: the loop keeps turning
-  // (heartbeats, registrations) until then, or an evaluation slower than --peer-timeout (a large
-  // model on busy cores) would have every client take the coordinator for dead.
-  while (ctx_.evaluator.running() && !ctx_.evaluator.finished()) {
-    if (ctx_.stopping()) return aborted_error("stopped after round " + std::to_string(round_number));
-    RETURN_IF_ERROR(ctx_.hub.pump(this, std::chrono::milliseconds(20)));
-  }
+  // Submitting commits the round before, once its evaluation is done.
+  RETURN_IF_ERROR(wait_for_evaluation("after round " + std::to_string(round_number)));
   return ctx_.committer.submit(std::move(metrics), ctx_.global, std::move(aggregator_state), evaluate);
 }
 

@@ -38,6 +38,8 @@ class SyncTraining : public TrainingPolicy {
   // stage bounded by its own timeout) or the run is stopped.
   Status run_secure_stages();
   void send_secagg(msg::SecAggStep step);
+  // Turns the loop until the evaluation in progress (if any) is done; Aborted when stopped.
+  Status wait_for_evaluation(const std::string& when);
   std::vector<int> sampleable_ids() const;
   void send_tasks(const std::vector<int>& ids);
   void send_replacements(int attempt);
