@@ -35,7 +35,14 @@ class ChannelTest : public ::testing::TestWithParam<Transport> {
       client_options_ = testing::curve_client_options(client, server.public_key);
     }
   }
-  StatusOr<std::unique_ptr<ServerChannel>> bind() { return bind_server_channel(GetParam().endpoint, server_options_); }
+  // An inproc name gets a suffix per bind: ZeroMQ releases a closed socket's name asynchronously,
+  // so the next test binding the same name could find it still taken.
+  StatusOr<std::unique_ptr<ServerChannel>> bind() {
+    static int binds = 0;
+    std::string endpoint = GetParam().endpoint;
+    if (endpoint.rfind("inproc://", 0) == 0) endpoint += "-" + std::to_string(++binds);
+    return bind_server_channel(endpoint, server_options_);
+  }
   StatusOr<std::unique_ptr<ClientChannel>> connect(const std::string& endpoint) {
     return connect_client_channel(endpoint, client_options_);
   }
