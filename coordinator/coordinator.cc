@@ -464,7 +464,8 @@ class Coordinator::Impl {
     if (!aggregator_->begin_fold(global_))
       return failed_precondition_error(
           "--secagg cannot run aggregator '" + config_.aggregator +
-          "': it needs every client's update as it is (a median, a trimmed mean, Krum), and secure aggregation "
+          "': its server step does not fold the updates into a sum (a median, a trimmed mean, Krum, FedDyn), and "
+          "secure aggregation "
           "reveals only their sum; use an averaging rule (fedavg, fedavgm, fedadam, fedyogi, fedadagrad, fedprox)");
     return Status();
   }
