@@ -29,4 +29,18 @@ StatusOr<ModelState> apply_delta(const ModelState& global, const ModelState& del
   return out;
 }
 
+ModelState add_floating_delta(const ModelState& global, const ModelState& delta, double divisor) {
+  ModelState out;
+  for (size_t i = 0; i < global.size(); ++i) {
+    const at::Tensor g = global[i].tensor.to(at::kCPU);
+    if (!g.is_floating_point()) {
+      out.add(global[i].name, g.clone());
+      continue;
+    }
+    const at::Tensor d = delta[i].tensor.to(at::kDouble);
+    out.add(global[i].name, at::add(g.to(at::kDouble), divisor == 1.0 ? d : at::div(d, divisor)).to(g.scalar_type()));
+  }
+  return out;
+}
+
 }  // namespace flotilla

@@ -20,4 +20,10 @@ StatusOr<ModelState> compute_delta(const ModelState& trained, const ModelState& 
 // the layouts differ. Contiguous CPU tensors.
 StatusOr<ModelState> apply_delta(const ModelState& global, const ModelState& delta);
 
+// global + delta / divisor for the floating-point tensors, computed in float64 and stored in the
+// global tensor's dtype (the delta may be float64, e.g. a sum or a noised mean); the other tensors
+// keep the global model's value (a server-side mean has no counters to take). `delta` has the
+// global model's names and shapes. CPU tensors.
+ModelState add_floating_delta(const ModelState& global, const ModelState& delta, double divisor = 1.0);
+
 }  // namespace flotilla

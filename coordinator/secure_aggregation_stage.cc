@@ -6,6 +6,7 @@
 #include <cmath>
 #include <fstream>
 
+#include "compression/delta.h"
 #include "core/log.h"
 #include "partitioners/random.h"
 #include "secagg/fixed_point.h"
@@ -102,14 +103,7 @@ StatusOr<ModelState> SecureAggregationStage::aggregate_secure_sum(const SecureRo
   if (!(weight >= 1))
     return failed_precondition_error("secure aggregation's sum carries a total weight of " +
                                      std::to_string(sum.weight));
-  ModelState mean_model;
-  for (size_t i = 0; i < global.size(); ++i) {
-    const at::Tensor g = global[i].tensor.to(at::kCPU);
-    mean_model.add(global[i].name,
-                   g.is_floating_point()
-                       ? at::add(g.to(at::kDouble), at::div(sum.weighted_delta[i].tensor, weight)).to(g.scalar_type())
-                       : g.clone());
-  }
+  ModelState mean_model = add_floating_delta(global, sum.weighted_delta, weight);
   ClientUpdate summed(0, static_cast<int64_t>(weight), std::move(mean_model));
   if (!summed_extras_.empty()) {
     // A rule that sums its clients' extras gets them summed, in their own dtypes.

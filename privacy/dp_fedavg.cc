@@ -133,13 +133,7 @@ StatusOr<ModelState> DpFedAvg::step(const AggregationRound& round, const ModelSt
                                     double noisy_unclipped) {
   const ModelState& global = *round.global;
   // global + noised mean delta, as the round's one update to the wrapped rule.
-  ModelState next;
-  for (size_t i = 0; i < global.size(); ++i) {
-    const at::Tensor g = global[i].tensor.to(at::kCPU);
-    next.add(global[i].name, g.is_floating_point()
-                                 ? at::add(g.to(at::kDouble), mean[i].tensor.to(at::kDouble)).to(g.scalar_type())
-                                 : g.clone());
-  }
+  ModelState next = add_floating_delta(global, mean);
   std::unique_ptr<UpdateFold> inner = inner_->begin_fold(global);
   RETURN_IF_ERROR(inner->add(ClientUpdate(0, 1, std::move(next))).with_context("DP-FedAvg's noised mean"));
   ASSIGN_OR_RETURN(ModelState stepped, inner->finish(round));
