@@ -156,10 +156,11 @@ class TaskRunner::Impl {
     return Status();
   }
 
-  // The run's agreed input normalisation (a run on clients' own data), set before each task: the
-  // coordinator may have computed it only after this client registered.
+  // The run's agreed input normalisation, set before each task: the coordinator may have computed
+  // it only after this client registered. A public data set keeps its reader's statistics unless
+  // the task names others (--normalize none or given, protocol 11).
   void normalise_as_told(ClientData& data, const TrainConfig& config) const {
-    if (experiment_.dataset != kLocalDataset) return;  // the public readers' statistics
+    if (experiment_.dataset != kLocalDataset && config.input_mean.empty()) return;
     for (TensorDataset* d : {&data.train, &data.holdout, &data.test}) {
       d->mean = config.input_mean;
       d->std = config.input_std;

@@ -232,6 +232,7 @@ class Coordinator::Impl {
     }
     if (local && model_archive_)
       RETURN_IF_ERROR(check_model_input(*model_, ex.sample_shape, ex.num_classes).with_context(ex.model));
+    const int64_t input_channels = test.images.defined() && test.images.dim() >= 2 ? test.images.size(1) : 0;
     if (client_half_needs_features_ && !model_->provides_features())
       return failed_precondition_error("aggregator '" + config_.aggregator +
                                        "' needs the model's representation, and the TorchScript model defines no "
@@ -267,6 +268,7 @@ class Coordinator::Impl {
     if (model_archive_ && !config_.resume)
       RETURN_IF_ERROR(write_file_atomically(run_dir_ + "/" + kArchiveCopy, *model_archive_));
     if (!config_.resume && !local) RETURN_IF_ERROR(recorder_->write_partition(client_class_counts_));
+    RETURN_IF_ERROR(settle_public_normalisation(input_channels));
     FLOTILLA_LOG(Info) << "model " << ex.model << " (" << global_.numel() << " parameters, "
                        << megabytes(global_.byte_size()) << "); evaluating on " << device_.str();
     own_data_ = std::make_unique<OwnData>(config_.experiment, &client_class_counts_, &client_samples_);
@@ -394,6 +396,27 @@ class Coordinator::Impl {
     options.model_sha256 = model_sha256_;
     options.observer = live_.get();
     return options;
+  }
+
+  // A public data set under --normalize none or given: the per-channel statistics every task's
+  // TrainConfig carries, which the clients and the central evaluation apply in place of the
+  // reader's (none: the identity, pixels on the 0..1 scale as torchvision's ToTensor() gives them).
+  // Settled after config.json and the fingerprint hold the flags as given, as the federated
+  // statistics are, so that a resumed run settles them again the same way.
+  Status settle_public_normalisation(int64_t channels) {
+    if (config_.experiment.dataset == kLocalDataset || config_.normalize == "auto") return Status();
+    TrainConfig& t = config_.train;
+    if (config_.normalize == "none") {
+      t.input_mean.assign(static_cast<size_t>(channels), 0.0);
+      t.input_std.assign(static_cast<size_t>(channels), 1.0);
+    } else if (t.input_mean.size() != static_cast<size_t>(channels)) {
+      return invalid_argument_error("--input-mean/--input-std give " + std::to_string(t.input_mean.size()) +
+                                    " channel(s); " + config_.experiment.dataset + " has " + std::to_string(channels));
+    }
+    FLOTILLA_LOG(Info) << "input normalisation " << config_.normalize << ": mean " << join_numbers(t.input_mean)
+                       << ", std " << join_numbers(t.input_std) << " (in place of the reader's statistics)";
+    evaluator_->set_input_normalisation(t.input_mean, t.input_std);
+    return Status();
   }
 
   // Dataset local, once the clients registered: the input normalisation (fixed before round 1,

@@ -262,9 +262,9 @@ Status validate_training_shape(const CoordinatorConfig& c) {
 Status validate_own_data(const CoordinatorConfig& c) {
   const Experiment& e = c.experiment;
   const bool local = e.dataset == kLocalDataset;
-  if (c.normalize != "none" && c.normalize != "given" && c.normalize != "federated")
-    return invalid_argument_error("--normalize must be none, federated or given (--input-mean/--input-std), got '" +
-                                  c.normalize + "'");
+  if (c.normalize != "auto" && c.normalize != "none" && c.normalize != "given" && c.normalize != "federated")
+    return invalid_argument_error(
+        "--normalize must be auto, none, federated or given (--input-mean/--input-std), got '" + c.normalize + "'");
   if ((c.normalize == "given") != !c.train.input_mean.empty())
     return invalid_argument_error(
         "--input-mean and --input-std give the normalisation: they go with --normalize given");
@@ -274,8 +274,10 @@ Status validate_own_data(const CoordinatorConfig& c) {
     if (!(d > 0) || !std::isfinite(d)) return invalid_argument_error("--input-std values must be finite and > 0");
   for (double m : c.train.input_mean)
     if (!std::isfinite(m)) return invalid_argument_error("--input-mean values must be finite");
-  if (c.normalize != "none" && !local)
-    return invalid_argument_error("--normalize is for --dataset local; the public data sets come with their own");
+  if (c.normalize == "federated" && !local)
+    return invalid_argument_error(
+        "--normalize federated is for --dataset local (the statistics of the clients' own data); a public data set's "
+        "reader knows its statistics (--normalize auto), or use none or given");
   if (!c.test_data.empty() && !local)
     return invalid_argument_error("--test-data is for --dataset local; the public data sets have their test split");
   if (c.federated_eval != "auto" && c.federated_eval != "on" && c.federated_eval != "off")
@@ -587,7 +589,11 @@ std::string config_fingerprint(const CoordinatorConfig& c) {
   // TorchScript archive by its digest; where the file lies (model_file, test_data) is not counted.
   if (!e.sample_shape.empty()) counted["input_shape"] = e.sample_shape;
   if (e.num_classes != 0) counted["num_classes"] = e.num_classes;
-  if (c.normalize != defaults.normalize) counted["normalize"] = c.normalize;
+  // "none" was the default, and the only value, of clients' own data before "auto" existed:
+  // both mean none there, so such runs resume.
+  const bool default_scaling =
+      c.normalize == defaults.normalize || (e.dataset == kLocalDataset && c.normalize == "none");
+  if (!default_scaling) counted["normalize"] = c.normalize;
   if (!t.input_mean.empty()) {
     counted["input_mean"] = t.input_mean;
     counted["input_std"] = t.input_std;

@@ -25,11 +25,12 @@ struct CoordinatorConfig {
   // folder (its test split: test.pt, test.csv, official MNIST/CIFAR-10 files) or a .pt/.csv file.
   // Empty: no central evaluation; the clients evaluate (federated_eval).
   std::string test_data;
-  // Input normalisation of clients' own data: "none" (uint8 inputs scaled to 0..1, float ones as
-  // they are), "given" (train.input_mean / input_std, --input-mean / --input-std) or "federated"
-  // (mean and std computed from the sums the clients report at registration: only aggregates
-  // leave a site). The public data sets use their readers' statistics whatever this says.
-  std::string normalize = "none";
+  // Input normalisation: "auto" (a public data set's reader's per-channel statistics; clients'
+  // own data: none), "none" (uint8 inputs scaled to 0..1 and nothing more, float ones as they
+  // are: torchvision's ToTensor() alone, as NIID-Bench trains), "given" (train.input_mean /
+  // input_std, --input-mean / --input-std) or, for clients' own data only, "federated" (mean and
+  // std computed from the sums the clients report at registration: only aggregates leave a site).
+  std::string normalize = "auto";
   // Clients evaluate the global model on their own test data every eval_every rounds: "on", "off",
   // or "auto" (on for dataset local, off otherwise). federated_eval_fraction of the live clients
   // are asked (0: fraction's share).

@@ -191,17 +191,19 @@ int main(int argc, char** argv) {
       ->group("Clients' own data");
   app.add_option("--num-classes", ex.num_classes, "--dataset local: classes of the model (default: --test-data's)")
       ->group("Clients' own data");
-  app.add_option("--normalize", c.normalize,
-                 "--dataset local: none (uint8 inputs / 255) | federated (mean and std from the clients' sums) | given "
-                 "(--input-mean/--input-std)")
+  app.add_option(
+         "--normalize", c.normalize,
+         "input normalisation: auto (a public data set's statistics; own data: none) | none (uint8 inputs / 255 "
+         "only) | given (--input-mean/--input-std) | federated (--dataset local: mean and std from the clients' "
+         "sums)")
       ->capture_default_str()
-      ->group("Clients' own data");
+      ->group("Input normalisation");
   app.add_option("--input-mean", c.train.input_mean, "--normalize given: per-channel means (on the 0..1 scale)")
       ->delimiter(',')
-      ->group("Clients' own data");
+      ->group("Input normalisation");
   app.add_option("--input-std", c.train.input_std, "--normalize given: per-channel standard deviations")
       ->delimiter(',')
-      ->group("Clients' own data");
+      ->group("Input normalisation");
   app.add_option("--federated-eval", c.federated_eval,
                  "clients evaluate each evaluated round's model on their own test data: on | off | auto (on for "
                  "--dataset local)")

@@ -48,9 +48,10 @@ struct TrainConfig {
   // 1 = the sequential trainer, bit-reproducible; T > 1 = T threads over disjoint slices of each
   // epoch's batches, on the CPU only, not bit-reproducible. Total steps per epoch are the same.
   int local_threads = 1;
-  // Input normalisation the coordinator agreed on (given, or computed from the clients' sums):
-  // per channel, model input = (x - mean[c]) / std[c], x on the 0..1 scale for uint8 data. Empty:
-  // the data set's own (the public readers') or none. Used with clients' own data.
+  // Input normalisation the coordinator agreed on (given, computed from the clients' sums, or the
+  // identity for a public data set's --normalize none): per channel, model input =
+  // (x - mean[c]) / std[c], x on the 0..1 scale for uint8 data. Empty: the data set's own (the
+  // public readers' statistics) or, for clients' own data, none. Non-empty replaces the readers'.
   std::vector<double> input_mean;
   std::vector<double> input_std;
 };

@@ -16,7 +16,7 @@ namespace flotilla {
 
 // Bumped on any incompatible change of messages.proto; checked at registration and on every
 // envelope.
-inline constexpr uint32_t kProtocolVersion = 10;
+inline constexpr uint32_t kProtocolVersion = 11;
 
 struct Capabilities {
   std::string hostname;

@@ -148,6 +148,34 @@ TEST(CoordinatorConfigTest, ClientsOwnDataRunsAreValid) {
   EXPECT_FALSE(valid().federated_eval_enabled());
 }
 
+// A public data set keeps its reader's statistics (auto), or takes none (pixels on 0..1, as
+// NIID-Bench trains) or given ones; only federated needs clients' own data.
+TEST(CoordinatorConfigTest, PublicDataSetsTakeNoneOrGivenNormalisation) {
+  CoordinatorConfig c = valid();
+  c.experiment.dataset = "cifar10";
+  c.experiment.model = "cifar_cnn";
+  EXPECT_EQ(c.normalize, "auto");
+  c.normalize = "none";
+  EXPECT_TRUE(c.validate().ok()) << c.validate();
+  c.normalize = "given";
+  c.train.input_mean = {0.49, 0.48, 0.45};
+  c.train.input_std = {0.25, 0.24, 0.26};
+  EXPECT_TRUE(c.validate().ok()) << c.validate();
+}
+
+// Fingerprints: none on a public data set is another run than auto; on clients' own data none
+// was the old default and means what auto means there, so runs from before auto resume.
+TEST(CoordinatorConfigTest, FingerprintTellsPublicNormalisationsApart) {
+  CoordinatorConfig pub = valid();
+  CoordinatorConfig raw = pub;
+  raw.normalize = "none";
+  EXPECT_NE(config_fingerprint(pub), config_fingerprint(raw));
+  CoordinatorConfig local = valid_local();
+  CoordinatorConfig local_none = local;
+  local_none.normalize = "none";
+  EXPECT_EQ(config_fingerprint(local), config_fingerprint(local_none));
+}
+
 TEST(CoordinatorConfigTest, EachBadOwnDataSettingIsNamed) {
   struct Case {
     void (*mutate)(CoordinatorConfig&);
@@ -155,7 +183,7 @@ TEST(CoordinatorConfigTest, EachBadOwnDataSettingIsNamed) {
   };
   const Case cases[] = {
       {[](CoordinatorConfig& c) { c.experiment.sample_shape.clear(); }, "needs the model's input: --input-shape"},
-      {[](CoordinatorConfig& c) { c.normalize = "zscore"; }, "--normalize must be none, federated or given"},
+      {[](CoordinatorConfig& c) { c.normalize = "zscore"; }, "--normalize must be auto, none, federated or given"},
       {[](CoordinatorConfig& c) { c.normalize = "given"; }, "--input-mean and --input-std give the normalisation"},
       {[](CoordinatorConfig& c) { c.train.input_mean = {0.5}; }, "go with --normalize given"},
       {[](CoordinatorConfig& c) {
@@ -188,7 +216,7 @@ TEST(CoordinatorConfigTest, EachBadOwnDataSettingIsNamed) {
          c.experiment.num_classes = 0;
          c.normalize = "federated";
        },
-       "--normalize is for --dataset local"},
+       "--normalize federated is for --dataset local"},
   };
   for (const auto& tc : cases) {
     CoordinatorConfig c = valid_local();

@@ -379,27 +379,28 @@ TEST(CodecTest, RejectsOtherProtocolVersion) {
   Frames frames = encode(msg::Heartbeat{});
   std::string bytes(frames[0].view());
   ASSERT_EQ(bytes[0], 0x08);  // field 1, varint
-  bytes[1] = 0x0b;            // version 11
+  bytes[1] = 0x0c;            // version 12
   auto d = decode(Frames{Frame::from_string(bytes)});
   ASSERT_FALSE(d.ok());
   EXPECT_EQ(d.status().code(), StatusCode::kFailedPrecondition);
-  EXPECT_NE(d.status().message().find("protocol version 11"), std::string::npos);
+  EXPECT_NE(d.status().message().find("protocol version 12"), std::string::npos);
 }
 
 // Older peers (version 1 before Register.instance_id, version 2 before client halves and extras,
 // version 3 before one task per process and compression, version 4 before asynchronous and
 // decentralised training, version 5 before task ids, version 6 before upload offers, version 7
 // before data reports, shipped models and federated evaluation, version 8 before differential
-// privacy, version 9 before secure aggregation) are refused by number, not misread.
+// privacy, version 9 before secure aggregation, version 10 before a public data set's clients
+// took the run's normalisation) are refused by number, not misread.
 TEST(CodecTest, RejectsOlderProtocolVersions) {
-  for (char old_version : {'\x01', '\x02', '\x03', '\x04', '\x05', '\x06', '\x07', '\x08', '\x09'}) {
+  for (char old_version : {'\x01', '\x02', '\x03', '\x04', '\x05', '\x06', '\x07', '\x08', '\x09', '\x0a'}) {
     Frames frames = encode(msg::Heartbeat{});
     std::string bytes(frames[0].view());
     bytes[1] = old_version;
     auto d = decode(Frames{Frame::from_string(bytes)});
     ASSERT_FALSE(d.ok());
     const std::string expected =
-        "protocol version " + std::to_string(static_cast<int>(old_version)) + ", this build speaks 10";
+        "protocol version " + std::to_string(static_cast<int>(old_version)) + ", this build speaks 11";
     EXPECT_NE(d.status().message().find(expected), std::string::npos) << d.status().message();
   }
 }
