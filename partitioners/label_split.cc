@@ -8,6 +8,39 @@
 
 namespace flotilla {
 
+StatusOr<LabelAssignment> parse_label_assignment(const std::string& name) {
+  if (name == "rotation") return LabelAssignment::kRotation;
+  if (name == "niid_bench") return LabelAssignment::kNiidBench;
+  return invalid_argument_error("assignment must be rotation or niid_bench, got '" + name + "'");
+}
+
+namespace {
+
+// holders[c] = the clients holding class c, ascending; `present` lists the classes with samples,
+// ascending.
+std::vector<std::vector<size_t>> assign_holders(LabelAssignment assignment, std::vector<size_t> present,
+                                                size_t num_classes, size_t clients, size_t per, Rng& rng) {
+  std::vector<std::vector<size_t>> holders(num_classes);
+  const size_t count = present.size();
+  if (assignment == LabelAssignment::kRotation) {
+    rng.shuffle(present);
+    for (size_t client = 0; client < clients; ++client)
+      for (size_t j = 0; j < per; ++j) holders[present[(client * per + j) % count]].push_back(client);
+    return holders;
+  }
+  for (size_t client = 0; client < clients; ++client) {
+    std::vector<size_t> mine{present[client % count]};
+    while (mine.size() < per) {
+      const size_t drawn = present[rng.uniform_int(count)];
+      if (std::find(mine.begin(), mine.end(), drawn) == mine.end()) mine.push_back(drawn);
+    }
+    for (size_t c : mine) holders[c].push_back(client);
+  }
+  return holders;
+}
+
+}  // namespace
+
 Status check_label_split_options(const LabelSplitOptions& options) {
   if (options.labels_per_client < 1)
     return invalid_argument_error("labels_per_client must be >= 1, got " + std::to_string(options.labels_per_client));
@@ -37,11 +70,8 @@ StatusOr<Partition> LabelSplitPartitioner::partition(std::span<const int64_t> la
                                   " classes have samples; lower --labels-per-client");
 
   Rng rng(derive_seed(seed, 4));  // stream 4: the label split (IID uses 1, Dirichlet 2, shards 3)
-  rng.shuffle(order);
-  // holders[c] = the clients holding class c, ascending.
-  std::vector<std::vector<size_t>> holders(by_class.size());
-  for (size_t client = 0; client < k; ++client)
-    for (size_t j = 0; j < per; ++j) holders[order[(client * per + j) % present]].push_back(client);
+  const std::vector<std::vector<size_t>> holders =
+      assign_holders(options_.assignment, order, by_class.size(), k, per, rng);
 
   for (size_t c = 0; c < by_class.size(); ++c) {
     if (!holders[c].empty() && by_class[c].size() < holders[c].size())
@@ -77,9 +107,9 @@ StatusOr<Partition> LabelSplitPartitioner::partition(std::span<const int64_t> la
   }
   for (auto& mine : out.client_indices) std::sort(mine.begin(), mine.end());
   if (unused > 0) {
-    FLOTILLA_LOG(Warning) << "label_split: labels_per_client=" << per_client << " x " << k << " clients covers only "
-                          << k * per << " of " << present << " classes; the " << unused << " samples of classes {"
-                          << unheld << "} belong to no client";
+    FLOTILLA_LOG(Warning) << "label_split: no client of " << k << " holds classes {" << unheld
+                          << "} (labels_per_client=" << per_client << " of " << present << " classes); their " << unused
+                          << " samples belong to no client";
   }
   return out;
 }
@@ -88,10 +118,15 @@ PartitionerRegistry::Entry LabelSplitPartitioner::registry_entry() {
   return {"label_split",
           "non-IID: each client holds exactly K classes, split evenly among their holders (#C=k, Li et al. 2022)",
           {{"labels_per_client", "2",
-            "classes per client (K), 1 .. number of classes; with clients x K < classes some classes go unused"}},
+            "classes per client (K), 1 .. number of classes; with clients x K < classes some classes go unused"},
+           {"assignment", "rotation",
+            "which client holds which class: rotation (round a shuffled order, holders even) | niid_bench (client k "
+            "holds class k mod C plus random others, NIID-Bench's draw)"}},
           [](const Options& o) -> StatusOr<std::unique_ptr<Partitioner>> {
             LabelSplitOptions s;
             ASSIGN_OR_RETURN(s.labels_per_client, o.get_int("labels_per_client"));
+            ASSIGN_OR_RETURN(std::string assignment, o.get_string("assignment"));
+            ASSIGN_OR_RETURN(s.assignment, parse_label_assignment(assignment));
             RETURN_IF_ERROR(check_label_split_options(s));
             return std::unique_ptr<Partitioner>(new LabelSplitPartitioner(s));
           }};

@@ -101,5 +101,62 @@ TEST(LabelSplitPartitionerTest, ImpossibleRequestsAreInvalidArgument) {
   EXPECT_NE(thin.status().message().find("2 holders"), std::string::npos) << thin.status();
 }
 
+// NIID-Bench's draw: client k holds class k mod 10 and one random other; each class is cut into
+// near-equal parts over however many clients drew it, so holders and sizes vary.
+TEST(LabelSplitPartitionerTest, NiidBenchAssignmentGivesClientKClassKThenRandomOthers) {
+  const auto labels = balanced_labels(101);
+  const LabelSplitOptions niid{2, LabelAssignment::kNiidBench};
+  bool uneven_holders = false;
+  for (uint64_t seed : {1, 2, 3, 4, 5}) {
+    auto p = LabelSplitPartitioner(niid).partition(labels, 10, 10, seed);
+    ASSERT_TRUE(p.ok()) << p.status();
+    expect_exact_cover(*p, labels.size());  // class k is always held, by client k at least
+    const auto counts = p->class_counts(labels, 10);
+    for (size_t client = 0; client < 10; ++client) EXPECT_GT(counts[client][client], 0) << "client " << client;
+    for (int classes : classes_per_client(*p, labels, 10)) EXPECT_EQ(classes, 2);
+    for (size_t c = 0; c < 10; ++c) {
+      int64_t holders = 0, smallest = 101, largest = 0;
+      for (const auto& client : counts) {
+        if (client[c] == 0) continue;
+        ++holders;
+        smallest = std::min(smallest, client[c]);
+        largest = std::max(largest, client[c]);
+      }
+      EXPECT_EQ(smallest, 101 / holders) << "class " << c;
+      EXPECT_LE(largest - smallest, 1) << "class " << c;
+      if (holders != 2) uneven_holders = true;
+    }
+  }
+  // Rotation would give every class exactly two holders; random draws do not, in five seeds.
+  EXPECT_TRUE(uneven_holders);
+
+  // Seeded: the same seed gives the same split, another seed (here) another.
+  auto a = LabelSplitPartitioner(niid).partition(labels, 10, 10, 7);
+  auto b = LabelSplitPartitioner(niid).partition(labels, 10, 10, 7);
+  auto other = LabelSplitPartitioner(niid).partition(labels, 10, 10, 8);
+  ASSERT_TRUE(a.ok() && b.ok() && other.ok());
+  EXPECT_EQ(a->client_indices, b->client_indices);
+  EXPECT_NE(a->client_indices, other->client_indices);
+}
+
+TEST(LabelSplitPartitionerTest, NiidBenchAssignmentWithFewClientsLeavesUndrawnClassesOut) {
+  // 3 clients: classes 0, 1, 2 are held, plus one random other each; the rest belong to nobody.
+  const auto labels = balanced_labels(20);
+  auto p = LabelSplitPartitioner(LabelSplitOptions{2, LabelAssignment::kNiidBench}).partition(labels, 10, 3, 9);
+  ASSERT_TRUE(p.ok()) << p.status();
+  expect_disjoint(*p, labels.size());
+  for (int classes : classes_per_client(*p, labels, 10)) EXPECT_EQ(classes, 2);
+  const auto counts = p->class_counts(labels, 10);
+  for (size_t client = 0; client < 3; ++client) EXPECT_GT(counts[client][client], 0);
+}
+
+TEST(LabelSplitPartitionerTest, AssignmentNamesAreChecked) {
+  EXPECT_EQ(parse_label_assignment("rotation").value(), LabelAssignment::kRotation);
+  EXPECT_EQ(parse_label_assignment("niid_bench").value(), LabelAssignment::kNiidBench);
+  auto bad = parse_label_assignment("NIID");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("rotation or niid_bench, got 'NIID'"), std::string::npos) << bad.status();
+}
+
 }  // namespace
 }  // namespace flotilla

@@ -110,6 +110,7 @@ INSTANTIATE_TEST_SUITE_P(
                       Scheme{"shards", "shards", {}}, Scheme{"shards_5", "shards", {{"shards_per_client", "5"}}},
                       Scheme{"label_split", "label_split", {}, 2},
                       Scheme{"label_split_3", "label_split", {{"labels_per_client", "3"}}, 3},
+                      Scheme{"label_split_niid_bench", "label_split", {{"assignment", "niid_bench"}}, 2},
                       Scheme{"quantity_skew", "quantity_skew", {}},
                       Scheme{"quantity_skew_skewed", "quantity_skew", {{"min_partition_size", "1"}, {"alpha", "0.05"}}},
                       Scheme{"inner_dirichlet", "inner_dirichlet", {}},

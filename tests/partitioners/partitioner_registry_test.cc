@@ -34,7 +34,7 @@ TEST(PartitionerRegistryTest, ListsBuiltinsWithDocumentedDefaults) {
   };
   using Defaults = std::map<std::string, std::string>;
   EXPECT_EQ(defaults_of("shards"), (Defaults{{"shards_per_client", "2"}}));
-  EXPECT_EQ(defaults_of("label_split"), (Defaults{{"labels_per_client", "2"}}));
+  EXPECT_EQ(defaults_of("label_split"), (Defaults{{"assignment", "rotation"}, {"labels_per_client", "2"}}));
   EXPECT_EQ(defaults_of("quantity_skew"), (Defaults{{"alpha", "0.5"}, {"min_partition_size", "10"}}));
   EXPECT_EQ(defaults_of("inner_dirichlet"), (Defaults{{"alpha", "0.5"}}));
   for (const auto* e : registry.entries()) {
@@ -80,6 +80,7 @@ TEST(PartitionerRegistryTest, BadNamesAndValuesAreInvalidArgument) {
   expect_error("shards", {{"shards_per_client", "two"}}, "shards_per_client");
   expect_error("shards", {{"alpha", "1"}}, "alpha");
   expect_error("label_split", {{"labels_per_client", "0"}}, "labels_per_client");
+  expect_error("label_split", {{"assignment", "random"}}, "assignment must be rotation or niid_bench, got 'random'");
   expect_error("label_split", {{"labels_per_client", "-3"}}, "labels_per_client");
   expect_error("quantity_skew", {{"alpha", "0"}}, "alpha");
   expect_error("quantity_skew", {{"alpha", "nan"}}, "alpha");
