@@ -3,8 +3,9 @@
 # 2022) in one command: FedAvg, FedProx (mu=0.01), SCAFFOLD and FedNova on MNIST and CIFAR-10 under
 # p_k~Dir(0.5) and #C=2 label skew, 10 clients all sampled every round, the paper's simple CNN
 # (cifar_cnn), batch 64, SGD lr 0.01 momentum 0.9 weight decay 1e-5 (NIID-Bench's default --reg),
-# CIFAR-10 augmented as NIID-Bench does (reflect-padded crop and flip); then the accuracy table
-# beside the published numbers, and the curves. README.md lists every setting and how it is matched.
+# pixels in [0, 1] without per-channel normalisation and CIFAR-10 augmented as NIID-Bench does
+# (reflect-padded crop and flip), #C=2 drawn as NIID-Bench draws it; then the accuracy table beside
+# the published numbers, and the curves. README.md lists every setting and how it is matched.
 #
 #   examples/niid_bench/run.sh [--config cpu|gpu] [--datasets D,...] [--partitions P,...]
 #       [--algorithms A,...] [--rounds R] [--epochs E] [--processes P] [--device DEV] [--seed S]
@@ -12,7 +13,8 @@
 #       [-- EXTRA flotilla-run FLAGS]
 #
 # Names: datasets mnist, cifar10 (and synthetic, for tests: no published numbers, model mlp);
-# partitions dir0.5 (p_k~Dir(0.5)), c2 (#C=2, label_split with 2 labels per client); algorithms
+# partitions dir0.5 (p_k~Dir(0.5)), c2 (#C=2: label_split, 2 labels per client, NIID-Bench's
+# assignment: client k holds class k plus a random other); algorithms
 # fedavg, fedprox, scaffold, fednova. Default: all of them but synthetic.
 # Time: a round trains 10 clients x E epochs over the whole training set, then evaluates.
 # --config cpu (default): 10 rounds x 2 local epochs, 2 client processes, all 16 runs: 14.5 min
@@ -66,7 +68,7 @@ esac
 # Name -> flotilla-run flags. The flags are words on purpose: they are split where used.
 declare -A partition=(
   [dir0.5]="--partitioner dirichlet --alpha 0.5"
-  [c2]="--partitioner label_split --labels-per-client 2"
+  [c2]="--partitioner label_split --labels-per-client 2 --partitioner-opt assignment=niid_bench"
 )
 declare -A algorithm=(
   [fedavg]="--aggregator fedavg"
@@ -110,6 +112,9 @@ done
 
 common=(--clients 10 --processes "$processes" --fraction 1 --rounds "$rounds" --epochs "$epochs"
         --batch-size 64 --lr 0.01 --momentum 0.9 --weight-decay 1e-5 --seed "$seed" --checkpoint-every 0 --log-level warning)
+# NIID-Bench feeds torchvision's ToTensor() output, pixels in [0, 1], with no per-channel
+# normalisation (get_dataloader in its utils.py); the synthetic set is generated normalised.
+normalisation=(--normalize none)
 [[ -n $device ]] && common+=(--device "$device")
 mkdir -p "$out"
 echo "niid_bench: configuration $config: $rounds rounds x $epochs local epochs, 10 clients, $processes processes"
@@ -121,7 +126,7 @@ for d in "${dataset_list[@]}"; do
     if [[ $d == synthetic ]]; then m=mlp; else m=cifar_cnn; fi
   fi
   data=(--dataset "$d" --model "$m")
-  [[ $d == synthetic ]] || data+=(--data-dir "${data_dir[$d]}")
+  [[ $d == synthetic ]] || data+=(--data-dir "${data_dir[$d]}" "${normalisation[@]}")
   # NIID-Bench trains CIFAR-10 with a 4-pixel reflect-padded random crop and a horizontal flip
   # (get_dataloader in its utils.py), MNIST without augmentation.
   [[ $d == cifar10 ]] && data+=(--augment crop_flip_reflect)

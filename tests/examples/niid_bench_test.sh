@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs examples/niid_bench/run.sh end to end on the built-in synthetic data set (2 algorithms x
 # the Dirichlet(0.5) partition, 2 rounds of 1 epoch, model mlp) and checks its table, each run's
-# config and the plot; then that unknown names are refused before anything runs. The plot is
+# config and the plot; then one run on a tiny MNIST-format folder written here (NIID-Bench's input
+# scaling and #C=2 draw); then that unknown names are refused before anything runs. The plot is
 # checked only when matplotlib is there (the bench skips it without).
 set -euo pipefail
 source_dir=$1 build_dir=$2
@@ -42,6 +43,30 @@ done
 if /usr/bin/python3 -c 'import matplotlib' 2>/dev/null; then
   head -c 8 "$tmp/bench/accuracy.png" 2>/dev/null | grep -q PNG || { cat "$tmp/log"; echo "FAIL: accuracy.png missing"; exit 1; }
 fi
+
+# A real image set runs as NIID-Bench runs it: pixels in [0, 1] (--normalize none) and #C=2 drawn
+# by NIID-Bench's assignment. A tiny MNIST-format folder (50 images a class) stands in for MNIST.
+/usr/bin/python3 - "$tmp/mnist" <<'PY'
+import os, random, struct, sys
+out = sys.argv[1]
+os.makedirs(out)
+rng = random.Random(5)
+for prefix, n in (("train", 500), ("t10k", 100)):
+    labels = [i % 10 for i in range(n)]
+    with open(f"{out}/{prefix}-images-idx3-ubyte", "wb") as f:
+        f.write(struct.pack(">IIII", 2051, n, 28, 28))
+        f.write(bytes(min(255, rng.randrange(100) + 15 * y) for y in labels for _ in range(784)))
+    with open(f"{out}/{prefix}-labels-idx1-ubyte", "wb") as f:
+        f.write(struct.pack(">II", 2049, n) + bytes(labels))
+PY
+FLOTILLA_BUILD_DIR=$build_dir "$bench" --datasets mnist --partitions c2 --algorithms fedavg --rounds 1 --epochs 1 \
+  --processes 2 --data-dir-mnist "$tmp/mnist" --out "$tmp/mnist-bench" > "$tmp/mnist-log" 2>&1 ||
+  { cat "$tmp/mnist-log"; echo "FAIL: the MNIST-format run failed"; exit 1; }
+config=$tmp/mnist-bench/mnist-c2-fedavg/config.json
+grep -q '"normalize": *"none"' "$config" || { cat "$config"; echo "FAIL: MNIST not fed pixels in [0, 1]"; exit 1; }
+grep -q '"assignment": *"niid_bench"' "$config" || { cat "$config"; echo "FAIL: #C=2 not NIID-Bench's draw"; exit 1; }
+grep -q '"partitioner": *"label_split"' "$config" || { cat "$config"; echo "FAIL: #C=2 partitioner"; exit 1; }
+grep -q "^mnist *#C=2 " "$tmp/mnist-bench/summary.txt" || { cat "$tmp/mnist-bench/summary.txt"; echo "FAIL: no MNIST row"; exit 1; }
 
 for bad in "--algorithms fedavg,fedsgd:algorithm 'fedsgd'" "--datasets mnist,svhn:dataset 'svhn'" \
   "--partitions c3:partition 'c3'" "--config tpu:configuration 'tpu'"; do
