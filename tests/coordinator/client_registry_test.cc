@@ -8,7 +8,7 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = ClientRegistry::Clock;
 
-Capabilities caps(int pid) { return Capabilities{"host", pid, "cpu", 1}; }
+Capabilities caps(int pid) { return Capabilities{"host", pid, "cpu", 1, ""}; }
 
 TEST(ClientRegistryTest, RegistersAndReportsLiveIds) {
   ClientRegistry r;

@@ -87,7 +87,9 @@ class SecureRoundTest : public ::testing::Test {
       auto keys =
           members[id]->begin(task, id, trained_by(global_, id, id == 0 ? 50.0 : 0.5), ModelState(), samples(id), {});
       EXPECT_TRUE(keys.ok()) << keys.status();
-      if (*keys) EXPECT_TRUE(secure->add_keys(**keys).ok());
+      if (*keys) {
+        EXPECT_TRUE(secure->add_keys(**keys).ok());
+      }
     }
     secure->start(now, send);
     while (!secure->finished()) {
@@ -96,7 +98,9 @@ class SecureRoundTest : public ::testing::Test {
         to_clients.pop_front();
         auto answer = members[step.client_id]->answer(step);
         EXPECT_TRUE(answer.ok()) << answer.status();
-        if (answer.ok() && *answer) EXPECT_TRUE(secure->on_step(**answer, now, send).ok());
+        if (answer.ok() && *answer) {
+          EXPECT_TRUE(secure->on_step(**answer, now, send).ok());
+        }
       }
       now += std::chrono::seconds(6);  // whoever did not answer has dropped out
       secure->tick(now, send);

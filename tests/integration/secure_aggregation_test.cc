@@ -155,7 +155,9 @@ TEST(SecureAggregationTest, AClientDroppingOutAtAnyStageLeavesTheRoundToTheOther
     EXPECT_EQ(rounds[0]["status"], "ok");
     EXPECT_EQ(policy_of(rounds[0], "secagg_masked"), c.stage == 3 ? kClients : kClients - 1);
     for (const auto& client : rounds[0]["clients"])
-      if (client["client_id"] == 3) EXPECT_EQ(client["status"], c.status);
+      if (client["client_id"] == 3) {
+        EXPECT_EQ(client["status"], c.status);
+      }
     EXPECT_TRUE(std::isfinite(rounds[1]["test_accuracy"].get<double>()));
   }
 }
@@ -176,7 +178,9 @@ TEST(SecureAggregationTest, AProcessDyingMidProtocolIsNoticedByLiveness) {
   EXPECT_EQ(policy_of(rounds[0], "secagg_masked"), kClients - 1);
   EXPECT_LT(policy_of(rounds[0], "secagg_seconds"), 60.0);  // far below the 120 s stage timeout
   for (const auto& client : rounds[0]["clients"])
-    if (client["client_id"] == 2) EXPECT_EQ(client["status"], "dropped: dropped before masking");
+    if (client["client_id"] == 2) {
+      EXPECT_EQ(client["status"], "dropped: dropped before masking");
+    }
 }
 
 TEST(SecureAggregationTest, BelowTheThresholdTheRoundFailsSayingHowManyAgainstIt) {
