@@ -21,9 +21,14 @@ ModelState extras_layout() {
   return s;
 }
 
+// What p_i, a client's share of the average, is proportional to: its samples (FedNova's paper), or
+// its local steps (NIID-Bench's FedNova weighs by len(train_dataloader), the batches of an epoch;
+// with the same epochs everywhere, steps are proportional to those).
+enum class FedNovaWeights { kSamples, kSteps };
+
 class FedNovaServer final : public Aggregator {
  public:
-  explicit FedNovaServer(double server_lr) : server_lr_(server_lr) {}
+  FedNovaServer(double server_lr, FedNovaWeights weights) : server_lr_(server_lr), weights_(weights) {}
 
   ClientHalf client_half() const override { return ClientHalf{kFedNovaName, {}}; }
   ModelState expected_update_extras() const override { return extras_layout(); }
@@ -36,21 +41,27 @@ class FedNovaServer final : public Aggregator {
     if (!(a_i > 0) || !std::isfinite(a_i))
       return invalid_argument_error(std::string(kFedNovaName) + ": client " + std::to_string(u.client_id) +
                                     " reported a step norm a = " + std::to_string(a_i) + ", expected finite and > 0");
+    if (weights_ == FedNovaWeights::kSteps && u.steps < 1)
+      return invalid_argument_error(std::string(kFedNovaName) + " weights=steps: client " +
+                                    std::to_string(u.client_id) + " reported " + std::to_string(u.steps) +
+                                    " local steps, expected at least 1");
     return Status();
   }
 
   StatusOr<ModelState> aggregate(const AggregationRound& round) override {
     double total = 0;
-    std::vector<double> a;
+    std::vector<double> a, weight;
     for (const auto& u : round.updates) {
       RETURN_IF_ERROR(check_update(u));
       a.push_back(u.extras[0].tensor.item<double>());
-      total += static_cast<double>(u.num_samples);
+      weight.push_back(static_cast<double>(weights_ == FedNovaWeights::kSteps ? u.steps : u.num_samples));
+      total += weight.back();
     }
-    // Also checks the weights (negative, all zero) and averages the integer and bool entries.
+    // Also checks the sample weights (negative, all zero) and averages the integer and bool
+    // entries by them.
     ASSIGN_OR_RETURN(ModelState next, weighted_average(round.updates));
     double tau_eff = 0;
-    for (size_t i = 0; i < a.size(); ++i) tau_eff += static_cast<double>(round.updates[i].num_samples) / total * a[i];
+    for (size_t i = 0; i < a.size(); ++i) tau_eff += weight[i] / total * a[i];
     const ModelState& global = *round.global;
     for (size_t k = 0; k < global.size(); ++k) {
       const at::Tensor& x = global[k].tensor;
@@ -58,7 +69,7 @@ class FedNovaServer final : public Aggregator {
       const at::Tensor x64 = x.to(at::kDouble);
       at::Tensor d = at::zeros(x.sizes(), x64.options());
       for (size_t i = 0; i < a.size(); ++i) {
-        const double p = static_cast<double>(round.updates[i].num_samples) / total;
+        const double p = weight[i] / total;
         d.add_((x64 - round.updates[i].state[k].tensor.to(at::kDouble)) / a[i], p);
       }
       next.mutable_entries()[k].tensor = (x64 - server_lr_ * tau_eff * d).to(x.scalar_type());
@@ -71,6 +82,7 @@ class FedNovaServer final : public Aggregator {
 
  private:
   double server_lr_;
+  FedNovaWeights weights_;
 };
 
 class FedNovaClient final : public ClientAlgorithm {
@@ -103,10 +115,17 @@ double fednova_step_norm(int64_t steps, double rho) {
 AggregatorRegistry::Entry fednova_server_entry() {
   return {kFedNovaName,
           "FedNova (Wang et al. 2020): averages updates normalised by each client's local step count",
-          {{"server_lr", "1.0", "server step: x <- x - server_lr * tau_eff * sum_i p_i (x - y_i) / a_i"}},
+          {{"server_lr", "1.0", "server step: x <- x - server_lr * tau_eff * sum_i p_i (x - y_i) / a_i"},
+           {"weights", "samples",
+            "p_i proportional to: samples (the paper) | steps (each client's local steps; NIID-Bench weighs by "
+            "batches per epoch)"}},
           [](const Options& o) -> StatusOr<std::unique_ptr<Aggregator>> {
             ASSIGN_OR_RETURN(double lr, read_positive(o, "server_lr"));
-            return std::unique_ptr<Aggregator>(new FedNovaServer(lr));
+            ASSIGN_OR_RETURN(std::string weights, o.get_string("weights"));
+            if (weights != "samples" && weights != "steps")
+              return invalid_argument_error("fednova: weights must be samples or steps, got '" + weights + "'");
+            return std::unique_ptr<Aggregator>(
+                new FedNovaServer(lr, weights == "steps" ? FedNovaWeights::kSteps : FedNovaWeights::kSamples));
           }};
 }
 

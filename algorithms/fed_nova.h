@@ -3,7 +3,9 @@
 // a_i, the norm of its local step coefficients (tau for plain SGD; with momentum rho
 // a_i = (tau - rho (1 - rho^tau) / (1 - rho)) / (1 - rho)), and the server averages the
 // normalised updates d_i = (x - y_i) / a_i, then steps by the effective tau_eff = sum_i p_i a_i:
-//   x <- x - server_lr * tau_eff * sum_i p_i d_i,   p_i = n_i / sum_j n_j.
+//   x <- x - server_lr * tau_eff * sum_i p_i d_i,   p_i = n_i / sum_j n_j,
+// n_i the client's samples, or with the option weights=steps its local steps (NIID-Bench weighs by
+// the batches of an epoch, which the steps are proportional to when every client runs E epochs).
 // Weight decay and the proximal term are not in a_i (FedNova's paper treats them apart).
 // Both halves are registered under "fednova"; the extra is "fednova/a", a 0-dim float64 tensor.
 #pragma once

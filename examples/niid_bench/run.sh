@@ -74,7 +74,7 @@ declare -A algorithm=(
   [fedavg]="--aggregator fedavg"
   [fedprox]="--aggregator fedprox --aggregator-opt mu=0.01"
   [scaffold]="--aggregator scaffold"
-  [fednova]="--aggregator fednova"
+  [fednova]="--aggregator fednova --aggregator-opt weights=steps"
 )
 declare -A data_dir=([mnist]="" [cifar10]="" [synthetic]="")
 [[ -n $data_root ]] && data_dir[mnist]=$data_root/mnist data_dir[cifar10]=$data_root/cifar10

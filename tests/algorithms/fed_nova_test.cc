@@ -86,6 +86,44 @@ TEST(FedNovaTest, ServerAveragesNormalisedUpdates) {
   }
 }
 
+// weights=steps (NIID-Bench's FedNova): p_i follows the local steps, not the samples.
+TEST(FedNovaTest, StepWeightsFollowTheLocalSteps) {
+  auto server = make_server("fednova", {{"weights", "steps"}});
+  const std::vector<double> x{1.0, -2.0}, y1{0.0, -1.0}, y2{3.0, -4.0};
+  const double a1 = step_norm_by_sum(2, 0.9), a2 = step_norm_by_sum(6, 0.9);
+  const ModelState global = model(x, 0);
+  std::vector<ClientUpdate> ups(2);
+  // Equal samples, 2 and 6 steps: p = 1/4 and 3/4 (by samples it would be 1/2 each).
+  ups[0] = {0, 20, model(y1, 0), 0.0, 2, extra(a1)};
+  ups[1] = {1, 20, model(y2, 0), 0.0, 6, extra(a2)};
+  auto out = server->aggregate({1, &global, ups, {}});
+  ASSERT_TRUE(out.ok()) << out.status();
+  const double p1 = 0.25, p2 = 0.75, tau_eff = p1 * a1 + p2 * a2;
+  const std::vector<double> got = values((*out)[0].tensor);
+  for (size_t j = 0; j < x.size(); ++j) {
+    const double d = p1 * (x[j] - y1[j]) / a1 + p2 * (x[j] - y2[j]) / a2;
+    EXPECT_NEAR(got[j], x[j] - tau_eff * d, 1e-5) << "[" << j << "]";
+  }
+  auto by_samples = make_server("fednova")->aggregate({1, &global, ups, {}});
+  ASSERT_TRUE(by_samples.ok());
+  EXPECT_GT(std::abs(values((*by_samples)[0].tensor)[0] - got[0]), 1e-3);
+
+  ups[1].steps = 0;
+  Status no_steps = server->check_update(ups[1]);
+  EXPECT_EQ(no_steps.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(no_steps.message().find("client 1 reported 0 local steps"), std::string::npos) << no_steps;
+  EXPECT_FALSE(server->aggregate({1, &global, ups, {}}).ok());
+}
+
+TEST(FedNovaTest, UnknownWeightsAreRefused) {
+  AggregatorRegistry registry("aggregator");
+  ASSERT_TRUE(register_builtin_algorithms(registry).ok());
+  auto made = registry.create("fednova", Options{{"weights", "batches"}});
+  ASSERT_FALSE(made.ok());
+  EXPECT_NE(made.status().message().find("weights must be samples or steps, got 'batches'"), std::string::npos)
+      << made.status();
+}
+
 TEST(FedNovaTest, NonPositiveOrNonFiniteStepNormIsRefusedNamingTheClient) {
   auto server = make_server("fednova");
   const ModelState global = model({1.0, 2.0, 3.0}, 0);
