@@ -589,8 +589,8 @@ std::string config_fingerprint(const CoordinatorConfig& c) {
   // TorchScript archive by its digest; where the file lies (model_file, test_data) is not counted.
   if (!e.sample_shape.empty()) counted["input_shape"] = e.sample_shape;
   if (e.num_classes != 0) counted["num_classes"] = e.num_classes;
-  // "none" was the default, and the only value, of clients' own data before "auto" existed:
-  // both mean none there, so such runs resume.
+  // Clients' own data: "none" was the default before "auto" existed and means what "auto" means
+  // there, so runs from before it resume.
   const bool default_scaling =
       c.normalize == defaults.normalize || (e.dataset == kLocalDataset && c.normalize == "none");
   if (!default_scaling) counted["normalize"] = c.normalize;
