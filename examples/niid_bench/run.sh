@@ -22,7 +22,8 @@
 #   on busy cores). 17.6M samples, 1/25 of the paper's budget, so accuracies fall short of the
 #   paper's, CIFAR-10 most; README.md has this machine's table.
 # --config gpu: the paper's 50 rounds x 10 local epochs, 5 client processes, all 16 runs (440M
-#   samples): about 15 h on those 2 CPU cores; meant for --device cuda (GPU time not measured).
+#   samples): about 6 h on those 2 CPU cores with --processes 2 (measured: an MNIST run 10-20 min,
+#   a CIFAR-10 run 20-33 min); --device cuda where there is a GPU (GPU time not measured).
 # --rounds / --epochs override the configuration's. Data: --data-root DIR means DIR/mnist and
 # DIR/cifar10; the default is data/ in the source tree, where scripts/download-data.sh puts them.
 # Writes into --out (default runs/niid-bench):
@@ -54,7 +55,7 @@ while (($#)); do
     --data-dir-cifar10) data_cifar10=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --) shift; extra=("$@"); break ;;
-    -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,33p' "$0"; exit 0 ;;
     *) echo "niid_bench: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
