@@ -61,6 +61,17 @@ ModelState extra(double a) {
   return s;
 }
 
+// The paper's server step for two clients, entry by entry:
+// x - server_lr * tau_eff * sum_i p_i (x - y_i) / a_i, tau_eff = sum_i p_i a_i.
+std::vector<double> two_client_step(const std::vector<double>& x, const std::vector<double>& y1,
+                                    const std::vector<double>& y2, double a1, double a2, double p1, double server_lr) {
+  const double p2 = 1 - p1, tau_eff = p1 * a1 + p2 * a2;
+  std::vector<double> next(x.size());
+  for (size_t j = 0; j < x.size(); ++j)
+    next[j] = x[j] - server_lr * tau_eff * (p1 * (x[j] - y1[j]) / a1 + p2 * (x[j] - y2[j]) / a2);
+  return next;
+}
+
 TEST(FedNovaTest, ServerAveragesNormalisedUpdates) {
   for (double rho : {0.0, 0.9}) {
     auto server = make_server("fednova", {{"server_lr", "0.8"}});
@@ -73,12 +84,9 @@ TEST(FedNovaTest, ServerAveragesNormalisedUpdates) {
     ups[1] = {1, 30, model(y2, 8), 0.0, 5, extra(a2)};
     auto out = server->aggregate({1, &global, ups, {}});
     ASSERT_TRUE(out.ok()) << out.status();
-    const double p1 = 0.25, p2 = 0.75, tau_eff = p1 * a1 + p2 * a2;
-    const std::vector<double> got = values((*out)[0].tensor);
-    for (size_t j = 0; j < x.size(); ++j) {
-      const double d = p1 * (x[j] - y1[j]) / a1 + p2 * (x[j] - y2[j]) / a2;
-      EXPECT_NEAR(got[j], x[j] - 0.8 * tau_eff * d, 1e-5) << "rho " << rho << " [" << j << "]";
-    }
+    const double p1 = 0.25, p2 = 0.75;
+    const std::vector<double> got = values((*out)[0].tensor), want = two_client_step(x, y1, y2, a1, a2, p1, 0.8);
+    for (size_t j = 0; j < x.size(); ++j) EXPECT_NEAR(got[j], want[j], 1e-5) << "rho " << rho << " [" << j << "]";
     EXPECT_EQ((*out)[1].tensor.item<int64_t>(), 7);  // 0.25 * 4 + 0.75 * 8
     // Not FedAvg: the client with more steps would pull harder there.
     const double fedavg = x[0] + 0.8 * (p1 * (y1[0] - x[0]) + p2 * (y2[0] - x[0]));
@@ -98,12 +106,8 @@ TEST(FedNovaTest, StepWeightsFollowTheLocalSteps) {
   ups[1] = {1, 20, model(y2, 0), 0.0, 6, extra(a2)};
   auto out = server->aggregate({1, &global, ups, {}});
   ASSERT_TRUE(out.ok()) << out.status();
-  const double p1 = 0.25, p2 = 0.75, tau_eff = p1 * a1 + p2 * a2;
-  const std::vector<double> got = values((*out)[0].tensor);
-  for (size_t j = 0; j < x.size(); ++j) {
-    const double d = p1 * (x[j] - y1[j]) / a1 + p2 * (x[j] - y2[j]) / a2;
-    EXPECT_NEAR(got[j], x[j] - tau_eff * d, 1e-5) << "[" << j << "]";
-  }
+  const std::vector<double> got = values((*out)[0].tensor), want = two_client_step(x, y1, y2, a1, a2, 0.25, 1.0);
+  for (size_t j = 0; j < x.size(); ++j) EXPECT_NEAR(got[j], want[j], 1e-5) << "[" << j << "]";
   auto by_samples = make_server("fednova")->aggregate({1, &global, ups, {}});
   ASSERT_TRUE(by_samples.ok());
   EXPECT_GT(std::abs(values((*by_samples)[0].tensor)[0] - got[0]), 1e-3);
