@@ -15,6 +15,24 @@ using testing::expect_disjoint;
 using testing::expect_exact_cover;
 using testing::mnist_like_labels;
 
+// How class c is shared: how many clients hold some of it, and the smallest and largest share.
+struct ClassShares {
+  int64_t holders = 0;
+  int64_t smallest = 0;
+  int64_t largest = 0;
+};
+
+ClassShares class_shares(const std::vector<std::vector<int64_t>>& counts, size_t c) {
+  ClassShares shares;
+  for (const auto& client : counts) {
+    if (client[c] == 0) continue;
+    shares.smallest = shares.holders == 0 ? client[c] : std::min(shares.smallest, client[c]);
+    shares.largest = std::max(shares.largest, client[c]);
+    ++shares.holders;
+  }
+  return shares;
+}
+
 TEST(LabelSplitPartitionerTest, EveryClientHoldsExactlyKClasses) {
   const auto labels = mnist_like_labels();
   for (int64_t k : {1, 2, 3, 5, 10}) {
@@ -34,16 +52,10 @@ TEST(LabelSplitPartitionerTest, HoldersAreEvenAndShareTheirClassEvenly) {
   expect_exact_cover(*p, labels.size());
   const auto counts = p->class_counts(labels, 10);
   for (size_t c = 0; c < 10; ++c) {
-    int64_t holders = 0, smallest = 100, largest = 0;
-    for (const auto& client : counts) {
-      if (client[c] == 0) continue;
-      ++holders;
-      smallest = std::min(smallest, client[c]);
-      largest = std::max(largest, client[c]);
-    }
-    EXPECT_TRUE(holders == 2 || holders == 3) << "class " << c << " has " << holders << " holders";
-    EXPECT_EQ(smallest, 100 / holders) << "class " << c;
-    EXPECT_LE(largest - smallest, 1) << "class " << c;
+    const ClassShares shares = class_shares(counts, c);
+    EXPECT_TRUE(shares.holders == 2 || shares.holders == 3) << "class " << c << " has " << shares.holders << " holders";
+    EXPECT_EQ(shares.smallest, 100 / shares.holders) << "class " << c;
+    EXPECT_LE(shares.largest - shares.smallest, 1) << "class " << c;
   }
 }
 
@@ -115,16 +127,10 @@ TEST(LabelSplitPartitionerTest, NiidBenchAssignmentGivesClientKClassKThenRandomO
     for (size_t client = 0; client < 10; ++client) EXPECT_GT(counts[client][client], 0) << "client " << client;
     for (int classes : classes_per_client(*p, labels, 10)) EXPECT_EQ(classes, 2);
     for (size_t c = 0; c < 10; ++c) {
-      int64_t holders = 0, smallest = 101, largest = 0;
-      for (const auto& client : counts) {
-        if (client[c] == 0) continue;
-        ++holders;
-        smallest = std::min(smallest, client[c]);
-        largest = std::max(largest, client[c]);
-      }
-      EXPECT_EQ(smallest, 101 / holders) << "class " << c;
-      EXPECT_LE(largest - smallest, 1) << "class " << c;
-      if (holders != 2) uneven_holders = true;
+      const ClassShares shares = class_shares(counts, c);
+      EXPECT_EQ(shares.smallest, 101 / shares.holders) << "class " << c;
+      EXPECT_LE(shares.largest - shares.smallest, 1) << "class " << c;
+      if (shares.holders != 2) uneven_holders = true;
     }
   }
   // Rotation would give every class exactly two holders; random draws do not, in five seeds.
